@@ -1,0 +1,52 @@
+#include <rte_config.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_pause.h>
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lpm.h>
+#include "shim.h"
+
+uint16_t rspe_eth_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{ return rte_eth_rx_burst(port, queue, pkts, n); }
+
+uint16_t rspe_eth_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{ return rte_eth_tx_burst(port, queue, pkts, n); }
+
+struct rte_mbuf *rspe_pktmbuf_alloc(struct rte_mempool *mp)
+{ return rte_pktmbuf_alloc(mp); }
+
+int rspe_pktmbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **mbufs, unsigned int count)
+{ return rte_pktmbuf_alloc_bulk(mp, mbufs, count); }
+
+void rspe_pktmbuf_free(struct rte_mbuf *m)
+{ rte_pktmbuf_free(m); }
+
+char *rspe_pktmbuf_append(struct rte_mbuf *m, uint16_t len)
+{ return rte_pktmbuf_append(m, len); }
+
+unsigned int rspe_ring_enqueue_burst(struct rte_ring *r, void *const *objs, unsigned int n)
+{ return rte_ring_enqueue_burst(r, objs, n, NULL); }
+
+unsigned int rspe_ring_dequeue_burst(struct rte_ring *r, void **objs, unsigned int n)
+{ return rte_ring_dequeue_burst(r, objs, n, NULL); }
+
+int rspe_lpm_lookup(struct rte_lpm *lpm, uint32_t ip, uint32_t *next_hop)
+{ return rte_lpm_lookup(lpm, ip, next_hop); }
+
+int rspe_lpm_lookup_bulk(const struct rte_lpm *lpm, const uint32_t *ips, uint32_t *next_hops, unsigned int n)
+{ return rte_lpm_lookup_bulk(lpm, ips, next_hops, n); }
+
+int rspe_errno(void)
+{ return rte_errno; }
+
+unsigned int rspe_lcore_id(void)
+{ return rte_lcore_id(); }
+
+void rspe_pause(void)
+{ rte_pause(); }
+
+uint64_t rspe_rdtsc(void)
+{ return rte_rdtsc(); }
