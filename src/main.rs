@@ -1,1 +1,387 @@
-fn main() {}
+//! `rspe`, the daemon: brings up the DPDK ports, starts one worker per worker lcore, serves
+//! the control socket, and stops cleanly on SIGINT or SIGTERM.
+//!
+//! ```text
+//! rspe [--config FILE] [--socket PATH] [--poll adaptive|busy] -- <EAL arguments>
+//! ```
+
+use controlplane::api::ControlSocket;
+use controlplane::interfaces::{ether_name, Interface, Interfaces};
+use dataplane::counters::WorkerCounters;
+use dataplane::dpdk::{Eal, Mempool, Port, PortConfig, BURST};
+use dataplane::worker::{patch_peers, PatchWorker, PollMode};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+const USAGE: &str = "\
+usage: rspe [--config FILE] [--socket PATH] [--poll adaptive|busy] -- <EAL arguments>
+
+  --config FILE   the saved configuration (RouterOS export) to load and keep
+  --socket PATH   control socket (default /run/rspe/rspe.sock)
+  --poll MODE     adaptive (default): idle workers back off to sleeps;
+                  busy: workers always spin (benchmarks)
+  EAL arguments   as for any DPDK application, e.g.
+                  -l 0-1 --no-pci --vdev net_af_packet0,iface=veth0";
+
+/// Receive and transmit descriptors per queue.
+const RX_DESC: u16 = 1024;
+const TX_DESC: u16 = 1024;
+/// Per-lcore mempool cache.
+const POOL_CACHE: u32 = 256;
+
+#[derive(Debug)]
+struct Options {
+    config: Option<PathBuf>,
+    socket: PathBuf,
+    poll: PollMode,
+    eal: Vec<String>,
+}
+
+/// A failure that stops the daemon: the message, and the exit code (2: usage).
+struct Fatal(String, u8);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(e: E) -> Self {
+        Fatal(e.to_string(), 1)
+    }
+}
+
+fn parse_args(args: Vec<String>) -> Result<Options, Fatal> {
+    let usage = |msg: String| Fatal(format!("{msg}\n{USAGE}"), 2);
+    let mut opts = Options {
+        config: None,
+        socket: PathBuf::from(shared::api::DEFAULT_SOCKET),
+        poll: PollMode::Adaptive,
+        eal: Vec::new(),
+    };
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |what: &str| {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| usage(format!("{name} needs {what}")))
+        };
+        match name.as_str() {
+            "--" => {
+                opts.eal = it.collect();
+                break;
+            }
+            "--config" => opts.config = Some(PathBuf::from(value("a file")?)),
+            "--socket" => opts.socket = PathBuf::from(value("a path")?),
+            "--poll" => {
+                opts.poll = match value("adaptive or busy")?.as_str() {
+                    "adaptive" => PollMode::Adaptive,
+                    "busy" => PollMode::Busy,
+                    other => {
+                        return Err(usage(format!(
+                            "--poll {other:?}: expected adaptive or busy"
+                        )))
+                    }
+                }
+            }
+            "-h" | "--help" => return Err(Fatal(USAGE.into(), 0)),
+            "-V" | "--version" => {
+                return Err(Fatal(format!("rspe {}", env!("CARGO_PKG_VERSION")), 0))
+            }
+            other => {
+                return Err(usage(format!(
+                    "unknown option {other:?} (EAL arguments go after `--`)"
+                )))
+            }
+        }
+    }
+    Ok(opts)
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Fatal(msg, 0)) => {
+            println!("{msg}");
+            ExitCode::SUCCESS
+        }
+        Err(Fatal(msg, code)) => {
+            eprintln!("rspe: {msg}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// The names of the virtual devices in the EAL arguments (`--vdev net_pcap0,rx_pcap=x`),
+/// those that are network ports (`net_` prefix).
+fn requested_vdevs(eal: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut it = eal.iter();
+    while let Some(a) = it.next() {
+        let spec = match a.strip_prefix("--vdev") {
+            Some("") => it.next().map(String::as_str),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        };
+        if let Some(name) = spec.and_then(|s| s.split(',').next()) {
+            if name.starts_with("net_") {
+                out.push(name.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// A worker: where it runs, and how to collect it.
+enum Running {
+    Lcore(dataplane::dpdk::LcoreId),
+    Thread(std::thread::JoinHandle<()>),
+}
+
+fn run() -> Result<(), Fatal> {
+    let opts = parse_args(std::env::args().skip(1).collect())?;
+
+    if let Some(cfg) = &opts.config {
+        // The file must be readable now, so a typo fails at start, not at the first save.
+        std::fs::metadata(cfg).map_err(|e| Fatal(format!("--config {}: {e}", cfg.display()), 1))?;
+    }
+
+    // The socket first: it is cheap to check, and a second daemon must not touch ports.
+    let socket = ControlSocket::bind(&opts.socket)?;
+
+    let eal = Eal::init("rspe", &opts.eal)?;
+    // A device the user asked for that did not come up (a pcap file that does not exist, an
+    // interface that is not there) is an error, not a silently missing port.
+    for dev in requested_vdevs(&opts.eal) {
+        if Port::by_name(&eal, &dev).is_none() {
+            return Err(Fatal(
+                format!("device {dev} from the EAL arguments did not come up (the EAL's message above says why)"),
+                1,
+            ));
+        }
+    }
+    let port_ids = Port::available(&eal);
+    if port_ids.is_empty() {
+        return Err(Fatal(
+            "no DPDK ports: pass devices in the EAL arguments (--vdev ..., or bind a NIC to vfio-pci)"
+                .into(),
+            1,
+        ));
+    }
+    let infos = port_ids
+        .iter()
+        .map(|&id| Port::info(&eal, id))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let lcores = eal.worker_lcores();
+    // Each worker needs its own rx and tx queue on every port.
+    let max_queues = infos
+        .iter()
+        .map(|i| i.max_rx_queues.min(i.max_tx_queues))
+        .min()
+        .unwrap_or(1)
+        .max(1);
+    let workers = lcores.len().max(1).min(usize::from(max_queues));
+    if lcores.len() > workers {
+        eprintln!(
+            "rspe: {} worker lcores but a port offers only {max_queues} queue(s): using {workers} worker(s)",
+            lcores.len()
+        );
+    }
+
+    let queues = workers as u16;
+    let per_port = u32::from(queues) * u32::from(RX_DESC + TX_DESC);
+    let n_mbufs =
+        (per_port * port_ids.len() as u32 + workers as u32 * (POOL_CACHE + BURST as u32) + 1024)
+            .next_power_of_two()
+            - 1;
+    let pool = Arc::new(Mempool::pktmbuf(
+        &eal,
+        "rspe_pkt",
+        n_mbufs,
+        POOL_CACHE,
+        2048 + 128,
+        eal.socket_id(),
+    )?);
+
+    let max_port = usize::from(*port_ids.iter().max().unwrap_or(&0)) + 1;
+    let mut rx_by_worker: Vec<Vec<_>> = (0..workers).map(|_| Vec::new()).collect();
+    let mut tx_by_worker: Vec<Vec<_>> = (0..workers)
+        .map(|_| (0..max_port).map(|_| None).collect())
+        .collect();
+    let mut interfaces = Vec::new();
+    for (index, info) in infos.into_iter().enumerate() {
+        let cfg = PortConfig {
+            queues,
+            rx_desc: RX_DESC,
+            tx_desc: TX_DESC,
+            promiscuous: true,
+        };
+        let (port, rx, tx) = Port::start(&eal, info.id, cfg, pool.clone())?;
+        for (w, (rxq, txq)) in rx.into_iter().zip(tx).enumerate() {
+            rx_by_worker[w].push(rxq);
+            tx_by_worker[w][usize::from(info.id)] = Some(txq);
+        }
+        eprintln!(
+            "rspe: {} = port {} ({}, {}), {queues} queue(s)",
+            ether_name(index),
+            info.id,
+            info.name,
+            info.driver
+        );
+        interfaces.push(Interface {
+            name: ether_name(index),
+            info,
+            port,
+        });
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let peers = patch_peers(max_port);
+    let counters: Vec<Arc<WorkerCounters>> = (0..workers)
+        .map(|_| Arc::new(WorkerCounters::new(max_port)))
+        .collect();
+    let mut running = Vec::new();
+    for (w, (rx, tx)) in rx_by_worker.into_iter().zip(tx_by_worker).enumerate() {
+        let worker = PatchWorker {
+            rx,
+            tx,
+            peer: peers.clone(),
+            counters: counters[w].clone(),
+            stop: stop.clone(),
+            mode: opts.poll,
+        };
+        match lcores.get(w) {
+            Some(&lcore) => {
+                eal.launch(lcore, move || worker.run())?;
+                running.push(Running::Lcore(lcore));
+            }
+            None => {
+                // No worker lcore (`-l 0`): a plain thread registered with the EAL.
+                let eal2 = eal.clone();
+                let handle = std::thread::Builder::new()
+                    .name(format!("rspe-worker{w}"))
+                    .spawn(move || {
+                        if let Err(e) = eal2.register_thread() {
+                            eprintln!("rspe: worker {w}: {e}");
+                        }
+                        drop(eal2);
+                        worker.run()
+                    })?;
+                running.push(Running::Thread(handle));
+            }
+        }
+    }
+    eprintln!(
+        "rspe: {workers} worker(s), {} poll mode, control socket {}",
+        if opts.poll == PollMode::Busy {
+            "busy"
+        } else {
+            "adaptive"
+        },
+        opts.socket.display()
+    );
+
+    let interfaces = Arc::new(Interfaces {
+        list: interfaces,
+        counters,
+    });
+    let served = serve_until_signal(&socket, interfaces.clone());
+
+    // Stop: workers first, then ports, then the EAL.
+    stop.store(true, Ordering::Relaxed);
+    for r in running {
+        let ok = match r {
+            Running::Lcore(l) => eal.wait(l),
+            Running::Thread(h) => h.join().is_ok(),
+        };
+        if !ok {
+            eprintln!("rspe: a worker ended abnormally");
+        }
+    }
+    for ifc in &interfaces.list {
+        ifc.port.stop();
+    }
+    drop(interfaces);
+    drop(pool);
+    drop(socket);
+    drop(eal);
+    eprintln!("rspe: stopped");
+    served
+}
+
+/// Serves the control socket until SIGINT or SIGTERM.
+fn serve_until_signal(socket: &ControlSocket, interfaces: Arc<Interfaces>) -> Result<(), Fatal> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            r = socket.serve(interfaces) => r.map_err(|e| Fatal(format!("control socket: {e}"), 1)),
+            _ = term.recv() => { eprintln!("rspe: SIGTERM, stopping"); Ok(()) }
+            _ = int.recv() => { eprintln!("rspe: SIGINT, stopping"); Ok(()) }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &[&str]) -> Vec<String> {
+        s.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn options_before_and_eal_after_the_separator() {
+        let o = parse_args(args(&[
+            "--socket",
+            "/tmp/x.sock",
+            "--poll=busy",
+            "--",
+            "-l",
+            "0-1",
+            "--no-pci",
+        ]))
+        .ok()
+        .unwrap();
+        assert_eq!(o.socket, PathBuf::from("/tmp/x.sock"));
+        assert_eq!(o.poll, PollMode::Busy);
+        assert_eq!(o.eal, args(&["-l", "0-1", "--no-pci"]));
+        assert!(o.config.is_none());
+    }
+
+    #[test]
+    fn finds_requested_network_vdevs() {
+        let eal = args(&[
+            "--vdev",
+            "net_pcap0,rx_pcap=a",
+            "--vdev=net_ring0",
+            "--vdev",
+            "crypto_null",
+            "-l",
+            "0",
+        ]);
+        assert_eq!(requested_vdevs(&eal), args(&["net_pcap0", "net_ring0"]));
+    }
+
+    #[test]
+    fn bad_options_are_usage_errors() {
+        for bad in [
+            &["--poll", "fast"][..],
+            &["--socket"],
+            &["--vdev", "x"],
+            &["-l"],
+        ] {
+            match parse_args(args(bad)) {
+                Err(Fatal(msg, 2)) => assert!(msg.contains("usage:"), "{msg}"),
+                _ => panic!("{bad:?} should be a usage error"),
+            }
+        }
+    }
+}

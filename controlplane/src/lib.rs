@@ -1,1 +1,6 @@
-//! x
+//! rspe's control plane: the control socket and the commands it serves. The RouterOS
+//! configuration store and the routing protocols grow here.
+
+pub mod api;
+pub mod interfaces;
+pub mod table;

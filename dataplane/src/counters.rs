@@ -1,1 +1,159 @@
-//! c
+//! Per-worker packet counters. Each worker writes only its own block (single writer, so a
+//! relaxed load and store is enough, and cheaper than an atomic add); the control plane
+//! reads every block and sums them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Why a worker dropped a packet. Each reason has its own counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// The port has no patch peer (an odd port out).
+    NoPeer,
+    /// The transmit queue was full and refused the packet.
+    TxQueueFull,
+}
+
+/// Counters of one port, kept by one worker. One cache line, so workers never share one.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+pub struct PortCounters {
+    rx_packets: AtomicU64,
+    rx_bytes: AtomicU64,
+    tx_packets: AtomicU64,
+    tx_bytes: AtomicU64,
+    drop_no_peer: AtomicU64,
+    drop_tx_queue_full: AtomicU64,
+}
+
+const _: () = assert!(std::mem::size_of::<PortCounters>() == 64);
+
+/// Adds `n` to a counter that only the calling worker writes.
+#[inline]
+fn bump(c: &AtomicU64, n: u64) {
+    // Relaxed: one writer per counter, readers only need an eventually fresh value, and no
+    // other memory is published through it.
+    c.store(c.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+}
+
+impl PortCounters {
+    /// Counts `packets` received, `bytes` in all.
+    #[inline]
+    pub fn rx(&self, packets: u64, bytes: u64) {
+        bump(&self.rx_packets, packets);
+        bump(&self.rx_bytes, bytes);
+    }
+
+    /// Counts `packets` sent, `bytes` in all.
+    #[inline]
+    pub fn tx(&self, packets: u64, bytes: u64) {
+        bump(&self.tx_packets, packets);
+        bump(&self.tx_bytes, bytes);
+    }
+
+    /// Counts `packets` dropped for `reason`.
+    #[inline]
+    pub fn drop(&self, reason: DropReason, packets: u64) {
+        match reason {
+            DropReason::NoPeer => bump(&self.drop_no_peer, packets),
+            DropReason::TxQueueFull => bump(&self.drop_tx_queue_full, packets),
+        }
+    }
+
+    /// A plain copy of the current values.
+    pub fn read(&self) -> PortCounts {
+        let r = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        PortCounts {
+            rx_packets: r(&self.rx_packets),
+            rx_bytes: r(&self.rx_bytes),
+            tx_packets: r(&self.tx_packets),
+            tx_bytes: r(&self.tx_bytes),
+            drop_no_peer: r(&self.drop_no_peer),
+            drop_tx_queue_full: r(&self.drop_tx_queue_full),
+        }
+    }
+}
+
+/// Values of [`PortCounters`], summable over workers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PortCounts {
+    /// Packets received.
+    pub rx_packets: u64,
+    /// Bytes received.
+    pub rx_bytes: u64,
+    /// Packets sent.
+    pub tx_packets: u64,
+    /// Bytes sent.
+    pub tx_bytes: u64,
+    /// Packets received and dropped: no patch peer.
+    pub drop_no_peer: u64,
+    /// Packets to send, dropped: the transmit queue was full.
+    pub drop_tx_queue_full: u64,
+}
+
+impl std::ops::AddAssign for PortCounts {
+    fn add_assign(&mut self, o: PortCounts) {
+        self.rx_packets += o.rx_packets;
+        self.rx_bytes += o.rx_bytes;
+        self.tx_packets += o.tx_packets;
+        self.tx_bytes += o.tx_bytes;
+        self.drop_no_peer += o.drop_no_peer;
+        self.drop_tx_queue_full += o.drop_tx_queue_full;
+    }
+}
+
+/// One worker's counters: a block per port, indexed by port id.
+#[derive(Debug)]
+pub struct WorkerCounters {
+    ports: Box<[PortCounters]>,
+}
+
+impl WorkerCounters {
+    /// Counters for ports `0..ports`.
+    pub fn new(ports: usize) -> Self {
+        WorkerCounters {
+            ports: (0..ports).map(|_| PortCounters::default()).collect(),
+        }
+    }
+
+    /// The counters of `port`, if it is in range.
+    #[inline]
+    pub fn port(&self, port: u16) -> Option<&PortCounters> {
+        self.ports.get(usize::from(port))
+    }
+}
+
+/// Sums the counts of `port` over `workers`.
+pub fn sum_port<'a>(
+    workers: impl IntoIterator<Item = &'a WorkerCounters>,
+    port: u16,
+) -> PortCounts {
+    let mut total = PortCounts::default();
+    for w in workers {
+        if let Some(c) = w.port(port) {
+            total += c.read();
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_sum_over_workers() {
+        let a = WorkerCounters::new(2);
+        let b = WorkerCounters::new(2);
+        a.port(1).unwrap().rx(3, 300);
+        b.port(1).unwrap().rx(2, 120);
+        b.port(1).unwrap().drop(DropReason::TxQueueFull, 4);
+        a.port(0).unwrap().tx(1, 60);
+        let s = sum_port([&a, &b], 1);
+        assert_eq!(s.rx_packets, 5);
+        assert_eq!(s.rx_bytes, 420);
+        assert_eq!(s.drop_tx_queue_full, 4);
+        assert_eq!(s.tx_packets, 0);
+        assert_eq!(sum_port([&a, &b], 0).tx_bytes, 60);
+        assert!(a.port(2).is_none());
+    }
+}

@@ -2,6 +2,7 @@
 
 use super::{DpdkError, Eal, MbufBurst, Mempool};
 use std::ffi::CStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// How to set a port up.
@@ -59,16 +60,19 @@ pub struct PortStats {
 
 struct PortInner {
     id: u16,
+    started: AtomicBool,
     _pool: Arc<Mempool>,
     _eal: Eal,
 }
 
 impl Drop for PortInner {
     fn drop(&mut self) {
-        // SAFETY: the port was configured and started by us, and this is the last holder
-        // (every queue handle holds one), so no thread polls it any more.
+        // SAFETY: the port was configured by us, and this is the last holder (every queue
+        // handle holds one), so no thread polls it any more. DPDK closes only stopped ports.
         unsafe {
-            dpdk_sys::rte_eth_dev_stop(self.id);
+            if self.started.swap(false, Ordering::SeqCst) {
+                dpdk_sys::rte_eth_dev_stop(self.id);
+            }
             dpdk_sys::rte_eth_dev_close(self.id);
         }
     }
@@ -104,6 +108,15 @@ impl Port {
             p = unsafe { dpdk_sys::rte_eth_find_next(p + 1) };
         }
         out
+    }
+
+    /// The id of the port whose device is named `name` (`net_pcap0`), if it exists.
+    pub fn by_name(_eal: &Eal, name: &str) -> Option<u16> {
+        let cname = std::ffi::CString::new(name).ok()?;
+        let mut id = 0u16;
+        // SAFETY: cname is a valid C string and `id` a valid out-parameter.
+        let ret = unsafe { dpdk_sys::rte_eth_dev_get_port_by_name(cname.as_ptr(), &mut id) };
+        (ret == 0).then_some(id)
     }
 
     /// What port `id` is.
@@ -257,6 +270,7 @@ impl Port {
         }
         let inner = Arc::new(PortInner {
             id,
+            started: AtomicBool::new(true),
             _pool: pool,
             _eal: eal.clone(),
         });
@@ -313,9 +327,11 @@ impl Port {
 
     /// Stops the port (it stays configured; dropping the last handle closes it).
     pub fn stop(&self) {
-        // SAFETY: the caller has stopped every thread that polls this port's queues, as the
-        // daemon does before calling this; a stop of a stopped port is a no-op.
-        unsafe { dpdk_sys::rte_eth_dev_stop(self.inner.id) };
+        if self.inner.started.swap(false, Ordering::SeqCst) {
+            // SAFETY: the caller has stopped every thread that polls this port's queues, as
+            // the daemon does before calling this.
+            unsafe { dpdk_sys::rte_eth_dev_stop(self.inner.id) };
+        }
     }
 }
 

@@ -1,0 +1,150 @@
+//! The control socket: a Unix socket (mode 0600) serving [`shared::api`] frames. Each
+//! client gets its own task, so a slow, silent or garbage-sending client never blocks
+//! another; a malformed frame gets an error answer and the connection is closed.
+
+use futures::{SinkExt, StreamExt};
+use shared::api::{self, Request, Response, MAX_FRAME};
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::net::UnixStream;
+use tokio_util::codec::{Framed, LengthDelimitedCodec};
+
+/// What can go wrong setting up the control socket.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Another process answers on the socket path.
+    #[error("control socket {0} is already in use by a running process (another rspe?); stop it or pass --socket")]
+    InUse(PathBuf),
+    /// The path exists and is not a socket: we refuse to delete it.
+    #[error("control socket path {0} exists and is not a socket")]
+    NotASocket(PathBuf),
+    /// A file-system or socket call failed.
+    #[error("control socket {path}: {op}: {source}")]
+    Io {
+        /// The socket path.
+        path: PathBuf,
+        /// What was being done.
+        op: &'static str,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+/// Runs one command.
+pub trait Handler: Send + Sync + 'static {
+    /// Answers `req`.
+    fn handle(&self, req: &Request) -> Response;
+}
+
+/// The bound control socket. Removes its path when dropped.
+pub struct ControlSocket {
+    listener: std::os::unix::net::UnixListener,
+    path: PathBuf,
+}
+
+impl ControlSocket {
+    /// Binds `path`: refuses a path another process answers on or one that is not a socket,
+    /// replaces a stale socket file, creates missing parent directories, sets mode 0600.
+    pub fn bind(path: &Path) -> Result<ControlSocket, ApiError> {
+        let io_err = |op, source| ApiError::Io {
+            path: path.to_owned(),
+            op,
+            source,
+        };
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) => {
+                use std::os::unix::fs::FileTypeExt;
+                if !meta.file_type().is_socket() {
+                    return Err(ApiError::NotASocket(path.to_owned()));
+                }
+                if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                    return Err(ApiError::InUse(path.to_owned()));
+                }
+                std::fs::remove_file(path).map_err(|e| io_err("removing the stale socket", e))?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err("stat", e)),
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| io_err("creating its directory", e))?;
+        }
+        let listener =
+            std::os::unix::net::UnixListener::bind(path).map_err(|e| io_err("bind", e))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| io_err("chmod 0600", e))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| io_err("set_nonblocking", e))?;
+        Ok(ControlSocket {
+            listener,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Serves clients until the future is dropped. Must run inside a tokio runtime.
+    pub async fn serve(&self, handler: Arc<dyn Handler>) -> io::Result<()> {
+        let listener = tokio::net::UnixListener::from_std(self.listener.try_clone()?)?;
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(c) => c,
+                Err(e) if is_transient(&e) => continue,
+                Err(e) => return Err(e),
+            };
+            tokio::spawn(serve_client(stream, handler.clone()));
+        }
+    }
+}
+
+fn is_transient(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM | libc::ECONNABORTED)
+    ) || e.kind() == io::ErrorKind::Interrupted
+}
+
+impl Drop for ControlSocket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// One client: frames in, one answer per frame out, until it closes or misbehaves.
+async fn serve_client(stream: UnixStream, handler: Arc<dyn Handler>) {
+    let codec = LengthDelimitedCodec::builder()
+        .max_frame_length(MAX_FRAME)
+        .new_codec();
+    let mut framed = Framed::new(stream, codec);
+    while let Some(frame) = framed.next().await {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => {
+                // Oversized frame or a broken connection: say so if we can, then close.
+                let resp = Response::Error(format!("bad frame: {e}"));
+                if let Ok(body) = api::encode(&resp) {
+                    let _ = framed.send(bytes::Bytes::from(body)).await;
+                }
+                return;
+            }
+        };
+        let (resp, close) = match api::decode::<Request>(&frame) {
+            Ok(req) => {
+                // Commands are short and CPU-bound; keep them off the accept path.
+                let h = handler.clone();
+                match tokio::task::spawn_blocking(move || h.handle(&req)).await {
+                    Ok(resp) => (resp, false),
+                    Err(e) => (Response::Error(format!("internal error: {e}")), false),
+                }
+            }
+            Err(e) => (Response::Error(format!("bad request: {e}")), true),
+        };
+        let body = match api::encode(&resp) {
+            Ok(b) => b,
+            Err(e) => return eprintln!("rspe: cannot encode a response: {e}"),
+        };
+        if framed.send(bytes::Bytes::from(body)).await.is_err() || close {
+            return;
+        }
+    }
+}
