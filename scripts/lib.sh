@@ -1,0 +1,59 @@
+# Shared by rspe's scripts: sourced, never run.
+# shellcheck shell=bash
+
+RSPE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RSPE_BIN="$RSPE_ROOT/target/release/rspe"
+RSPECTL_BIN="$RSPE_ROOT/target/release/rspectl"
+# Debian's python3, which has scapy (a pyenv python earlier on PATH would not).
+PY=/usr/bin/python3
+
+# EAL memory arguments for one instance among several: huge pages when enough are free
+# (--in-memory: no files, instances side by side), otherwise plain memory.
+eal_mem_args() {
+    local free
+    free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo 2>/dev/null || echo 0)
+    if [ "${RSPE_NO_HUGE:-0}" != 1 ] && [ "${free:-0}" -ge 128 ]; then
+        echo "--in-memory --no-pci"
+    else
+        echo "--no-huge -m 512 --no-shconf --no-pci"
+    fi
+}
+
+# Waits until a control socket answers, or the daemon (pid $2) dies, or $3 seconds pass.
+wait_socket() {
+    local sock=$1 pid=$2 secs=${3:-30} i
+    for ((i = 0; i < secs * 10; i++)); do
+        if "$RSPECTL_BIN" --socket "$sock" /interface print >/dev/null 2>&1; then
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# A check: `check "what" command...`; counts passes, records failures, never exits.
+CHECKS_OK=0
+CHECKS_FAILED=0
+check() {
+    local what=$1
+    shift
+    if "$@"; then
+        CHECKS_OK=$((CHECKS_OK + 1))
+        echo "  ok   $what"
+    else
+        CHECKS_FAILED=$((CHECKS_FAILED + 1))
+        echo "  FAIL $what"
+    fi
+}
+
+# Ends a lab: `NAME: ok (K checks)` and exit 0 only when every check passed.
+lab_result() {
+    local name=$1
+    if [ "$CHECKS_FAILED" -eq 0 ] && [ "$CHECKS_OK" -gt 0 ]; then
+        echo "$name: ok ($CHECKS_OK checks)"
+        return 0
+    fi
+    echo "$name: FAILED ($CHECKS_FAILED of $((CHECKS_OK + CHECKS_FAILED)) checks)"
+    return 1
+}
