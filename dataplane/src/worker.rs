@@ -163,7 +163,7 @@ mod tests {
     #[test]
     fn backoff_grows_then_caps_and_resets() {
         let mut b = Backoff::default();
-        for _ in 0..Backoff::PAUSE {
+        for _ in 1..Backoff::PAUSE {
             b.idle();
         }
         assert!(b.sleep.is_zero(), "no sleep while spinning and pausing");
