@@ -57,6 +57,11 @@ fn frames_cross_the_daemon_byte_for_byte() {
     assert!(status.success(), "clean exit on SIGTERM: {status} {err}");
     assert!(err.contains("rspe: stopped"), "{err}");
     assert!(!dir.join("rspe.sock").exists(), "the socket is removed");
+    let runtime = format!("/var/run/dpdk/rspe-test-pcap-{}", std::process::id());
+    assert!(
+        !std::path::Path::new(&runtime).exists(),
+        "the EAL runtime directory {runtime} is removed"
+    );
     // Nothing came back the other way.
     assert_eq!(read_pcap(&dir.join("out0.pcap")).unwrap().len(), 0);
     let _ = std::fs::remove_dir_all(&dir);

@@ -18,7 +18,11 @@ pub struct Eal {
     _inner: Arc<EalInner>,
 }
 
-struct EalInner;
+struct EalInner {
+    /// The EAL's runtime directory (`/var/run/dpdk/<file-prefix>`), removed at cleanup
+    /// when the EAL left it empty, so that nothing stays behind.
+    runtime_dir: Option<std::path::PathBuf>,
+}
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
@@ -57,8 +61,15 @@ impl Eal {
                 reason: super::strerror(super::errno()),
             });
         }
+        // SAFETY: the EAL is initialised; the pointer is to a static NUL-terminated path.
+        let dir = unsafe { dpdk_sys::rte_eal_get_runtime_dir() };
+        let runtime_dir = (!dir.is_null()).then(|| {
+            // SAFETY: non-null, NUL-terminated, static for the life of the EAL; copied here.
+            let s = unsafe { std::ffi::CStr::from_ptr(dir) };
+            std::path::PathBuf::from(s.to_string_lossy().into_owned())
+        });
         Ok(Eal {
-            _inner: Arc::new(EalInner),
+            _inner: Arc::new(EalInner { runtime_dir }),
         })
     }
 
@@ -145,6 +156,13 @@ impl Drop for EalInner {
         unsafe {
             dpdk_sys::rte_eal_mp_wait_lcore();
             dpdk_sys::rte_eal_cleanup();
+        }
+        if let Some(dir) = &self.runtime_dir {
+            // DPDK's telemetry socket would go only at exit, after us; it is this process's
+            // own, so remove it now. Then the directory, only if that left it empty: the
+            // shared-config files of other processes with the same prefix stay.
+            let _ = std::fs::remove_file(dir.join("dpdk_telemetry.v2"));
+            let _ = std::fs::remove_dir(dir);
         }
     }
 }
