@@ -1,4 +1,8 @@
-//! The contract between rspe's planes and its clients: vocabulary types and the
-//! control-socket protocol. Pure Rust, no DPDK.
+//! The contract between rspe's planes and its clients: vocabulary types, the forwarding
+//! tables the workers read (DIR-24-8 FIB, LFIB, adjacencies), the snapshot that bundles them
+//! and the lock-free way it is published, and the control-socket protocol. Pure Rust, no
+//! DPDK.
 
 pub mod api;
+pub mod fib;
+pub mod types;
