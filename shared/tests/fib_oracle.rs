@@ -74,7 +74,7 @@ fn probes(o: &PrefixMap<Ipv4Net, u32>, extra: &[u32]) -> Vec<u32> {
             last,
             first.wrapping_sub(1),
             last.wrapping_add(1),
-            first | (last - first) / 2,
+            first | ((last - first) / 2),
         ]);
     }
     v
