@@ -3,6 +3,10 @@
 //! and the lock-free way it is published, and the control-socket protocol. Pure Rust, no
 //! DPDK.
 
+pub mod adj;
 pub mod api;
 pub mod fib;
+pub mod lfib;
+pub mod rcu;
+pub mod snapshot;
 pub mod types;

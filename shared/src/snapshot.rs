@@ -1,0 +1,104 @@
+//! `Snapshot`: everything a worker reads to forward, as one immutable, versioned value —
+//! a FIB per routing table, the LFIB, next hops and adjacencies, and the interface → VRF →
+//! table maps. The control plane builds a new one per batch of changes and publishes it
+//! through [`crate::rcu`]; tables that did not change are shared with the previous version.
+
+use crate::adj::NextHops;
+use crate::fib::FibTable;
+use crate::lfib::Lfib;
+use crate::types::{NextHopId, PortId, TableId, VrfId};
+use std::sync::Arc;
+
+/// One version of the forwarding state.
+#[derive(Clone)]
+pub struct Snapshot {
+    /// Increases by one with every publication.
+    pub generation: u64,
+    /// FIB per routing table, indexed by [`TableId`]; `None`: no such table.
+    pub tables: Arc<[Option<Arc<FibTable>>]>,
+    /// Incoming label → action.
+    pub lfib: Lfib,
+    /// Next hops, ECMP members and adjacencies.
+    pub next_hops: Arc<NextHops>,
+    /// The VRF of each port, indexed by [`PortId`] (first match of `/ip vrf` already
+    /// resolved, so a worker does one array read).
+    pub port_vrf: Arc<[VrfId]>,
+    /// The routing table of each VRF, indexed by [`VrfId`].
+    pub vrf_table: Arc<[TableId]>,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        let mut tables: Vec<Option<Arc<FibTable>>> = vec![None; TableId::MAX_TABLES];
+        tables[0] = Some(Arc::new(FibTable::new()));
+        Snapshot {
+            generation: 0,
+            tables: tables.into(),
+            lfib: Lfib::new(),
+            next_hops: Arc::new(NextHops::default()),
+            port_vrf: Arc::from(Vec::new()),
+            vrf_table: Arc::from(vec![TableId::MAIN]),
+        }
+    }
+}
+
+impl Snapshot {
+    /// The table a packet arriving on `port` is looked up in (main for unknown ports).
+    #[inline]
+    pub fn ingress_table(&self, port: PortId) -> TableId {
+        let vrf = self
+            .port_vrf
+            .get(usize::from(port.0))
+            .copied()
+            .unwrap_or(VrfId::MAIN);
+        self.vrf_table
+            .get(usize::from(vrf.0))
+            .copied()
+            .unwrap_or(TableId::MAIN)
+    }
+
+    /// The FIB of `table`, if the table exists.
+    #[inline]
+    pub fn fib(&self, table: TableId) -> Option<&FibTable> {
+        self.tables.get(usize::from(table.0))?.as_deref()
+    }
+
+    /// Longest-prefix match of `addr` in `table`.
+    #[inline]
+    pub fn lookup(&self, table: TableId, addr: u32) -> Option<NextHopId> {
+        self.fib(table)?.lookup(addr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fib::FibBuilder;
+    use crate::types::Prefix4;
+
+    #[test]
+    fn ingress_port_selects_the_vrf_table() {
+        let mut cust = FibBuilder::new();
+        cust.insert("192.168.1.0/24".parse::<Prefix4>().unwrap(), NextHopId(5))
+            .unwrap();
+        let mut s = Snapshot::default();
+        let mut tables = s.tables.to_vec();
+        tables[7] = Some(cust.publish());
+        s.tables = tables.into();
+        s.port_vrf = Arc::from(vec![VrfId::MAIN, VrfId(1)]);
+        s.vrf_table = Arc::from(vec![TableId::MAIN, TableId(7)]);
+        let addr = 0xc0a8_0105;
+        assert_eq!(s.ingress_table(PortId(1)), TableId(7));
+        assert_eq!(
+            s.lookup(s.ingress_table(PortId(1)), addr),
+            Some(NextHopId(5))
+        );
+        assert_eq!(
+            s.lookup(s.ingress_table(PortId(0)), addr),
+            None,
+            "main does not see it"
+        );
+        assert_eq!(s.ingress_table(PortId(9)), TableId::MAIN);
+        assert!(s.fib(TableId(8)).is_none());
+    }
+}
