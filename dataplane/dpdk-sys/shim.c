@@ -7,6 +7,7 @@
 #include <rte_ring.h>
 #include <rte_ethdev.h>
 #include <rte_lpm.h>
+#include <rte_fib.h>
 #include "shim.h"
 
 uint16_t rspe_eth_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
@@ -50,3 +51,78 @@ void rspe_pause(void)
 
 uint64_t rspe_rdtsc(void)
 { return rte_rdtsc(); }
+
+/* rte_lpm_lookup per address; misses give 0xffffffff. Returns the sum of the results. */
+uint64_t rspe_lpm_scalar_loop(const struct rte_lpm *lpm, const uint32_t *ips, uint32_t n, uint32_t *out)
+{
+	uint64_t acc = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t nh;
+		if (rte_lpm_lookup((struct rte_lpm *)lpm, ips[i], &nh) != 0)
+			nh = UINT32_MAX;
+		out[i] = nh;
+		acc += nh;
+	}
+	return acc;
+}
+
+/* rte_lpm_lookup_bulk over bursts of 32; results raw (RTE_LPM_LOOKUP_SUCCESS | next hop). */
+void rspe_lpm_bulk_loop(const struct rte_lpm *lpm, const uint32_t *ips, uint32_t n, uint32_t *out)
+{
+	uint32_t i = 0;
+	for (; i + 32 <= n; i += 32)
+		rte_lpm_lookup_bulk(lpm, ips + i, out + i, 32);
+	if (i < n)
+		rte_lpm_lookup_bulk(lpm, ips + i, out + i, n - i);
+}
+
+/* A dependent chain: each address is ips[i] plus the previous result (0 on a miss). */
+uint64_t rspe_lpm_chain(const struct rte_lpm *lpm, const uint32_t *ips, uint32_t n)
+{
+	uint64_t acc = 0;
+	uint32_t nh = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t r;
+		if (rte_lpm_lookup((struct rte_lpm *)lpm, ips[i] + nh, &r) != 0)
+			r = 0;
+		nh = r;
+		acc += r;
+	}
+	return acc;
+}
+
+/* rte_fib has no single-address lookup: a bulk of one per address. */
+uint64_t rspe_fib_scalar_loop(struct rte_fib *fib, const uint32_t *ips, uint32_t n, uint64_t *out)
+{
+	uint64_t acc = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		rte_fib_lookup_bulk(fib, (uint32_t *)ips + i, out + i, 1);
+		acc += out[i];
+	}
+	return acc;
+}
+
+void rspe_fib_bulk_loop(struct rte_fib *fib, const uint32_t *ips, uint32_t n, uint64_t *out)
+{
+	uint32_t i = 0;
+	for (; i + 32 <= n; i += 32)
+		rte_fib_lookup_bulk(fib, (uint32_t *)ips + i, out + i, 32);
+	if (i < n)
+		rte_fib_lookup_bulk(fib, (uint32_t *)ips + i, out + i, n - i);
+}
+
+uint64_t rspe_fib_chain(struct rte_fib *fib, const uint32_t *ips, uint32_t n, uint64_t miss)
+{
+	uint64_t acc = 0;
+	uint32_t nh = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t a = ips[i] + nh;
+		uint64_t r;
+		rte_fib_lookup_bulk(fib, &a, &r, 1);
+		if (r == miss)
+			r = 0;
+		nh = (uint32_t)r;
+		acc += r;
+	}
+	return acc;
+}

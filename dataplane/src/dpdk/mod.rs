@@ -9,11 +9,13 @@
 #![allow(unsafe_code)]
 
 mod eal;
+mod lpm;
 mod mbuf;
 mod mempool;
 mod port;
 
 pub use eal::{rdtsc, Eal, LcoreId};
+pub use lpm::{Lpm, RteFib, LPM_LOOKUP_SUCCESS};
 pub use mbuf::{Mbuf, MbufBurst, BURST};
 pub use mempool::Mempool;
 pub use port::{Port, PortConfig, PortInfo, PortStats, RxQueue, TxQueue};
