@@ -2,5 +2,6 @@
 //! configuration store and the routing protocols grow here.
 
 pub mod api;
+pub mod config;
 pub mod interfaces;
 pub mod table;

@@ -1,0 +1,821 @@
+//! Every menu rspe serves, as data. Parameters, defaults and flags follow RouterOS v7
+//! (`../shared/reference/routeros.md` §2-§8).
+
+use super::schema::{Kind, Menu, MenuKind, Param, PrintStyle, RefTo};
+
+const IFACE: RefTo = RefTo::Interface { lists: false };
+const IFACES: RefTo = RefTo::Interface { lists: true };
+const DISABLED: Param = Param::def("disabled", Kind::Bool, "no");
+const COMMENT: Param = Param::opt("comment", Kind::Text);
+
+/// Routing protocols a route may be redistributed from.
+pub const REDISTRIBUTE: &[&str] = &[
+    "connected",
+    "static",
+    "rip",
+    "ospf",
+    "isis",
+    "bgp",
+    "vpn",
+    "dhcp",
+    "fantasy",
+    "modem",
+    "bgp-mpls-vpn",
+    "slaac",
+];
+/// BGP address families.
+pub const AFI: &[&str] = &[
+    "ip",
+    "ipv6",
+    "l2vpn",
+    "l2vpn-cisco",
+    "vpnv4",
+    "vpnv6",
+    "evpn",
+];
+/// Connection states a firewall rule can match.
+pub const CONN_STATES: &[&str] = &["established", "invalid", "new", "related", "untracked"];
+/// Address types a firewall rule can match.
+pub const ADDR_TYPES: &[&str] = &[
+    "unicast",
+    "local",
+    "broadcast",
+    "multicast",
+    "blackhole",
+    "unreachable",
+    "prohibit",
+];
+
+/// Parameters a BGP template and a connection share.
+macro_rules! bgp_template_params {
+    () => {
+        [
+            Param::opt("as", Kind::AsNum),
+            Param::opt("router-id", Kind::RouterId),
+            Param::def("afi", Kind::EnumList(AFI), "ip"),
+            Param::def("hold-time", Kind::TimeOrInfinity, "3m"),
+            Param::opt("keepalive-time", Kind::Time),
+            Param::def("multihop", Kind::Bool, "no"),
+            Param::def(
+                "nexthop-choice",
+                Kind::Enum(&["default", "force-self", "propagate"]),
+                "default",
+            ),
+            Param::opt("routing-table", Kind::Ref(RefTo::Table)),
+            Param::opt("vrf", Kind::Ref(RefTo::Vrf)),
+            Param::def("use-bfd", Kind::Bool, "no"),
+            Param::opt("templates", Kind::RefList(RefTo::BgpTemplate)),
+            Param::opt("input.filter", Kind::Text),
+            Param::opt("input.accept-nlri", Kind::Text),
+            Param::opt("input.allow-as", Kind::Int(0, 10)),
+            Param::opt(
+                "input.limit-process-routes-ipv4",
+                Kind::Int(0, 4_294_967_295),
+            ),
+            Param::def("input.ignore-as-path-len", Kind::Bool, "no"),
+            Param::opt("output.filter-chain", Kind::Text),
+            Param::opt("output.filter-select", Kind::Text),
+            Param::opt("output.network", Kind::Text),
+            Param::opt("output.redistribute", Kind::EnumList(REDISTRIBUTE)),
+            Param::def(
+                "output.default-originate",
+                Kind::Enum(&["never", "if-installed", "always"]),
+                "never",
+            ),
+            Param::def("output.as-override", Kind::Bool, "no"),
+            Param::def("output.remove-private-as", Kind::Bool, "no"),
+            Param::opt("output.default-prepend", Kind::Int(0, 16)),
+            Param::def("output.no-client-to-client-reflection", Kind::Bool, "no"),
+            Param::def("output.keep-sent-attributes", Kind::Bool, "no"),
+        ]
+    };
+}
+
+const BGP_TEMPLATE_COMMON: [Param; 26] = bgp_template_params!();
+
+const fn concat<const A: usize, const B: usize, const C: usize>(
+    a: [Param; A],
+    b: [Param; B],
+) -> [Param; C] {
+    let mut out = [Param::opt("", Kind::Text); C];
+    let mut i = 0;
+    while i < A {
+        out[i] = a[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < B {
+        out[A + j] = b[j];
+        j += 1;
+    }
+    out
+}
+
+const BGP_TEMPLATE: [Param; 29] = concat(
+    [Param::req("name", Kind::Name)],
+    concat::<26, 2, 28>(BGP_TEMPLATE_COMMON, [COMMENT, DISABLED]),
+);
+
+const BGP_CONNECTION: [Param; 42] = concat(
+    [
+        Param::req("name", Kind::Name),
+        Param::req("remote.address", Kind::AddrOrPrefix),
+        Param::opt("remote.as", Kind::AsNum),
+        Param::def("remote.port", Kind::Int(1, 65535), "179"),
+        Param::opt("remote.ttl", Kind::Int(1, 255)),
+        Param::opt("local.address", Kind::Ip),
+        Param::opt(
+            "local.role",
+            Kind::Enum(&[
+                "ibgp",
+                "ibgp-rr",
+                "ebgp",
+                "ebgp-customer",
+                "ebgp-peer",
+                "ebgp-provider",
+                "ebgp-rs",
+                "ebgp-rs-client",
+            ]),
+        ),
+        Param::def("local.port", Kind::Int(1, 65535), "179"),
+        Param::opt("local.ttl", Kind::Int(1, 255)),
+        Param::def("connect", Kind::Bool, "yes"),
+        Param::def("listen", Kind::Bool, "yes"),
+        Param::opt("tcp-md5-key", Kind::Text),
+        COMMENT,
+        DISABLED,
+    ],
+    concat::<26, 2, 28>(
+        BGP_TEMPLATE_COMMON,
+        [Param::opt("", Kind::Text), Param::opt("", Kind::Text)],
+    ),
+);
+
+/// The menus, in export order.
+pub static MENUS: &[Menu] = &[
+    Menu {
+        path: &["system", "identity"],
+        kind: MenuKind::Settings,
+        params: &[Param::def("name", Kind::Name, "rspe").shown()],
+        key: None,
+        can_add: false,
+        can_remove: false,
+        style: PrintStyle::Detail,
+        legend: &[],
+        auto_name: None,
+        export_disabled: false,
+    },
+    Menu {
+        // A view of every interface (ethernet ports and bridges); items are not stored
+        // here but derived, and `set` acts on the underlying item.
+        path: &["interface"],
+        kind: MenuKind::List,
+        params: &[
+            Param::req("name", Kind::Name),
+            Param::ro("type", Kind::Text),
+            Param::opt("mtu", Kind::Int(68, 65535)),
+            Param::ro("mac-address", Kind::Text),
+            COMMENT,
+            DISABLED,
+        ],
+        key: Some("name"),
+        can_add: false,
+        can_remove: false,
+        style: PrintStyle::Table(&["name", "type", "mtu", "mac-address"]),
+        legend: &[&[('X', "DISABLED")], &[('R', "RUNNING")]],
+        auto_name: None,
+        export_disabled: false,
+    },
+    Menu {
+        path: &["interface", "bridge"],
+        kind: MenuKind::List,
+        params: &[
+            Param::req("name", Kind::Name),
+            Param::opt("mtu", Kind::Int(68, 65535)),
+            Param::ro("mac-address", Kind::Text),
+            COMMENT,
+            DISABLED,
+        ],
+        key: Some("name"),
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Table(&["name", "mtu", "mac-address"]),
+        legend: &[&[('X', "DISABLED")], &[('R', "RUNNING")]],
+        auto_name: Some("bridge"),
+        export_disabled: false,
+    },
+    Menu {
+        path: &["interface", "ethernet"],
+        kind: MenuKind::List,
+        params: &[
+            Param::req("name", Kind::Name),
+            Param::ro("default-name", Kind::Name),
+            Param::def("mtu", Kind::Int(68, 9216), "1500"),
+            Param::ro("mac-address", Kind::Text),
+            Param::ro("driver", Kind::Text),
+            COMMENT,
+            DISABLED,
+        ],
+        key: Some("name"),
+        can_add: false,
+        can_remove: false,
+        style: PrintStyle::Table(&["name", "mtu", "mac-address", "driver"]),
+        legend: &[&[('X', "DISABLED")], &[('R', "RUNNING")]],
+        auto_name: None,
+        export_disabled: false,
+    },
+    Menu {
+        path: &["ip", "vrf"],
+        kind: MenuKind::List,
+        params: &[
+            Param::req("name", Kind::Name),
+            Param::req("interfaces", Kind::RefList(IFACES)),
+            COMMENT,
+            DISABLED,
+        ],
+        key: Some("name"),
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Detail,
+        legend: &[&[('X', "disabled")], &[('*', "builtin")]],
+        auto_name: None,
+        export_disabled: false,
+    },
+    Menu {
+        path: &["routing", "table"],
+        kind: MenuKind::List,
+        params: &[
+            Param::req("name", Kind::Name),
+            Param::def("fib", Kind::Switch, "no"),
+            COMMENT,
+            DISABLED,
+        ],
+        key: Some("name"),
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Detail,
+        legend: &[
+            &[('D', "dynamic")],
+            &[('X', "disabled"), ('I', "invalid")],
+            &[('U', "used")],
+        ],
+        auto_name: None,
+        export_disabled: true,
+    },
+    Menu {
+        path: &["routing", "id"],
+        kind: MenuKind::List,
+        params: &[
+            Param::req("name", Kind::Name),
+            Param::opt("id", Kind::Ip),
+            Param::opt(
+                "select-dynamic-id",
+                Kind::Enum(&[
+                    "any",
+                    "lowest",
+                    "only-active",
+                    "only-loopback",
+                    "only-static",
+                    "only-vrf",
+                ]),
+            ),
+            Param::opt("select-from-vrf", Kind::Ref(RefTo::Vrf)),
+            COMMENT,
+            DISABLED,
+        ],
+        key: Some("name"),
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Detail,
+        legend: &[&[('X', "disabled"), ('I', "inactive")], &[('D', "dynamic")]],
+        auto_name: None,
+        export_disabled: false,
+    },
+    Menu {
+        path: &["ip", "address"],
+        kind: MenuKind::List,
+        params: &[
+            Param::req("address", Kind::IfAddress),
+            Param::opt("network", Kind::Ip).shown(),
+            Param::req("interface", Kind::Ref(IFACE)),
+            COMMENT,
+            DISABLED,
+        ],
+        key: None,
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Table(&["address", "network", "interface"]),
+        legend: &[&[('X', "DISABLED"), ('I', "INVALID")], &[('D', "DYNAMIC")]],
+        auto_name: None,
+        export_disabled: false,
+    },
+    Menu {
+        path: &["ip", "route"],
+        kind: MenuKind::List,
+        params: &[
+            Param::def("dst-address", Kind::Prefix, "0.0.0.0/0").shown(),
+            Param::opt("gateway", Kind::Gateway).shown(),
+            Param::def("routing-table", Kind::Ref(RefTo::Table), "main").shown(),
+            Param::def("distance", Kind::Int(1, 255), "1").shown(),
+            Param::def("scope", Kind::Int(0, 255), "30").shown(),
+            Param::def("target-scope", Kind::Int(0, 255), "10").shown(),
+            Param::opt(
+                "check-gateway",
+                Kind::Enum(&["none", "arp", "ping", "bfd", "bfd-multihop"]),
+            ),
+            Param::opt("pref-src", Kind::Ip),
+            Param::def("blackhole", Kind::Switch, "no"),
+            Param::def("suppress-hw-offload", Kind::Bool, "no").shown(),
+            Param::opt("vrf-interface", Kind::Ref(IFACE)),
+            COMMENT,
+            DISABLED,
+        ],
+        key: None,
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Table(&["dst-address", "gateway", "distance"]),
+        legend: &[
+            &[('D', "DYNAMIC")],
+            &[('X', "DISABLED"), ('I', "INACTIVE"), ('A', "ACTIVE")],
+            &[('c', "CONNECT"), ('s', "STATIC")],
+            &[('B', "BLACKHOLE")],
+        ],
+        auto_name: None,
+        export_disabled: true,
+    },
+    Menu {
+        path: &["ip", "service"],
+        kind: MenuKind::List,
+        params: &[
+            Param::ro("name", Kind::Name),
+            Param::req("port", Kind::Int(1, 65535)),
+            Param::opt("address", Kind::PrefixList),
+            Param::opt("certificate", Kind::Text),
+            Param::opt("vrf", Kind::Ref(RefTo::Vrf)),
+            Param::def("max-sessions", Kind::Int(1, 1000), "20"),
+            COMMENT,
+            DISABLED,
+        ],
+        key: Some("name"),
+        can_add: false,
+        can_remove: false,
+        style: PrintStyle::Table(&["name", "port", "certificate", "vrf"]),
+        legend: &[&[('X', ""), ('I', "INVALID")]],
+        auto_name: None,
+        export_disabled: false,
+    },
+    firewall(&["ip", "firewall", "filter"], FILTER_PARAMS),
+    firewall(&["ip", "firewall", "nat"], NAT_PARAMS),
+    firewall(&["ip", "firewall", "mangle"], MANGLE_PARAMS),
+    Menu {
+        path: &["mpls", "settings"],
+        kind: MenuKind::Settings,
+        params: &[
+            Param::def("dynamic-label-range", Kind::LabelRange, "16-1048575").shown(),
+            Param::def("propagate-ttl", Kind::Bool, "yes").shown(),
+            Param::def("allow-fast-path", Kind::Bool, "yes").shown(),
+        ],
+        key: None,
+        can_add: false,
+        can_remove: false,
+        style: PrintStyle::Detail,
+        legend: &[],
+        auto_name: None,
+        export_disabled: false,
+    },
+    Menu {
+        path: &["mpls", "ldp"],
+        kind: MenuKind::List,
+        params: &[
+            Param::def("vrf", Kind::Ref(RefTo::Vrf), "main").shown(),
+            Param::opt("lsr-id", Kind::Ip).shown(),
+            Param::opt("transport-addresses", Kind::IpList).shown(),
+            Param::def("afi", Kind::EnumList(&["ip", "ipv6"]), "ip").shown(),
+            Param::def("preferred-afi", Kind::Enum(&["ip", "ipv6"]), "ipv6"),
+            Param::def("distribute-for-default", Kind::Bool, "no"),
+            Param::def("use-explicit-null", Kind::Bool, "no"),
+            Param::def("loop-detect", Kind::Bool, "no"),
+            Param::def("hop-limit", Kind::Int(1, 255), "255"),
+            Param::def("path-vector-limit", Kind::Int(1, 255), "255"),
+            COMMENT,
+            DISABLED,
+        ],
+        key: None,
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Detail,
+        legend: &[&[('X', "disabled"), ('I', "inactive")]],
+        auto_name: None,
+        export_disabled: false,
+    },
+    Menu {
+        path: &["mpls", "ldp", "interface"],
+        kind: MenuKind::List,
+        params: &[
+            Param::req("interface", Kind::Ref(IFACES)),
+            Param::def("hello-interval", Kind::Time, "5s"),
+            Param::def("hold-time", Kind::Time, "15s"),
+            Param::opt("transport-addresses", Kind::IpList),
+            Param::def("accept-dynamic-neighbors", Kind::Bool, "yes"),
+            Param::opt("afi", Kind::EnumList(&["ip", "ipv6"])),
+            COMMENT,
+            DISABLED,
+        ],
+        key: None,
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Table(&["interface", "hello-interval", "hold-time"]),
+        legend: &[&[('X', "DISABLED"), ('I', "INACTIVE")]],
+        auto_name: None,
+        export_disabled: false,
+    },
+    Menu {
+        path: &["routing", "bgp", "template"],
+        kind: MenuKind::List,
+        params: &BGP_TEMPLATE,
+        key: Some("name"),
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Detail,
+        legend: &[&[('X', "disabled")], &[('*', "builtin")]],
+        auto_name: Some("template"),
+        export_disabled: false,
+    },
+    Menu {
+        path: &["routing", "bgp", "connection"],
+        kind: MenuKind::List,
+        params: BGP_CONNECTION_PARAMS,
+        key: Some("name"),
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Detail,
+        legend: &[&[('D', "dynamic")], &[('X', "disabled"), ('I', "inactive")]],
+        auto_name: Some("bgp"),
+        export_disabled: true,
+    },
+    Menu {
+        path: &["routing", "bgp", "vpn"],
+        kind: MenuKind::List,
+        params: &[
+            Param::req("name", Kind::Name),
+            Param::req("vrf", Kind::Ref(RefTo::Vrf)),
+            Param::req("route-distinguisher", Kind::RouteTarget { list: false }),
+            Param::opt("import.route-targets", Kind::RouteTarget { list: true }).shown(),
+            Param::opt("import.filter-chain", Kind::Text),
+            Param::opt("import.router-id", Kind::RouterId),
+            Param::opt("export.route-targets", Kind::RouteTarget { list: true }).shown(),
+            Param::opt("export.redistribute", Kind::EnumList(REDISTRIBUTE)).shown(),
+            Param::opt("export.filter-chain", Kind::Text),
+            Param::opt("export.filter-select", Kind::Text),
+            Param::def(
+                "label-allocation-policy",
+                Kind::Enum(&["per-vrf", "per-prefix"]),
+                "per-vrf",
+            )
+            .shown(),
+            COMMENT,
+            DISABLED,
+        ],
+        key: Some("name"),
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Detail,
+        legend: &[&[('X', "disabled"), ('I', "inactive")]],
+        auto_name: Some("bgp-mpls-vpn-"),
+        export_disabled: false,
+    },
+    Menu {
+        path: &["routing", "ospf", "instance"],
+        kind: MenuKind::List,
+        params: &[
+            Param::req("name", Kind::Name),
+            Param::def("version", Kind::Enum(&["2", "3"]), "2").shown(),
+            Param::def("vrf", Kind::Ref(RefTo::Vrf), "main").shown(),
+            Param::opt("routing-table", Kind::Ref(RefTo::Table)),
+            Param::def("router-id", Kind::RouterId, "main").shown(),
+            Param::opt("redistribute", Kind::EnumList(REDISTRIBUTE)),
+            Param::def(
+                "originate-default",
+                Kind::Enum(&["always", "if-installed", "never"]),
+                "never",
+            ),
+            Param::opt("in-filter-chain", Kind::Text),
+            Param::opt("out-filter-chain", Kind::Text),
+            Param::opt("out-filter-select", Kind::Text),
+            Param::opt("domain-id", Kind::Text),
+            Param::opt("domain-tag", Kind::Int(0, 4_294_967_295)),
+            Param::def("use-dn", Kind::Bool, "no"),
+            COMMENT,
+            DISABLED,
+        ],
+        key: Some("name"),
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Detail,
+        legend: &[&[('X', "disabled"), ('I', "inactive")]],
+        auto_name: Some("ospf-instance-"),
+        export_disabled: true,
+    },
+    Menu {
+        path: &["routing", "ospf", "area"],
+        kind: MenuKind::List,
+        params: &[
+            Param::req("name", Kind::Name),
+            Param::req("instance", Kind::Ref(RefTo::OspfInstance)),
+            Param::def("area-id", Kind::Ip, "0.0.0.0").shown(),
+            Param::def("type", Kind::Enum(&["default", "stub", "nssa"]), "default").shown(),
+            Param::opt("default-cost", Kind::Int(0, 16_777_215)),
+            Param::def("no-summaries", Kind::Switch, "no"),
+            Param::opt("nssa-translator", Kind::Enum(&["yes", "no", "candidate"])),
+            COMMENT,
+            DISABLED,
+        ],
+        key: Some("name"),
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Detail,
+        legend: &[&[('X', "disabled"), ('I', "inactive")]],
+        auto_name: Some("ospf-area-"),
+        export_disabled: true,
+    },
+    Menu {
+        path: &["routing", "ospf", "interface-template"],
+        kind: MenuKind::List,
+        params: &[
+            Param::opt("interfaces", Kind::RefList(IFACES)).shown(),
+            Param::opt("networks", Kind::PrefixList).shown(),
+            Param::req("area", Kind::Ref(RefTo::OspfArea)),
+            Param::def(
+                "type",
+                Kind::Enum(&[
+                    "broadcast",
+                    "nbma",
+                    "ptp",
+                    "ptp-unnumbered",
+                    "ptmp",
+                    "ptmp-broadcast",
+                    "virtual-link",
+                ]),
+                "broadcast",
+            ),
+            Param::def("cost", Kind::Int(1, 65535), "1"),
+            Param::def("priority", Kind::Int(0, 255), "128"),
+            Param::def("hello-interval", Kind::Time, "10s"),
+            Param::def("dead-interval", Kind::Time, "40s"),
+            Param::def("retransmit-interval", Kind::Time, "5s"),
+            Param::def("transmit-delay", Kind::Time, "1s"),
+            Param::def("passive", Kind::Switch, "no"),
+            Param::opt(
+                "auth",
+                Kind::Enum(&["simple", "md5", "sha1", "sha256", "sha384", "sha512"]),
+            ),
+            Param::opt("auth-key", Kind::Text),
+            Param::opt("auth-id", Kind::Int(0, 255)),
+            Param::def("instance-id", Kind::Int(0, 255), "0"),
+            Param::def("use-bfd", Kind::Bool, "no"),
+            COMMENT,
+            DISABLED,
+        ],
+        key: None,
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Detail,
+        legend: &[&[('X', "disabled"), ('I', "inactive")]],
+        auto_name: None,
+        export_disabled: true,
+    },
+];
+
+/// The connection's parameters: its own, then every template parameter (the padding
+/// entries of [`BGP_CONNECTION`] have empty names and are dropped here).
+static BGP_CONNECTION_PARAMS: &[Param] = &{
+    let mut out = [Param::opt("", Kind::Text); 40];
+    let mut i = 0;
+    let mut j = 0;
+    while i < BGP_CONNECTION.len() {
+        if !BGP_CONNECTION[i].name.is_empty() {
+            out[j] = BGP_CONNECTION[i];
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(j == 40, "connection parameter count");
+    out
+};
+
+/// Firewall tables: chains and actions.
+struct FwTable {
+    chains: &'static [&'static str],
+    actions: &'static [&'static str],
+    default_action: &'static str,
+}
+
+const FILTER: FwTable = FwTable {
+    chains: &["input", "forward", "output"],
+    actions: &[
+        "accept",
+        "drop",
+        "reject",
+        "jump",
+        "return",
+        "log",
+        "passthrough",
+        "fasttrack-connection",
+        "tarpit",
+        "add-dst-to-address-list",
+        "add-src-to-address-list",
+    ],
+    default_action: "accept",
+};
+const NAT: FwTable = FwTable {
+    chains: &["srcnat", "dstnat", "input", "output"],
+    actions: &[
+        "accept",
+        "src-nat",
+        "dst-nat",
+        "masquerade",
+        "redirect",
+        "netmap",
+        "same",
+        "endpoint-independent-nat",
+        "jump",
+        "return",
+        "log",
+        "passthrough",
+        "add-dst-to-address-list",
+        "add-src-to-address-list",
+    ],
+    default_action: "accept",
+};
+const MANGLE: FwTable = FwTable {
+    chains: &["prerouting", "input", "forward", "output", "postrouting"],
+    actions: &[
+        "accept",
+        "mark-connection",
+        "mark-packet",
+        "mark-routing",
+        "passthrough",
+        "jump",
+        "return",
+        "log",
+        "change-dscp",
+        "change-mss",
+        "change-ttl",
+        "clear-df",
+        "fasttrack-connection",
+        "route",
+        "set-priority",
+        "strip-ipv4-options",
+        "add-dst-to-address-list",
+        "add-src-to-address-list",
+    ],
+    default_action: "accept",
+};
+
+/// The built-in chains of a firewall table (any other chain name is a user chain).
+pub fn firewall_chains(path: &[&str]) -> &'static [&'static str] {
+    match path.last() {
+        Some(&"filter") => FILTER.chains,
+        Some(&"nat") => NAT.chains,
+        Some(&"mangle") => MANGLE.chains,
+        _ => &[],
+    }
+}
+
+macro_rules! fw_params {
+    ($actions:expr, $default:expr) => {
+        &[
+            Param::req("chain", Kind::Name),
+            Param::def("action", Kind::Enum($actions), $default).shown(),
+            Param::opt("src-address", Kind::FwAddress),
+            Param::opt("dst-address", Kind::FwAddress),
+            Param::opt("src-address-list", Kind::Text),
+            Param::opt("dst-address-list", Kind::Text),
+            Param::opt("protocol", Kind::FwProtocol),
+            Param::opt("src-port", Kind::FwPorts),
+            Param::opt("dst-port", Kind::FwPorts),
+            Param::opt("in-interface", Kind::FwInterface),
+            Param::opt("out-interface", Kind::FwInterface),
+            Param::opt("in-interface-list", Kind::Text),
+            Param::opt("out-interface-list", Kind::Text),
+            Param::opt("connection-state", Kind::FwEnumList(CONN_STATES)),
+            Param::opt("connection-mark", Kind::Text),
+            Param::opt(
+                "connection-nat-state",
+                Kind::FwEnumList(&["srcnat", "dstnat"]),
+            ),
+            Param::opt("routing-mark", Kind::FwTable),
+            Param::opt("packet-mark", Kind::Text),
+            Param::opt("src-address-type", Kind::FwEnumList(ADDR_TYPES)),
+            Param::opt("dst-address-type", Kind::FwEnumList(ADDR_TYPES)),
+            Param::opt("new-connection-mark", Kind::Name),
+            Param::opt("new-routing-mark", Kind::Ref(RefTo::Table)),
+            Param::opt("new-packet-mark", Kind::Name),
+            Param::opt("passthrough", Kind::Bool),
+            Param::opt("jump-target", Kind::Name),
+            Param::opt("to-addresses", Kind::FwAddress),
+            Param::opt("to-ports", Kind::FwPorts),
+            Param::opt(
+                "reject-with",
+                Kind::Enum(&[
+                    "icmp-network-unreachable",
+                    "icmp-host-unreachable",
+                    "icmp-port-unreachable",
+                    "icmp-protocol-unreachable",
+                    "icmp-net-prohibited",
+                    "icmp-host-prohibited",
+                    "icmp-admin-prohibited",
+                    "tcp-reset",
+                ]),
+            ),
+            Param::def("log", Kind::Bool, "no"),
+            Param::opt("log-prefix", Kind::Text),
+            COMMENT,
+            DISABLED,
+        ]
+    };
+}
+
+static FILTER_PARAMS: &[Param] = fw_params!(FILTER.actions, FILTER.default_action);
+static NAT_PARAMS: &[Param] = fw_params!(NAT.actions, NAT.default_action);
+static MANGLE_PARAMS: &[Param] = fw_params!(MANGLE.actions, MANGLE.default_action);
+
+const fn firewall(path: &'static [&'static str], params: &'static [Param]) -> Menu {
+    Menu {
+        path,
+        kind: MenuKind::List,
+        params,
+        key: None,
+        can_add: true,
+        can_remove: true,
+        style: PrintStyle::Detail,
+        legend: LEGEND_XI_D,
+        auto_name: None,
+        export_disabled: false,
+    }
+}
+
+const LEGEND_XI_D: &[&[(char, &str)]] =
+    &[&[('X', "disabled"), ('I', "invalid")], &[('D', "dynamic")]];
+
+/// The built-in `/ip service` entries: name, port, certificate, vrf, disabled.
+pub const SERVICES: &[(&str, &str, &str, &str, bool)] = &[
+    ("telnet", "23", "", "main", false),
+    ("ftp", "21", "", "", false),
+    ("www", "80", "", "main", false),
+    ("ssh", "22", "", "main", false),
+    ("www-ssl", "443", "none", "main", true),
+    ("api", "8728", "", "main", false),
+    ("winbox", "8291", "", "main", false),
+    ("api-ssl", "8729", "none", "main", true),
+];
+
+/// Index of the `/interface` view in [`MENUS`].
+pub const INTERFACE_VIEW: usize = 1;
+
+/// The menu whose path is exactly `path`.
+pub fn menu(path: &[&str]) -> Option<&'static Menu> {
+    MENUS.iter().find(|m| m.path == path)
+}
+
+/// Index of a menu in [`MENUS`].
+pub fn menu_index(path: &[&str]) -> Option<usize> {
+    MENUS.iter().position(|m| m.path == path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn menus_are_well_formed() {
+        for m in MENUS {
+            let mut names: Vec<&str> = m.params.iter().map(|p| p.name).collect();
+            assert!(names.iter().all(|n| !n.is_empty()), "{}", m.path_text());
+            names.sort();
+            let n = names.len();
+            names.dedup();
+            assert_eq!(n, names.len(), "duplicate parameter in {}", m.path_text());
+            if let Some(k) = m.key {
+                assert!(m.param(k).is_some(), "key of {}", m.path_text());
+            }
+        }
+        assert_eq!(MENUS[INTERFACE_VIEW].path, &["interface"]);
+        assert!(menu(&["routing", "bgp", "connection"])
+            .unwrap()
+            .param("remote.address")
+            .is_some());
+        assert!(menu(&["routing", "bgp", "connection"])
+            .unwrap()
+            .param("output.redistribute")
+            .is_some());
+        assert_eq!(
+            menu(&["ip", "firewall", "nat"])
+                .unwrap()
+                .param("action")
+                .unwrap()
+                .kind,
+            Kind::Enum(NAT.actions)
+        );
+    }
+}

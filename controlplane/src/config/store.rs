@@ -1,0 +1,876 @@
+//! The configuration: one ordered list of items per menu, and the rules that tie menus
+//! together (a VRF owns a dynamic routing table of its name, references must name existing
+//! items, built-in items cannot be removed, names are unique).
+//!
+//! Every mutation validates first and changes nothing when it fails.
+
+use super::menus::{self, menu_index, INTERFACE_VIEW, MENUS, SERVICES};
+use super::schema::{Kind, MenuKind, RefTo};
+use super::value::Resolver;
+use std::collections::BTreeMap;
+
+/// At most this many routing tables (RouterOS: 4096).
+pub const MAX_TABLES: usize = 4096;
+
+/// One item of a menu.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// Internal id, shown as `*N` (hex).
+    pub id: u32,
+    /// Values by parameter name, canonical. Unset parameters are absent.
+    pub values: BTreeMap<String, String>,
+    /// Built in (cannot be removed).
+    pub builtin: bool,
+    /// Made by the system (a VRF's routing table); not exported, not editable.
+    pub dynamic: bool,
+}
+
+impl Item {
+    /// A value, or the parameter's default.
+    pub fn get(&self, menu: usize, name: &str) -> Option<&str> {
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .or_else(|| MENUS[menu].param(name).and_then(|p| p.default))
+    }
+
+    /// Whether the item is disabled.
+    pub fn disabled(&self) -> bool {
+        self.values.get("disabled").map(String::as_str) == Some("yes")
+    }
+}
+
+/// A DPDK port as the configuration sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortDesc {
+    /// `ether1`, `ether2`, …
+    pub default_name: String,
+    /// `AA:BB:CC:DD:EE:FF`.
+    pub mac: String,
+    /// Driver name.
+    pub driver: String,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Store {
+    lists: Vec<Vec<Item>>,
+    next_id: Vec<u32>,
+}
+
+/// Index of the menu at `path` (the paths used here exist: a test checks them).
+pub fn m(path: &[&str]) -> usize {
+    menu_index(path).unwrap_or(usize::MAX)
+}
+
+fn vals(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+impl Store {
+    /// A fresh configuration for a router with `ports`.
+    pub fn new(ports: &[PortDesc]) -> Store {
+        let mut s = Store {
+            lists: MENUS.iter().map(|_| Vec::new()).collect(),
+            next_id: MENUS.iter().map(|_| 1).collect(),
+        };
+        for (i, menu) in MENUS.iter().enumerate() {
+            if menu.kind == MenuKind::Settings {
+                s.push(i, BTreeMap::new(), true, false);
+            }
+        }
+        for p in ports {
+            s.push(
+                m(&["interface", "ethernet"]),
+                vals(&[
+                    ("name", &p.default_name),
+                    ("default-name", &p.default_name),
+                    ("mac-address", &p.mac),
+                    ("driver", &p.driver),
+                ]),
+                true,
+                false,
+            );
+        }
+        s.push(
+            m(&["ip", "vrf"]),
+            vals(&[("name", "main"), ("interfaces", "all")]),
+            true,
+            false,
+        );
+        s.push(
+            m(&["routing", "table"]),
+            vals(&[("name", "main"), ("fib", "yes")]),
+            true,
+            true,
+        );
+        for (name, port, cert, vrf, disabled) in SERVICES {
+            let mut v = vals(&[("name", name), ("port", port)]);
+            if !cert.is_empty() {
+                v.insert("certificate".into(), cert.to_string());
+            }
+            if !vrf.is_empty() {
+                v.insert("vrf".into(), vrf.to_string());
+            }
+            if *disabled {
+                v.insert("disabled".into(), "yes".into());
+            }
+            s.push(m(&["ip", "service"]), v, true, false);
+        }
+        s.push(
+            m(&["routing", "bgp", "template"]),
+            vals(&[("name", "default")]),
+            true,
+            false,
+        );
+        s
+    }
+
+    fn push(
+        &mut self,
+        menu: usize,
+        values: BTreeMap<String, String>,
+        builtin: bool,
+        dynamic: bool,
+    ) -> u32 {
+        let id = self.next_id[menu];
+        self.next_id[menu] += 1;
+        self.lists[menu].push(Item {
+            id,
+            values,
+            builtin,
+            dynamic,
+        });
+        id
+    }
+
+    /// The items of a menu, in order. For the `/interface` view: ethernet ports, then
+    /// bridges, with a `type`.
+    pub fn items(&self, menu: usize) -> std::borrow::Cow<'_, [Item]> {
+        if menu == INTERFACE_VIEW {
+            let mut out = Vec::new();
+            for (src, ty) in [
+                (m(&["interface", "ethernet"]), "ether"),
+                (m(&["interface", "bridge"]), "bridge"),
+            ] {
+                for it in &self.lists[src] {
+                    let mut it = it.clone();
+                    // View ids: the source menu in the high bits keeps them unique.
+                    it.id |= (src as u32) << 24;
+                    it.values.insert("type".into(), ty.into());
+                    out.push(it);
+                }
+            }
+            return std::borrow::Cow::Owned(out);
+        }
+        std::borrow::Cow::Borrowed(&self.lists[menu])
+    }
+
+    /// The item behind a `/interface` view id: (menu, id).
+    pub fn view_source(id: u32) -> (usize, u32) {
+        ((id >> 24) as usize, id & 0x00ff_ffff)
+    }
+
+    fn pos(&self, menu: usize, id: u32) -> Option<usize> {
+        self.lists[menu].iter().position(|i| i.id == id)
+    }
+
+    /// The item with `id`.
+    pub fn item(&self, menu: usize, id: u32) -> Option<&Item> {
+        self.lists[menu].iter().find(|i| i.id == id)
+    }
+
+    /// Names of every interface (ports and bridges).
+    pub fn interface_names(&self) -> impl Iterator<Item = &str> {
+        [m(&["interface", "ethernet"]), m(&["interface", "bridge"])]
+            .into_iter()
+            .flat_map(move |i| {
+                self.lists[i]
+                    .iter()
+                    .filter_map(|it| it.values.get("name").map(String::as_str))
+            })
+    }
+
+    fn names(&self, menu: usize) -> impl Iterator<Item = &str> {
+        self.lists[menu]
+            .iter()
+            .filter_map(|it| it.values.get("name").map(String::as_str))
+    }
+
+    /// The settings item of a settings menu.
+    pub fn settings(&self, menu: usize) -> Option<&Item> {
+        self.lists[menu].first()
+    }
+
+    /// The router's identity.
+    pub fn identity(&self) -> String {
+        let i = m(&["system", "identity"]);
+        self.lists[i]
+            .first()
+            .and_then(|it| it.get(i, "name"))
+            .unwrap_or("rspe")
+            .to_owned()
+    }
+
+    /// Adds an item with `values` (canonical), before position `before` or at the end.
+    /// Returns its id.
+    pub fn add(
+        &mut self,
+        menu: usize,
+        mut values: BTreeMap<String, String>,
+        before: Option<usize>,
+    ) -> Result<u32, String> {
+        let def = &MENUS[menu];
+        if !def.can_add {
+            return Err(format!("items cannot be added to {}", def.path_text()));
+        }
+        if let (Some(key), Some(prefix)) = (def.key, def.auto_name) {
+            if !values.contains_key(key) {
+                let taken: Vec<&str> = self.names(menu).collect();
+                let name = (1..)
+                    .map(|n| format!("{prefix}{n}"))
+                    .find(|c| !taken.contains(&c.as_str()))
+                    .unwrap_or_default();
+                values.insert(key.into(), name);
+            }
+        }
+        for p in def.params {
+            if p.mandatory && !values.contains_key(p.name) {
+                return Err(format!("missing mandatory parameter {}", p.name));
+            }
+        }
+        let candidate = Item {
+            id: self.next_id[menu],
+            values,
+            builtin: false,
+            dynamic: false,
+        };
+        self.check(menu, &candidate, None)?;
+        let vrf_menu = m(&["ip", "vrf"]);
+        if menu == vrf_menu {
+            self.check_new_table(
+                candidate
+                    .values
+                    .get("name")
+                    .map(String::as_str)
+                    .unwrap_or(""),
+            )?;
+        }
+        let before = before.map(|b| b.min(self.lists[menu].len()));
+        let id = candidate.id;
+        self.next_id[menu] += 1;
+        match before {
+            Some(b) => self.lists[menu].insert(b, candidate.clone()),
+            None => self.lists[menu].push(candidate.clone()),
+        }
+        if menu == vrf_menu {
+            let name = candidate.values.get("name").cloned().unwrap_or_default();
+            self.push(
+                m(&["routing", "table"]),
+                vals(&[("name", &name), ("fib", "yes")]),
+                false,
+                true,
+            );
+        }
+        Ok(id)
+    }
+
+    fn check_new_table(&self, name: &str) -> Result<(), String> {
+        if self.names(m(&["routing", "table"])).any(|n| n == name) {
+            return Err(format!("routing table {name:?} already exists"));
+        }
+        if self.lists[m(&["routing", "table"])].len() >= MAX_TABLES {
+            return Err(format!("at most {MAX_TABLES} routing tables"));
+        }
+        Ok(())
+    }
+
+    /// Sets `values` and clears `unset` on the items `ids`, all or none.
+    pub fn set(
+        &mut self,
+        menu: usize,
+        ids: &[u32],
+        values: &BTreeMap<String, String>,
+        unset: &[String],
+    ) -> Result<(), String> {
+        if menu == INTERFACE_VIEW {
+            // Act on the underlying ethernet or bridge item.
+            let mut by_menu: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
+            for &id in ids {
+                let (src, sid) = Self::view_source(id);
+                by_menu.entry(src).or_default().push(sid);
+            }
+            let mut trial = self.clone();
+            for (src, sids) in by_menu {
+                trial.set(src, &sids, values, unset)?;
+            }
+            *self = trial;
+            return Ok(());
+        }
+        let def = &MENUS[menu];
+        let mut updated = Vec::new();
+        for &id in ids {
+            let pos = self
+                .pos(menu, id)
+                .ok_or_else(|| format!("no such item *{id:X}"))?;
+            let old = &self.lists[menu][pos];
+            if old.dynamic {
+                return Err(format!("cannot change dynamic item *{id:X}"));
+            }
+            let mut new = old.clone();
+            for k in unset {
+                let p = def
+                    .param(k)
+                    .ok_or_else(|| format!("unknown parameter {k}"))?;
+                if p.mandatory {
+                    return Err(format!("cannot unset mandatory parameter {k}"));
+                }
+                new.values.remove(k);
+            }
+            for (k, v) in values {
+                new.values.insert(k.clone(), v.clone());
+            }
+            if old.builtin {
+                self.check_builtin_change(menu, old, &new)?;
+            }
+            updated.push((pos, new));
+        }
+        if updated.len() > 1 {
+            if let Some(key) = def.key {
+                if values.contains_key(key) {
+                    return Err(format!(
+                        "{key} must be unique: cannot set it on several items"
+                    ));
+                }
+            }
+        }
+        // Validate every change against the others before applying any.
+        let mut trial = self.clone();
+        for (pos, new) in &updated {
+            trial.lists[menu][*pos] = new.clone();
+        }
+        for (pos, new) in &updated {
+            trial.check(menu, new, Some(*pos))?;
+        }
+        // Renames propagate to references and to a VRF's table.
+        for (pos, new) in &updated {
+            let old = &self.lists[menu][*pos];
+            let (Some(key), Some(o), Some(n)) =
+                (def.key, old.values.get("name"), new.values.get("name"))
+            else {
+                continue;
+            };
+            if key != "name" || o == n {
+                continue;
+            }
+            if let Some(to) = ref_kind(menu) {
+                trial.rename_refs(to, o, n);
+            }
+            if menu == m(&["ip", "vrf"]) {
+                trial.check_new_table(n)?;
+                let t = m(&["routing", "table"]);
+                if let Some(table) = trial.lists[t]
+                    .iter_mut()
+                    .find(|i| i.dynamic && i.values.get("name") == Some(o))
+                {
+                    table.values.insert("name".into(), n.clone());
+                }
+                trial.rename_refs(RefTo::Table, o, n);
+            }
+        }
+        *self = trial;
+        Ok(())
+    }
+
+    fn check_builtin_change(&self, menu: usize, old: &Item, new: &Item) -> Result<(), String> {
+        let path = MENUS[menu].path;
+        let changed = |k: &str| old.values.get(k) != new.values.get(k);
+        match path {
+            ["ip", "vrf"] if changed("name") || changed("interfaces") => {
+                Err("the builtin main VRF cannot be renamed or given other interfaces".into())
+            }
+            ["routing", "bgp", "template"] if changed("name") => {
+                Err("the builtin default template cannot be renamed".into())
+            }
+            ["ip", "service"] if changed("name") => Err("services cannot be renamed".into()),
+            ["ip", "service"]
+                if changed("vrf") && old.values.get("name").map(String::as_str) == Some("ftp") =>
+            {
+                Err("the ftp service does not support a VRF".into())
+            }
+            ["interface", "ethernet"]
+                if changed("default-name") || changed("mac-address") || changed("driver") =>
+            {
+                Err("default-name, mac-address and driver are read-only".into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Removes the items `ids`, all or none.
+    pub fn remove(&mut self, menu: usize, ids: &[u32]) -> Result<(), String> {
+        let def = &MENUS[menu];
+        if !def.can_remove {
+            return Err(format!("items cannot be removed from {}", def.path_text()));
+        }
+        let mut trial = self.clone();
+        for &id in ids {
+            let pos = trial
+                .pos(menu, id)
+                .ok_or_else(|| format!("no such item *{id:X}"))?;
+            let it = &trial.lists[menu][pos];
+            if it.builtin {
+                return Err(format!("cannot remove builtin item *{id:X}"));
+            }
+            if it.dynamic {
+                return Err(format!("cannot remove dynamic item *{id:X}"));
+            }
+            let name = it.values.get("name").cloned();
+            trial.lists[menu].remove(pos);
+            if let (Some(to), Some(name)) = (ref_kind(menu), &name) {
+                if let Some(user) = trial.user_of(to, name) {
+                    return Err(format!("{name:?} is in use by {user}"));
+                }
+            }
+            if menu == m(&["ip", "vrf"]) {
+                let name = name.unwrap_or_default();
+                let t = m(&["routing", "table"]);
+                trial.lists[t].retain(|i| !(i.dynamic && i.values.get("name") == Some(&name)));
+                if let Some(user) = trial.user_of(RefTo::Table, &name) {
+                    return Err(format!(
+                        "routing table {name:?} of this VRF is in use by {user}"
+                    ));
+                }
+            }
+        }
+        *self = trial;
+        Ok(())
+    }
+
+    /// Moves the items `ids` (in their current order) before the item at position `dest`,
+    /// or to the end.
+    pub fn move_items(
+        &mut self,
+        menu: usize,
+        ids: &[u32],
+        dest: Option<u32>,
+    ) -> Result<(), String> {
+        if MENUS[menu].kind != MenuKind::List || menu == INTERFACE_VIEW {
+            return Err(format!(
+                "items of {} cannot be moved",
+                MENUS[menu].path_text()
+            ));
+        }
+        let list = &mut self.lists[menu];
+        if let Some(d) = dest {
+            if !list.iter().any(|i| i.id == d) {
+                return Err(format!("no such item *{d:X}"));
+            }
+        }
+        let mut moving = Vec::new();
+        for &id in ids {
+            if !list.iter().any(|i| i.id == id) {
+                return Err(format!("no such item *{id:X}"));
+            }
+        }
+        list.retain(|i| {
+            if ids.contains(&i.id) {
+                moving.push(i.clone());
+                false
+            } else {
+                true
+            }
+        });
+        let at = match dest {
+            Some(d) => list.iter().position(|i| i.id == d).unwrap_or(list.len()),
+            None => list.len(),
+        };
+        for (k, it) in moving.into_iter().enumerate() {
+            list.insert(at + k, it);
+        }
+        Ok(())
+    }
+
+    /// Sets values of a settings menu.
+    pub fn set_settings(
+        &mut self,
+        menu: usize,
+        values: &BTreeMap<String, String>,
+        unset: &[String],
+    ) -> Result<(), String> {
+        let id = self.lists[menu]
+            .first()
+            .map(|i| i.id)
+            .ok_or("no settings item")?;
+        let mut trial = self.clone();
+        let it = &mut trial.lists[menu][0];
+        for (k, v) in values {
+            it.values.insert(k.clone(), v.clone());
+        }
+        for k in unset {
+            it.values.remove(k);
+        }
+        let _ = id;
+        *self = trial;
+        Ok(())
+    }
+
+    /// Checks one item as it would be stored at `pos` (None: a new item).
+    fn check(&self, menu: usize, it: &Item, pos: Option<usize>) -> Result<(), String> {
+        let def = &MENUS[menu];
+        let others = self.lists[menu]
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != pos)
+            .map(|(_, x)| x);
+        if let Some(key) = def.key {
+            if let Some(name) = it.values.get(key) {
+                if others.clone().any(|o| o.values.get(key) == Some(name)) {
+                    return Err(format!("{} {name:?} already exists", key));
+                }
+            }
+        }
+        let path = def.path;
+        let v = |k: &str| it.values.get(k).map(String::as_str);
+        match path {
+            ["interface", "ethernet"] | ["interface", "bridge"] => {
+                let name = v("name").unwrap_or("");
+                let own = m(&["interface", "ethernet"]) == menu;
+                let other = if own {
+                    m(&["interface", "bridge"])
+                } else {
+                    m(&["interface", "ethernet"])
+                };
+                if self.names(other).any(|n| n == name)
+                    || matches!(name, "all" | "none" | "dynamic" | "static")
+                {
+                    return Err(format!("interface name {name:?} is already taken"));
+                }
+            }
+            ["mpls", "ldp"] => {
+                let vrf = it.get(menu, "vrf").unwrap_or("main");
+                if others
+                    .clone()
+                    .any(|o| o.get(menu, "vrf").unwrap_or("main") == vrf)
+                {
+                    return Err(format!("an LDP instance for VRF {vrf:?} already exists"));
+                }
+            }
+            ["ip", "firewall", table] => {
+                let action = it.get(menu, "action").unwrap_or("accept");
+                let need = |k: &str| -> Result<(), String> {
+                    if v(k).is_none() {
+                        Err(format!("action={action} needs {k}"))
+                    } else {
+                        Ok(())
+                    }
+                };
+                match action {
+                    "mark-connection" => need("new-connection-mark")?,
+                    "mark-routing" => need("new-routing-mark")?,
+                    "mark-packet" => need("new-packet-mark")?,
+                    "jump" => need("jump-target")?,
+                    "src-nat" | "dst-nat" | "netmap"
+                        if v("to-addresses").is_none() && v("to-ports").is_none() =>
+                    {
+                        return Err(format!("action={action} needs to-addresses or to-ports"));
+                    }
+                    _ => {}
+                }
+                let chain = v("chain").unwrap_or("");
+                let builtin = menus::firewall_chains(path).contains(&chain);
+                if builtin {
+                    let wrong = match (*table, action) {
+                        ("nat", "masquerade" | "src-nat") => chain != "srcnat",
+                        ("nat", "dst-nat" | "redirect") => chain != "dstnat",
+                        ("mangle", "mark-routing") => !matches!(chain, "prerouting" | "output"),
+                        _ => false,
+                    };
+                    if wrong {
+                        return Err(format!("action={action} does not work in chain={chain}"));
+                    }
+                }
+                if v("passthrough").is_some() && *table != "mangle" {
+                    return Err("passthrough is a mangle parameter".into());
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The first item (as `menu *id`) that refers to `name` of kind `to`.
+    fn user_of(&self, to: RefTo, name: &str) -> Option<String> {
+        for (mi, menu) in MENUS.iter().enumerate() {
+            if mi == INTERFACE_VIEW {
+                continue;
+            }
+            for it in &self.lists[mi] {
+                for p in menu.params {
+                    let Some(v) = it.values.get(p.name) else {
+                        continue;
+                    };
+                    if refers(p.kind, to, v, name) {
+                        return Some(format!(
+                            "{} *{:X} ({}={v})",
+                            menu.path_text(),
+                            it.id,
+                            p.name
+                        ));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn rename_refs(&mut self, to: RefTo, old: &str, new: &str) {
+        for (mi, menu) in MENUS.iter().enumerate() {
+            if mi == INTERFACE_VIEW {
+                continue;
+            }
+            for it in &mut self.lists[mi] {
+                for p in menu.params {
+                    if let Some(v) = it.values.get_mut(p.name) {
+                        if refers(p.kind, to, v, old) {
+                            *v = rewrite(p.kind, v, old, new);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Number of items across the configuration (for tests and benchmarks).
+    pub fn total_items(&self) -> usize {
+        self.lists.iter().map(Vec::len).sum()
+    }
+}
+
+/// The kind of reference that names items of `menu`, if items of it can be referenced.
+fn ref_kind(menu: usize) -> Option<RefTo> {
+    match MENUS[menu].path {
+        ["interface", "ethernet"] | ["interface", "bridge"] => {
+            Some(RefTo::Interface { lists: false })
+        }
+        ["ip", "vrf"] => Some(RefTo::Vrf),
+        ["routing", "table"] => Some(RefTo::Table),
+        ["routing", "bgp", "template"] => Some(RefTo::BgpTemplate),
+        ["routing", "ospf", "instance"] => Some(RefTo::OspfInstance),
+        ["routing", "ospf", "area"] => Some(RefTo::OspfArea),
+        _ => None,
+    }
+}
+
+fn same_target(a: RefTo, b: RefTo) -> bool {
+    match (a, b) {
+        (RefTo::Interface { .. }, RefTo::Interface { .. }) => true,
+        _ => a == b,
+    }
+}
+
+/// The parts of a gateway value that name interfaces and tables.
+fn gateway_parts(g: &str) -> (Option<&str>, Option<&str>) {
+    let (target, table) = match g.split_once('@') {
+        Some((t, tab)) => (t, Some(tab)),
+        None => (g, None),
+    };
+    let iface = match target.split_once('%') {
+        Some((_, i)) => Some(i),
+        None if super::value::ip(target).is_some() => None,
+        None => Some(target),
+    };
+    (iface, table)
+}
+
+/// Whether a stored value of `kind` refers to `name` of kind `to`.
+fn refers(kind: Kind, to: RefTo, v: &str, name: &str) -> bool {
+    match kind {
+        Kind::Ref(k) => same_target(k, to) && v == name,
+        Kind::RefList(k) => same_target(k, to) && v.split(',').any(|x| x == name),
+        Kind::FwInterface => {
+            matches!(to, RefTo::Interface { .. }) && v.trim_start_matches('!') == name
+        }
+        Kind::FwTable => to == RefTo::Table && v.trim_start_matches('!') == name,
+        Kind::Gateway => v.split(',').any(|g| {
+            let (iface, table) = gateway_parts(g);
+            match to {
+                RefTo::Interface { .. } => iface == Some(name),
+                RefTo::Table => table == Some(name),
+                _ => false,
+            }
+        }),
+        _ => false,
+    }
+}
+
+fn rewrite(kind: Kind, v: &str, old: &str, new: &str) -> String {
+    match kind {
+        Kind::Ref(_) => new.to_owned(),
+        Kind::RefList(_) => v
+            .split(',')
+            .map(|x| if x == old { new } else { x })
+            .collect::<Vec<_>>()
+            .join(","),
+        Kind::FwInterface | Kind::FwTable => {
+            if v.starts_with('!') {
+                format!("!{new}")
+            } else {
+                new.to_owned()
+            }
+        }
+        Kind::Gateway => v
+            .split(',')
+            .map(|g| {
+                let (target, table) = match g.split_once('@') {
+                    Some((t, tab)) => (t.to_owned(), Some(if tab == old { new } else { tab })),
+                    None => (g.to_owned(), None),
+                };
+                let target = match target.split_once('%') {
+                    Some((a, i)) => format!("{a}%{}", if i == old { new } else { i }),
+                    None if target == old => new.to_owned(),
+                    None => target,
+                };
+                match table {
+                    Some(t) => format!("{target}@{t}"),
+                    None => target,
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        _ => v.to_owned(),
+    }
+}
+
+impl Resolver for Store {
+    fn exists(&self, to: RefTo, name: &str) -> bool {
+        match to {
+            RefTo::Interface { .. } => self.interface_names().any(|n| n == name),
+            RefTo::Vrf => self.names(m(&["ip", "vrf"])).any(|n| n == name),
+            RefTo::Table => self.names(m(&["routing", "table"])).any(|n| n == name),
+            RefTo::BgpTemplate => self
+                .names(m(&["routing", "bgp", "template"]))
+                .any(|n| n == name),
+            RefTo::OspfInstance => self
+                .names(m(&["routing", "ospf", "instance"]))
+                .any(|n| n == name),
+            RefTo::OspfArea => self
+                .names(m(&["routing", "ospf", "area"]))
+                .any(|n| n == name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> Store {
+        Store::new(&[
+            PortDesc {
+                default_name: "ether1".into(),
+                mac: "02:00:00:00:00:01".into(),
+                driver: "net_null".into(),
+            },
+            PortDesc {
+                default_name: "ether2".into(),
+                mac: "02:00:00:00:00:02".into(),
+                driver: "net_null".into(),
+            },
+        ])
+    }
+
+    #[test]
+    fn every_path_used_here_exists() {
+        for p in [
+            &["interface", "ethernet"][..],
+            &["interface", "bridge"],
+            &["ip", "vrf"],
+            &["routing", "table"],
+            &["ip", "service"],
+            &["routing", "bgp", "template"],
+            &["system", "identity"],
+            &["mpls", "ldp"],
+            &["routing", "ospf", "instance"],
+            &["routing", "ospf", "area"],
+        ] {
+            assert!(menu_index(p).is_some(), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn vrf_owns_a_dynamic_table_and_main_is_builtin() {
+        let mut s = store();
+        let vrf = m(&["ip", "vrf"]);
+        let t = m(&["routing", "table"]);
+        let id = s
+            .add(
+                vrf,
+                vals(&[("name", "cust"), ("interfaces", "ether1")]),
+                Some(0),
+            )
+            .unwrap();
+        assert_eq!(s.items(vrf)[0].values["name"], "cust");
+        assert!(s
+            .items(t)
+            .iter()
+            .any(|i| i.dynamic && i.values["name"] == "cust"));
+        s.set(vrf, &[id], &vals(&[("name", "cust2")]), &[]).unwrap();
+        assert!(s.items(t).iter().any(|i| i.values["name"] == "cust2"));
+        let main = s.items(vrf)[1].id;
+        assert!(s.remove(vrf, &[main]).unwrap_err().contains("builtin"));
+        s.remove(vrf, &[id]).unwrap();
+        assert_eq!(s.items(t).len(), 1);
+        assert!(s
+            .add(vrf, vals(&[("name", "main"), ("interfaces", "all")]), None)
+            .is_err());
+    }
+
+    #[test]
+    fn failed_changes_change_nothing() {
+        let mut s = store();
+        let before = s.clone();
+        let eth = m(&["interface", "ethernet"]);
+        let ids: Vec<u32> = s.items(eth).iter().map(|i| i.id).collect();
+        assert!(s.set(eth, &ids, &vals(&[("name", "x")]), &[]).is_err());
+        assert!(s
+            .set(eth, &[ids[0]], &vals(&[("name", "ether2")]), &[])
+            .is_err());
+        assert_eq!(s, before);
+    }
+
+    #[test]
+    fn renames_follow_references_and_used_items_stay() {
+        let mut s = store();
+        let vrf = m(&["ip", "vrf"]);
+        let eth = m(&["interface", "ethernet"]);
+        let id = s
+            .add(
+                vrf,
+                vals(&[("name", "v"), ("interfaces", "ether1,ether2")]),
+                None,
+            )
+            .unwrap();
+        let e1 = s.items(eth)[0].id;
+        s.set(eth, &[e1], &vals(&[("name", "public")]), &[])
+            .unwrap();
+        assert_eq!(
+            s.item(vrf, id).unwrap().values["interfaces"],
+            "public,ether2"
+        );
+        let route = m(&["ip", "route"]);
+        s.add(
+            route,
+            vals(&[("gateway", "10.0.0.1@v"), ("routing-table", "v")]),
+            None,
+        )
+        .unwrap();
+        assert!(s
+            .remove(vrf, &[id])
+            .unwrap_err()
+            .contains("in use by /ip route"));
+    }
+}

@@ -1,0 +1,279 @@
+//! The seed's RouterOS blocks through the command engine, and the prints it shows.
+
+use rspe_controlplane::config::exec::{run, Ctx, Format, NoLive, Session};
+use rspe_controlplane::config::store::{PortDesc, Store};
+
+struct R {
+    store: Store,
+    pristine: Store,
+    session: Session,
+}
+
+impl R {
+    fn new(ports: usize) -> R {
+        let p: Vec<PortDesc> = (1..=ports)
+            .map(|i| PortDesc {
+                default_name: format!("ether{i}"),
+                mac: format!("02:00:00:00:00:{i:02X}"),
+                driver: "net_null".into(),
+            })
+            .collect();
+        let store = Store::new(&p);
+        R {
+            pristine: store.clone(),
+            store,
+            session: Session::default(),
+        }
+    }
+
+    fn run(&mut self, src: &str) -> Result<String, String> {
+        let mut ctx = Ctx {
+            store: &mut self.store,
+            pristine: &self.pristine,
+            session: &mut self.session,
+            live: &NoLive,
+            format: Format::Text,
+        };
+        run(&mut ctx, src)
+            .map(|o| o.output)
+            .map_err(|f| f.error.to_string())
+    }
+
+    fn ok(&mut self, src: &str) -> String {
+        self.run(src).unwrap_or_else(|e| panic!("{src}: {e}"))
+    }
+}
+
+#[test]
+fn vrf_print_move_and_tables() {
+    let mut r = R::new(4);
+    r.ok("/interface bridge add name=lo_vrf");
+    assert_eq!(
+        r.ok("/ip vrf print"),
+        "Flags: X - disabled; * - builtin\n 0  * name=\"main\" interfaces=all\n"
+    );
+    assert_eq!(
+        r.ok("/routing table print"),
+        "Flags: D - dynamic; X - disabled, I - invalid; U - used\n 0 D   name=\"main\" fib\n"
+    );
+    r.ok("/ip vrf add name=myVrf interfaces=lo_vrf");
+    assert_eq!(
+        r.ok("/ip vrf print"),
+        "Flags: X - disabled; * - builtin\n 0  * name=\"main\" interfaces=all\n 1    name=\"myVrf\" interfaces=lo_vrf\n"
+    );
+    r.ok("/ip vrf move 1 0");
+    assert_eq!(
+        r.ok("/ip vrf print"),
+        "Flags: X - disabled; * - builtin\n 0    name=\"myVrf\" interfaces=lo_vrf\n 1  * name=\"main\" interfaces=all\n"
+    );
+    let t = r.ok("/routing table print");
+    assert!(t.contains(" 1 D   name=\"myVrf\" fib"), "{t}");
+    assert!(r.run("/ip vrf remove 1").unwrap_err().contains("builtin"));
+}
+
+#[test]
+fn services() {
+    let mut r = R::new(1);
+    r.ok("/interface bridge add name=lo_vrf\n/ip vrf add name=myVrf interfaces=lo_vrf");
+    r.ok("/ip service set ssh vrf=myVrf");
+    let expected = "\
+Flags: X, I - INVALID
+Columns: NAME, PORT, CERTIFICATE, VRF
+#   NAME     PORT  CERTIFICATE  VRF
+0   telnet     23               main
+1   ftp        21
+2   www        80               main
+3   ssh        22               myVrf
+4 X www-ssl   443  none         main
+5   api      8728               main
+6   winbox   8291               main
+7 X api-ssl  8729  none         main
+";
+    assert_eq!(r.ok("/ip/service print"), expected);
+    assert!(r
+        .run("/ip service set ftp vrf=myVrf")
+        .unwrap_err()
+        .contains("ftp"));
+}
+
+#[test]
+fn vrf_lite_block_verbatim() {
+    let mut r = R::new(3);
+    r.ok("/interface ethernet set [ find default-name=ether3 ] name=public");
+    r.ok(r#"/ip address
+add address=172.16.1.2/24 interface=public
+add address=192.168.1.1/24 interface=ether1
+add address=192.168.2.1/24 interface=ether2
+/ip route
+add gateway=172.16.1.1
+# add VRF configuration
+/ip vrf
+add name=cust_a interface=ether1 place-before 0
+add name=cust_b interface=ether2 place-before 0
+# add vrf routes
+/ip route
+add gateway=172.16.1.1@main routing-table=cust_a
+add gateway=172.16.1.1@main routing-table=cust_b
+# masquerade local source
+/ip firewall nat add chain=srcnat out-interface=public action=masquerade
+# mark new customer connections
+/ip firewall mangle
+add action=mark-connection chain=prerouting connection-state=new new-connection-mark=\
+    cust_a_conn src-address=192.168.1.0/24 passthrough=no
+add action=mark-connection chain=prerouting connection-state=new new-connection-mark=\
+    cust_b_conn src-address=192.168.2.0/24 passthrough=no
+# mark routing
+/ip firewall mangle 
+add action=mark-routing chain=prerouting connection-mark=cust_a_conn \
+    in-interface=public new-routing-mark=cust_a
+add action=mark-routing chain=prerouting connection-mark=cust_b_conn \
+    in-interface=public new-routing-mark=cust_b
+"#);
+    let v = r.ok("/ip vrf print");
+    assert!(v.contains(" 0    name=\"cust_b\" interfaces=ether2\n 1    name=\"cust_a\" interfaces=ether1\n 2  * name=\"main\""), "{v}");
+    let m = r.ok("/ip firewall mangle print");
+    assert!(m.contains("new-connection-mark=\"cust_a_conn\""), "{m}");
+    assert_eq!(r.ok("/ip route print count-only"), "3\n");
+    assert_eq!(
+        r.ok("/ip route print count-only where routing-table=cust_a"),
+        "1\n"
+    );
+}
+
+#[test]
+fn pe1_block_with_old_spellings() {
+    let mut r = R::new(2);
+    r.ok(r#"/interface bridge add name=lobridge
+/ip address add address=10.1.1.2/24 interface=ether1
+/ip address add address=10.2.2.2/24 interface=ether2
+/ip address add address=10.5.5.2/32 interface=lobridge
+/ip vrf add name=cust-one interfaces=ether1
+/mpls ldp add enabled=yes transport-address=10.5.5.2 lsr-id=10.5.5.2
+/mpls ldp interface add interface=ether2
+/routing bgp template set default as=65000
+/routing bgp vpn
+add vrf=cust-one \
+  route-distinguisher=1.1.1.1:111 \
+  import.route-targets=1.1.1.1:111 \
+  import.router-id=cust-one \
+  export.redistribute=connected \
+  export.route-targets=1.1.1.1:111 \
+  label-allocation-policy=per-vrf
+/routing bgp connection
+add template=default remote.address=10.5.5.3 address-families=vpnv4 local.address=10.5.5.2
+# add route to the remote BGP peer's loopback address
+/ip route add dst-address=10.5.5.3/32 gateway=10.2.2.3
+"#);
+    let c = r.ok("/routing bgp connection print");
+    assert!(c.contains("name=\"bgp1\" remote.address=10.5.5.3"), "{c}");
+    assert!(c.contains("afi=vpnv4"), "{c}");
+    let l = r.ok("/mpls ldp print");
+    assert!(l.contains("transport-addresses=10.5.5.2"), "{l}");
+    let v = r.ok("/routing bgp vpn print");
+    assert!(v.contains("name=\"bgp-mpls-vpn-1\""), "{v}");
+}
+
+#[test]
+fn errors_name_line_and_column_and_change_nothing() {
+    let mut r = R::new(2);
+    let before = r.ok("/export");
+    let e = r.run("/ip vrf add name=x interfaces=ether9").unwrap_err();
+    assert!(
+        e.starts_with("line 1, column 20:") && e.contains("no such interface"),
+        "{e}"
+    );
+    let e = r.run("/ip vrf add name=x").unwrap_err();
+    assert!(e.contains("missing mandatory parameter interfaces"), "{e}");
+    let e = r.run("/ip vfr print").unwrap_err();
+    assert!(e.contains("unknown menu or command \"vfr\""), "{e}");
+    let e = r.run("/ip route add gateway=1.2.3.4 di=5").unwrap_err();
+    assert!(e.contains("ambiguous parameter \"di\""), "{e}");
+    let e = r
+        .run("/ip route add gateway=1.2.3.4 distance=300")
+        .unwrap_err();
+    assert!(e.contains("integer 1..255"), "{e}");
+    let e = r
+        .run("/ip route add gateway=1.2.3.4 routing-table=nope")
+        .unwrap_err();
+    assert!(e.contains("no such routing table"), "{e}");
+    let e = r
+        .run("/ip firewall mangle add chain=prerouting action=mark-routing new-routing-mark=nope")
+        .unwrap_err();
+    assert!(e.contains("no such routing table"), "{e}");
+    let e = r
+        .run("/ip vrf\nadd name=a interfaces=ether1\nadd name=b interfaces=bad")
+        .unwrap_err();
+    assert!(e.starts_with("line 3,"), "{e}");
+    // The first add of that script ran; the failing one changed nothing.
+    assert!(r.ok("/ip vrf print").contains("name=\"a\""));
+    r.ok("/ip vrf remove [find name=a]");
+    assert_eq!(r.ok("/export"), before);
+}
+
+#[test]
+fn abbreviations_where_get_find() {
+    let mut r = R::new(2);
+    r.ok("/ip ro ad dst-address=10.0.0.0/8 gateway=1.1.1.1 dist=5; /ip route add dst-address=10.1.0.0/16 gateway=ether1");
+    assert_eq!(r.ok("/ip route print count-only where distance>1"), "1\n");
+    assert_eq!(
+        r.ok("/ip route get [find where dst-address=10.0.0.0/8] gateway"),
+        "1.1.1.1\n"
+    );
+    assert_eq!(
+        r.ok("/ip route find where dst-address in 10.0.0.0/8"),
+        "*1;*2\n"
+    );
+    r.ok("/ip route disable 0");
+    let p = r.ok("/ip route print");
+    assert!(p.contains("\n0  Xs  10.0.0.0/8"), "{p}");
+    r.ok("/ip route comment 1 comment=\"to ether one\"");
+    assert!(r.ok("/ip route print detail").contains(";;; to ether one"));
+    r.ok("/ip route set 1 !gateway gateway=ether2");
+    assert_eq!(r.ok("/ip route get 1 gateway"), "ether2\n");
+    assert_eq!(r.ok("/system identity print"), "  name: rspe\n");
+    r.ok("/system identity set name=PE1");
+    assert_eq!(r.ok("/system identity get name"), "PE1\n");
+}
+
+#[test]
+fn export_loads_back_identically() {
+    let mut r = R::new(3);
+    r.ok(r#"/interface ethernet set [ find default-name=ether3 ] name=public
+/interface bridge add name=lo0
+/ip vrf add name=v1 interfaces=ether1 place-before 0
+/ip address add address=10.0.0.1/24 interface=ether1 comment="customer one"
+/ip route add dst-address=5.5.5.0/24 gateway=10.3.0.1@main routing-table=v1
+/routing table add name=t1 fib
+/ip firewall mangle add chain=prerouting action=mark-routing new-routing-mark=t1 passthrough=no
+/routing bgp template set default as=65000 address-families=ip,vpn4
+/routing bgp connection add name=pe2 remote.address=10.5.5.3 .as=65000 local.address=10.5.5.2 .role=ibgp templates=default
+/routing bgp vpn add vrf=v1 route-distinguisher=1.1.1.1:111 import.route-targets=1.1.1.1:111 export.route-targets=1.1.1.1:111 export.redistribute=connected
+/routing ospf instance add name=o1 vrf=v1 routing-table=v1 redistribute=connected,copy
+/routing ospf area add name=a0 instance=o1
+/routing ospf interface-template add area=a0 networks=10.0.0.0/24 passive
+/mpls settings set dynamic-label-range=10000-19999
+/system identity set name="PE one"
+"#);
+    let e1 = r.ok("/export");
+    assert!(e1.contains("/routing bgp connection\nadd disabled=no local.address=10.5.5.2 .role=ibgp name=pe2 \\\n    remote.address=10.5.5.3 .as=65000 templates=default\n"), "{e1}");
+    assert!(
+        e1.contains("set [ find default-name=ether3 ] name=public"),
+        "{e1}"
+    );
+    assert!(
+        e1.contains("add interfaces=ether1 name=v1 place-before=main"),
+        "{e1}"
+    );
+    assert!(e1.contains("set default afi=ip,vpnv4 as=65000"), "{e1}");
+    let mut r2 = R::new(3);
+    r2.ok(&e1);
+    assert_eq!(r2.ok("/export"), e1);
+    let v = r2.ok("/export verbose");
+    let mut r3 = R::new(3);
+    r3.ok(&v);
+    assert_eq!(r3.ok("/export"), e1);
+    let t = r2.ok("/export terse");
+    let mut r4 = R::new(3);
+    r4.ok(&t);
+    assert_eq!(r4.ok("/export"), e1);
+}
