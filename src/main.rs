@@ -7,6 +7,7 @@
 
 use controlplane::api::ControlSocket;
 use controlplane::interfaces::{ether_name, Interface, Interfaces};
+use controlplane::router::Router;
 use dataplane::counters::WorkerCounters;
 use dataplane::dpdk::{Eal, Mempool, Port, PortConfig, BURST};
 use dataplane::worker::{patch_peers, PatchWorker, PollMode};
@@ -144,8 +145,22 @@ fn run() -> Result<(), Fatal> {
     let opts = parse_args(std::env::args().skip(1).collect())?;
 
     if let Some(cfg) = &opts.config {
-        // The file must be readable now, so a typo fails at start, not at the first save.
-        std::fs::metadata(cfg).map_err(|e| Fatal(format!("--config {}: {e}", cfg.display()), 1))?;
+        // The file may not exist yet (first start), but its directory must, so a typo
+        // fails now and not at the first save.
+        let dir = cfg
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        if !dir.is_dir() {
+            return Err(Fatal(
+                format!(
+                    "--config {}: directory {} does not exist",
+                    cfg.display(),
+                    dir.display()
+                ),
+                1,
+            ));
+        }
     }
 
     // The socket first: it is cheap to check, and a second daemon must not touch ports.
@@ -232,7 +247,7 @@ fn run() -> Result<(), Fatal> {
             info.driver
         );
         interfaces.push(Interface {
-            name: ether_name(index),
+            default_name: ether_name(index),
             info,
             port,
         });
@@ -288,7 +303,15 @@ fn run() -> Result<(), Fatal> {
         list: interfaces,
         counters,
     });
-    let served = serve_until_signal(&socket, interfaces.clone());
+    let router = Router::new(
+        &interfaces.describe(),
+        opts.config.clone(),
+        interfaces.clone(),
+    );
+    let served = match router {
+        Ok(router) => serve_until_signal(&socket, Arc::new(router)),
+        Err(e) => Err(Fatal(e, 1)),
+    };
 
     // Stop: workers first, then ports, then the EAL.
     stop.store(true, Ordering::Relaxed);
@@ -313,7 +336,7 @@ fn run() -> Result<(), Fatal> {
 }
 
 /// Serves the control socket until SIGINT or SIGTERM.
-fn serve_until_signal(socket: &ControlSocket, interfaces: Arc<Interfaces>) -> Result<(), Fatal> {
+fn serve_until_signal(socket: &ControlSocket, router: Arc<Router>) -> Result<(), Fatal> {
     use tokio::signal::unix::{signal, SignalKind};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -322,7 +345,7 @@ fn serve_until_signal(socket: &ControlSocket, interfaces: Arc<Interfaces>) -> Re
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
         tokio::select! {
-            r = socket.serve(interfaces) => r.map_err(|e| Fatal(format!("control socket: {e}"), 1)),
+            r = socket.serve(Arc::new(router)) => r.map_err(|e| Fatal(format!("control socket: {e}"), 1)),
             _ = term.recv() => { eprintln!("rspe: SIGTERM, stopping"); Ok(()) }
             _ = int.recv() => { eprintln!("rspe: SIGINT, stopping"); Ok(()) }
         }

@@ -91,8 +91,11 @@ fn socket_in_use_and_garbage_on_the_socket() {
     s.write_all(&[0, 0, 0, 5, 0xff, 0xff, 0xff, 0xff, 0xff])
         .unwrap();
     let body = shared::api::read_frame(&mut s).unwrap();
-    match shared::api::decode::<shared::api::Response>(&body).unwrap() {
-        shared::api::Response::Error(msg) => assert!(msg.contains("bad request"), "{msg}"),
+    match shared::api::decode::<shared::api::Response>(&body)
+        .unwrap()
+        .result
+    {
+        Err(msg) => assert!(msg.contains("bad request"), "{msg}"),
         other => panic!("expected an error, got {other:?}"),
     }
     let mut rest = Vec::new();
@@ -102,18 +105,18 @@ fn socket_in_use_and_garbage_on_the_socket() {
     let mut s = std::os::unix::net::UnixStream::connect(dir.join("rspe.sock")).unwrap();
     s.write_all(&u32::MAX.to_be_bytes()).unwrap();
     let body = shared::api::read_frame(&mut s).unwrap();
-    assert!(matches!(
-        shared::api::decode::<shared::api::Response>(&body).unwrap(),
-        shared::api::Response::Error(_)
-    ));
+    assert!(shared::api::decode::<shared::api::Response>(&body)
+        .unwrap()
+        .result
+        .is_err());
 
     // A silent client holds a connection open; others are still served.
     let _silent = std::os::unix::net::UnixStream::connect(dir.join("rspe.sock")).unwrap();
     let (ok, out, err) = first.ctl(&["/interface print"]);
     assert!(ok, "{err}");
-    assert!(out.contains("ether1") && out.contains("net_null"), "{out}");
+    assert!(out.contains("ether1") && out.contains("ether"), "{out}");
     let (ok, _, err) = first.ctl(&["/no such command"]);
-    assert!(!ok && err.contains("unknown command"), "{err}");
+    assert!(!ok && err.contains("unknown menu or command"), "{err}");
 
     let (status, err) = first.stop();
     assert!(status.success(), "{err}");

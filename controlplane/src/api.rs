@@ -32,10 +32,24 @@ pub enum ApiError {
     },
 }
 
-/// Runs one command.
+/// Makes a session per connection.
 pub trait Handler: Send + Sync + 'static {
+    /// A new session for a new connection.
+    fn session(&self) -> Box<dyn SessionHandler>;
+}
+
+/// One connection's session: its current menu, its print numbering.
+pub trait SessionHandler: Send + 'static {
     /// Answers `req`.
-    fn handle(&self, req: &Request) -> Response;
+    fn handle(&mut self, req: &Request) -> Response;
+}
+
+fn error_response(msg: String) -> Response {
+    Response {
+        result: Err(msg),
+        cwd: String::new(),
+        identity: String::new(),
+    }
 }
 
 /// The bound control socket. Removes its path when dropped.
@@ -116,12 +130,13 @@ async fn serve_client(stream: UnixStream, handler: Arc<dyn Handler>) {
         .max_frame_length(MAX_FRAME)
         .new_codec();
     let mut framed = Framed::new(stream, codec);
+    let mut session = Some(handler.session());
     while let Some(frame) = framed.next().await {
         let frame = match frame {
             Ok(f) => f,
             Err(e) => {
                 // Oversized frame or a broken connection: say so if we can, then close.
-                let resp = Response::Error(format!("bad frame: {e}"));
+                let resp = error_response(format!("bad frame: {e}"));
                 if let Ok(body) = api::encode(&resp) {
                     let _ = framed.send(bytes::Bytes::from(body)).await;
                 }
@@ -130,14 +145,23 @@ async fn serve_client(stream: UnixStream, handler: Arc<dyn Handler>) {
         };
         let (resp, close) = match api::decode::<Request>(&frame) {
             Ok(req) => {
-                // Commands are short and CPU-bound; keep them off the accept path.
-                let h = handler.clone();
-                match tokio::task::spawn_blocking(move || h.handle(&req)).await {
-                    Ok(resp) => (resp, false),
-                    Err(e) => (Response::Error(format!("internal error: {e}")), false),
+                // Commands are CPU-bound and may wait for the configuration lock; keep them
+                // off the runtime's thread.
+                let Some(mut s) = session.take() else { return };
+                match tokio::task::spawn_blocking(move || {
+                    let r = s.handle(&req);
+                    (s, r)
+                })
+                .await
+                {
+                    Ok((s, resp)) => {
+                        session = Some(s);
+                        (resp, false)
+                    }
+                    Err(e) => (error_response(format!("internal error: {e}")), true),
                 }
             }
-            Err(e) => (Response::Error(format!("bad request: {e}")), true),
+            Err(e) => (error_response(format!("bad request: {e}")), true),
         };
         let body = match api::encode(&resp) {
             Ok(b) => b,

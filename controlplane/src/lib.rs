@@ -4,4 +4,4 @@
 pub mod api;
 pub mod config;
 pub mod interfaces;
-pub mod table;
+pub mod router;

@@ -21,22 +21,40 @@ pub enum Format {
     Json,
 }
 
-/// One command for the daemon.
+/// How the daemon runs a request's text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    /// Console input, in the connection's session (its current menu, its print numbers).
+    Command,
+    /// A script (`rspectl import`): run from the root menu, stop at the first failing
+    /// command and name its line; `name` is used in messages.
+    Script {
+        /// The file name.
+        name: String,
+    },
+}
+
+/// One command (or script) for the daemon.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
-    /// A RouterOS command line (`/interface print stats`).
+    /// RouterOS command text (`/interface print stats`), one or more lines.
     pub command: String,
     /// The output form wanted.
     pub format: Format,
+    /// Console command or script.
+    pub mode: Mode,
 }
 
 /// The daemon's answer to one [`Request`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Response {
-    /// The command ran; its output (text or JSON, as asked).
-    Ok(String),
-    /// The command failed and changed nothing; why.
-    Error(String),
+pub struct Response {
+    /// The output (text or JSON, as asked), or what failed: a failed command changed
+    /// nothing.
+    pub result: Result<String, String>,
+    /// The session's current menu afterwards (`/ip/vrf`; empty at the root).
+    pub cwd: String,
+    /// The router's identity (for the prompt).
+    pub identity: String,
 }
 
 /// A frame that could not be turned into a message.
@@ -105,13 +123,20 @@ mod tests {
         let req = Request {
             command: "/interface print stats".into(),
             format: Format::Json,
+            mode: Mode::Script {
+                name: "x.rsc".into(),
+            },
         };
         let mut wire = Vec::new();
         write_frame(&mut wire, &encode(&req).unwrap()).unwrap();
         let body = read_frame(&mut wire.as_slice()).unwrap();
         assert_eq!(decode::<Request>(&body).unwrap(), req);
 
-        let resp = Response::Error("line 1, column 2: unknown menu".into());
+        let resp = Response {
+            result: Err("line 1, column 2: unknown menu".into()),
+            cwd: "/ip/vrf".into(),
+            identity: "PE1".into(),
+        };
         assert_eq!(decode::<Response>(&encode(&resp).unwrap()).unwrap(), resp);
     }
 
@@ -119,7 +144,12 @@ mod tests {
     fn garbage_and_oversized_frames_are_refused() {
         assert!(decode::<Request>(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).is_err());
         assert!(decode::<Request>(&[]).is_err());
-        let mut body = encode(&Response::Ok("x".into())).unwrap();
+        let ok = Response {
+            result: Ok("x".into()),
+            cwd: String::new(),
+            identity: String::new(),
+        };
+        let mut body = encode(&ok).unwrap();
         body.push(0);
         assert!(
             decode::<Response>(&body).is_err(),

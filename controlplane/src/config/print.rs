@@ -6,8 +6,20 @@ use super::exec::{item_json, IfStats, ItemView, PrintOpts};
 use super::lex::quote_always;
 use super::menus::INTERFACE_VIEW;
 use super::schema::{Kind, Menu, MenuKind, PrintStyle};
-use crate::table::group_thousands;
 use serde_json::Value;
+
+/// `2101838` → `2 101 838`, as RouterOS prints counters.
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
 
 /// The legend line, or nothing when the menu has no flags.
 fn legend(menu: &Menu) -> Option<String> {
@@ -366,4 +378,41 @@ pub fn json(menu: &Menu, rows: &[(usize, ItemView<'_>)], o: &PrintOpts) -> Strin
         Value::Array(arr)
     };
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands_like_routeros() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(1000), "1 000");
+        assert_eq!(group_thousands(2101838093), "2 101 838 093");
+    }
+
+    #[test]
+    fn compresses_groups() {
+        let a: Vec<String> = [
+            "local.address=1",
+            "local.role=ibgp",
+            "name=x",
+            "remote.as=1",
+            "!remote.port",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            compress(&a),
+            vec![
+                "local.address=1",
+                ".role=ibgp",
+                "name=x",
+                "remote.as=1",
+                "!remote.port"
+            ]
+        );
+    }
 }
