@@ -53,9 +53,15 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `rspe --socket SOCKET -- EAL` and waits until its control socket answers.
     pub fn start(socket: &Path, eal: &[String]) -> Daemon {
+        Self::start_with(socket, &[], eal)
+    }
+
+    /// The same with more rspe options before `--`.
+    pub fn start_with(socket: &Path, opts: &[String], eal: &[String]) -> Daemon {
         let child = Command::new(RSPE)
             .arg("--socket")
             .arg(socket)
+            .args(opts)
             .arg("--")
             .args(eal)
             .stdout(Stdio::null())
@@ -219,4 +225,20 @@ pub fn sample_frames(n: usize) -> Vec<Vec<u8>> {
             f
         })
         .collect()
+}
+
+/// EAL arguments for `n` idle in-memory ports (`net_ring`), which become ether1..ethern.
+pub fn ring_ports(prefix: &str, n: usize) -> Vec<String> {
+    let mut eal = eal_base(prefix);
+    for i in 0..n {
+        eal.push("--vdev".into());
+        eal.push(format!("net_ring{i}"));
+    }
+    eal
+}
+
+/// Sends SIGKILL and reaps the process.
+pub fn kill9(d: &mut Daemon) {
+    let _ = d.child.kill();
+    let _ = d.child.wait();
 }
