@@ -20,7 +20,10 @@ pub fn canonical(kind: Kind, raw: &str, r: &dyn Resolver) -> Result<String, Stri
     };
     match kind {
         Kind::Text => {
-            if raw.chars().any(|c| c.is_control() && c != '\t') {
+            if raw
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            {
                 return bad();
             }
             Ok(raw.to_owned())
