@@ -87,7 +87,7 @@ Columns: NAME, PORT, CERTIFICATE, VRF
 4 X www-ssl   443  none         main
 5   api      8728               main
 6   winbox   8291               main
-7 X api-ssl  8729  none         main
+7   api-ssl  8729  none         main
 ";
     assert_eq!(r.ok("/ip/service print"), expected);
     assert!(r

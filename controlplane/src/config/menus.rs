@@ -459,7 +459,9 @@ pub static MENUS: &[Menu] = &[
         params: &[
             Param::req("name", Kind::Name),
             Param::req("vrf", Kind::Ref(RefTo::Vrf)),
-            Param::req("route-distinguisher", Kind::RouteTarget { list: false }),
+            // RouterOS lists it as mandatory, yet the seed adds VPNs without one; an entry
+            // without it is kept and simply exports nothing.
+            Param::opt("route-distinguisher", Kind::RouteTarget { list: false }).shown(),
             Param::opt("import.route-targets", Kind::RouteTarget { list: true }).shown(),
             Param::opt("import.filter-chain", Kind::Text),
             Param::opt("import.router-id", Kind::RouterId),
@@ -767,7 +769,7 @@ pub const SERVICES: &[(&str, &str, &str, &str, bool)] = &[
     ("www-ssl", "443", "none", "main", true),
     ("api", "8728", "", "main", false),
     ("winbox", "8291", "", "main", false),
-    ("api-ssl", "8729", "none", "main", true),
+    ("api-ssl", "8729", "none", "main", false),
 ];
 
 /// Index of the `/interface` view in [`MENUS`].

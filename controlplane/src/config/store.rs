@@ -242,6 +242,13 @@ impl Store {
                 return Err(format!("missing mandatory parameter {}", p.name));
             }
         }
+        if def.path == ["ip", "address"] && !values.contains_key("network") {
+            // The network is computed from the address and its length unless given.
+            if let Some(net) = values.get("address").and_then(|a| super::value::prefix(a)) {
+                let addr = net.split('/').next().unwrap_or_default().to_string();
+                values.insert("network".into(), addr);
+            }
+        }
         let candidate = Item {
             id: self.next_id[menu],
             values,

@@ -1,0 +1,1 @@
+/ip vrf add name=myVrf interfaces=lo_vrf

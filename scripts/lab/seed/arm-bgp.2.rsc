@@ -1,0 +1,2 @@
+/ip service
+set ssh vrf=myVrf

@@ -1,0 +1,1 @@
+/interface bridge add name=lo_vrf

@@ -1,0 +1,1 @@
+/ip route add dst-address=10.4.4.0/24 gateway=10.1.1.2

@@ -1,0 +1,2 @@
+/routing bgp template
+add name=bgp-template1 vrf=vrf1

@@ -1,0 +1,2 @@
+/routing bgp vpn
+add label-allocation-policy=per-vrf vrf=vrf1

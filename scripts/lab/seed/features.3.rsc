@@ -1,0 +1,2 @@
+/ip service
+set telnet vrf=vrf1

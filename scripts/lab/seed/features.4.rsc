@@ -1,0 +1,2 @@
+/mpls ldp
+add vrf=vrf1

@@ -1,0 +1,1 @@
+/interface ethernet set [ find default-name=ether3 ] name=public
