@@ -846,37 +846,38 @@ fn items(
     finds: &[(Vec<Tok>, Pos)],
 ) -> Result<Vec<u32>, Error> {
     let menu = &MENUS[mi];
-    let list = ctx.store.items(mi).into_owned();
     let mut out = Vec::new();
-    for (w, p, _) in words {
-        for part in w.split(',') {
-            let id = if let Some(hex) = part.strip_prefix('*') {
-                let id = u32::from_str_radix(hex, 16)
-                    .map_err(|_| Error::at(*p, format!("bad item id {part:?}")))?;
-                list.iter().find(|i| i.id == id).map(|i| i.id)
-            } else if let Ok(n) = part.parse::<usize>() {
-                let numbering = ctx.session.numbering.get(&mi);
-                match numbering {
-                    Some(ids) => ids
-                        .get(n)
-                        .copied()
-                        .filter(|id| list.iter().any(|i| i.id == *id)),
-                    None => list.get(n).map(|i| i.id),
-                }
-            } else {
-                menu.key.and_then(|k| {
-                    list.iter()
-                        .find(|i| i.values.get(k).map(String::as_str) == Some(part))
-                        .map(|i| i.id)
-                })
-            };
-            match id {
-                Some(id) => out.push(id),
-                None => {
-                    return Err(Error::at(
-                        *p,
-                        format!("no such item {part:?} in {}", menu.path_text()),
-                    ))
+    {
+        let list = ctx.store.items(mi);
+        for (w, p, _) in words {
+            for part in w.split(',') {
+                let id = if let Some(hex) = part.strip_prefix('*') {
+                    let id = u32::from_str_radix(hex, 16)
+                        .map_err(|_| Error::at(*p, format!("bad item id {part:?}")))?;
+                    list.iter().find(|i| i.id == id).map(|i| i.id)
+                } else if let Ok(n) = part.parse::<usize>() {
+                    match ctx.session.numbering.get(&mi) {
+                        Some(ids) => ids
+                            .get(n)
+                            .copied()
+                            .filter(|id| list.iter().any(|i| i.id == *id)),
+                        None => list.get(n).map(|i| i.id),
+                    }
+                } else {
+                    menu.key.and_then(|k| {
+                        list.iter()
+                            .find(|i| i.values.get(k).map(String::as_str) == Some(part))
+                            .map(|i| i.id)
+                    })
+                };
+                match id {
+                    Some(id) => out.push(id),
+                    None => {
+                        return Err(Error::at(
+                            *p,
+                            format!("no such item {part:?} in {}", menu.path_text()),
+                        ))
+                    }
                 }
             }
         }
@@ -928,7 +929,7 @@ fn find(ctx: &mut Ctx<'_>, mi: usize, toks: &[Tok], end: Pos) -> Result<Vec<u32>
     } else {
         Some(expr::parse(toks, end)?)
     };
-    let list = ctx.store.items(mi).into_owned();
+    let list = ctx.store.items(mi);
     Ok(list
         .iter()
         .filter(|it| {
@@ -1117,7 +1118,7 @@ fn print_cmd(
         }
         None => None,
     };
-    let list = ctx.store.items(mi).into_owned();
+    let list = ctx.store.items(mi);
     if menu.kind == MenuKind::List {
         ctx.session
             .numbering

@@ -7,7 +7,7 @@
 use super::menus::{self, menu_index, INTERFACE_VIEW, MENUS, SERVICES};
 use super::schema::{Kind, MenuKind, RefTo};
 use super::value::Resolver;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// At most this many routing tables (RouterOS: 4096).
 pub const MAX_TABLES: usize = 4096;
@@ -56,6 +56,9 @@ pub struct PortDesc {
 pub struct Store {
     lists: Vec<Vec<Item>>,
     next_id: Vec<u32>,
+    /// The `name` of every item, per menu (menus named by `name` only): references and
+    /// uniqueness checks are lookups, not scans.
+    names: Vec<HashSet<String>>,
 }
 
 /// Index of the menu at `path` (the paths used here exist: a test checks them).
@@ -76,6 +79,7 @@ impl Store {
         let mut s = Store {
             lists: MENUS.iter().map(|_| Vec::new()).collect(),
             next_id: MENUS.iter().map(|_| 1).collect(),
+            names: MENUS.iter().map(|_| HashSet::new()).collect(),
         };
         for (i, menu) in MENUS.iter().enumerate() {
             if menu.kind == MenuKind::Settings {
@@ -129,6 +133,27 @@ impl Store {
         s
     }
 
+    fn index_name(&mut self, menu: usize, it: &Item) {
+        if MENUS[menu].key == Some("name") {
+            if let Some(n) = it.values.get("name") {
+                self.names[menu].insert(n.clone());
+            }
+        }
+    }
+
+    fn reindex(&mut self, menu: usize) {
+        if MENUS[menu].key == Some("name") {
+            self.names[menu] = self.lists[menu]
+                .iter()
+                .filter_map(|i| i.values.get("name").cloned())
+                .collect();
+        }
+    }
+
+    fn has_name(&self, menu: usize, name: &str) -> bool {
+        self.names[menu].contains(name)
+    }
+
     fn push(
         &mut self,
         menu: usize,
@@ -136,6 +161,11 @@ impl Store {
         builtin: bool,
         dynamic: bool,
     ) -> u32 {
+        if MENUS[menu].key == Some("name") {
+            if let Some(n) = values.get("name") {
+                self.names[menu].insert(n.clone());
+            }
+        }
         let id = self.next_id[menu];
         self.next_id[menu] += 1;
         self.lists[menu].push(Item {
@@ -269,6 +299,7 @@ impl Store {
         let before = before.map(|b| b.min(self.lists[menu].len()));
         let id = candidate.id;
         self.next_id[menu] += 1;
+        self.index_name(menu, &candidate);
         match before {
             Some(b) => self.lists[menu].insert(b, candidate.clone()),
             None => self.lists[menu].push(candidate.clone()),
@@ -286,7 +317,7 @@ impl Store {
     }
 
     fn check_new_table(&self, name: &str) -> Result<(), String> {
-        if self.names(m(&["routing", "table"])).any(|n| n == name) {
+        if self.has_name(m(&["routing", "table"]), name) {
             return Err(format!("routing table {name:?} already exists"));
         }
         if self.lists[m(&["routing", "table"])].len() >= MAX_TABLES {
@@ -359,6 +390,7 @@ impl Store {
         for (pos, new) in &updated {
             trial.lists[menu][*pos] = new.clone();
         }
+        trial.reindex(menu);
         for (pos, new) in &updated {
             trial.check(menu, new, Some(*pos))?;
         }
@@ -437,6 +469,7 @@ impl Store {
             }
             let name = it.values.get("name").cloned();
             trial.lists[menu].remove(pos);
+            trial.reindex(menu);
             if let (Some(to), Some(name)) = (ref_kind(menu), &name) {
                 if let Some(user) = trial.user_of(to, name) {
                     return Err(format!("{name:?} is in use by {user}"));
@@ -446,6 +479,7 @@ impl Store {
                 let name = name.unwrap_or_default();
                 let t = m(&["routing", "table"]);
                 trial.lists[t].retain(|i| !(i.dynamic && i.values.get("name") == Some(&name)));
+                trial.reindex(t);
                 if let Some(user) = trial.user_of(RefTo::Table, &name) {
                     return Err(format!(
                         "routing table {name:?} of this VRF is in use by {user}"
@@ -535,8 +569,13 @@ impl Store {
             .map(|(_, x)| x);
         if let Some(key) = def.key {
             if let Some(name) = it.values.get(key) {
-                if others.clone().any(|o| o.values.get(key) == Some(name)) {
-                    return Err(format!("{} {name:?} already exists", key));
+                let taken = if key == "name" && pos.is_none() {
+                    self.has_name(menu, name)
+                } else {
+                    others.clone().any(|o| o.values.get(key) == Some(name))
+                };
+                if taken {
+                    return Err(format!("{key} {name:?} already exists"));
                 }
             }
         }
@@ -551,7 +590,7 @@ impl Store {
                 } else {
                     m(&["interface", "ethernet"])
                 };
-                if self.names(other).any(|n| n == name)
+                if self.has_name(other, name)
                     || matches!(name, "all" | "none" | "dynamic" | "static")
                 {
                     return Err(format!("interface name {name:?} is already taken"));
@@ -755,18 +794,15 @@ fn rewrite(kind: Kind, v: &str, old: &str, new: &str) -> String {
 impl Resolver for Store {
     fn exists(&self, to: RefTo, name: &str) -> bool {
         match to {
-            RefTo::Interface { .. } => self.interface_names().any(|n| n == name),
-            RefTo::Vrf => self.names(m(&["ip", "vrf"])).any(|n| n == name),
-            RefTo::Table => self.names(m(&["routing", "table"])).any(|n| n == name),
-            RefTo::BgpTemplate => self
-                .names(m(&["routing", "bgp", "template"]))
-                .any(|n| n == name),
-            RefTo::OspfInstance => self
-                .names(m(&["routing", "ospf", "instance"]))
-                .any(|n| n == name),
-            RefTo::OspfArea => self
-                .names(m(&["routing", "ospf", "area"]))
-                .any(|n| n == name),
+            RefTo::Interface { .. } => {
+                self.has_name(m(&["interface", "ethernet"]), name)
+                    || self.has_name(m(&["interface", "bridge"]), name)
+            }
+            RefTo::Vrf => self.has_name(m(&["ip", "vrf"]), name),
+            RefTo::Table => self.has_name(m(&["routing", "table"]), name),
+            RefTo::BgpTemplate => self.has_name(m(&["routing", "bgp", "template"]), name),
+            RefTo::OspfInstance => self.has_name(m(&["routing", "ospf", "instance"]), name),
+            RefTo::OspfArea => self.has_name(m(&["routing", "ospf", "area"]), name),
         }
     }
 }
