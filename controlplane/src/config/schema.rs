@@ -29,6 +29,8 @@ pub enum Kind {
     Text,
     /// An item name: non-empty, no control characters (printed quoted).
     Name,
+    /// A name printed without quotes (chains, marks, list names).
+    Word,
     /// `yes`/`no` (`true`/`false` accepted).
     Bool,
     /// A flag argument: present means yes (`fib`, `blackhole`, `passive`).
@@ -98,7 +100,7 @@ impl Kind {
     pub fn expected(self) -> String {
         match self {
             Kind::Text => "text".into(),
-            Kind::Name => "a name".into(),
+            Kind::Name | Kind::Word => "a name".into(),
             Kind::Bool => "yes or no".into(),
             Kind::Switch => "yes or no".into(),
             Kind::Int(lo, hi) => format!("an integer {lo}..{hi}"),

@@ -191,6 +191,8 @@ impl Store {
                     // View ids: the source menu in the high bits keeps them unique.
                     it.id |= (src as u32) << 24;
                     it.values.insert("type".into(), ty.into());
+                    let mtu = it.get(src, "mtu").unwrap_or("1500").to_string();
+                    it.values.insert("mtu".into(), mtu);
                     out.push(it);
                 }
             }
@@ -298,6 +300,15 @@ impl Store {
         }
         let before = before.map(|b| b.min(self.lists[menu].len()));
         let id = candidate.id;
+        let mut candidate = candidate;
+        if def.path == ["interface", "bridge"] {
+            // A locally administered address derived from the bridge's id.
+            let b = id.to_be_bytes();
+            candidate.values.insert(
+                "mac-address".into(),
+                format!("02:42:{:02X}:{:02X}:{:02X}:{:02X}", b[0], b[1], b[2], b[3]),
+            );
+        }
         self.next_id[menu] += 1;
         self.index_name(menu, &candidate);
         match before {

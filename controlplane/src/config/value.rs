@@ -28,7 +28,7 @@ pub fn canonical(kind: Kind, raw: &str, r: &dyn Resolver) -> Result<String, Stri
             }
             Ok(raw.to_owned())
         }
-        Kind::Name => {
+        Kind::Name | Kind::Word => {
             if raw.is_empty() || raw.len() > 255 || raw.chars().any(|c| c.is_control()) {
                 return bad();
             }
