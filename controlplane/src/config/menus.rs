@@ -1,7 +1,7 @@
 //! Every menu rspe serves, as data. Parameters, defaults and flags follow RouterOS v7
 //! (`../shared/reference/routeros.md` §2-§8).
 
-use super::schema::{Kind, Menu, MenuKind, Param, PrintStyle, RefTo};
+use super::schema::{Kind, Menu, Param, PrintStyle, RefTo};
 
 const IFACE: RefTo = RefTo::Interface { lists: false };
 const IFACES: RefTo = RefTo::Interface { lists: true };
@@ -153,24 +153,15 @@ const BGP_CONNECTION: [Param; 42] = concat(
 
 /// The menus, in export order.
 pub static MENUS: &[Menu] = &[
-    Menu {
-        path: &["system", "identity"],
-        kind: MenuKind::Settings,
-        params: &[Param::def("name", Kind::Name, "rspe").shown()],
-        key: None,
-        can_add: false,
-        can_remove: false,
-        style: PrintStyle::Detail,
-        legend: &[],
-        auto_name: None,
-        export_disabled: false,
-    },
-    Menu {
-        // A view of every interface (ethernet ports and bridges); items are not stored
-        // here but derived, and `set` acts on the underlying item.
-        path: &["interface"],
-        kind: MenuKind::List,
-        params: &[
+    Menu::settings(
+        &["system", "identity"],
+        &[Param::def("name", Kind::Name, "rspe").shown()],
+    ),
+    // A view of every interface (ethernet ports and bridges); items are not stored
+    // here but derived, and `set` acts on the underlying item.
+    Menu::list(
+        &["interface"],
+        &[
             Param::req("name", Kind::Name),
             Param::ro("type", Kind::Text),
             Param::opt("mtu", Kind::Int(68, 65535)),
@@ -178,36 +169,28 @@ pub static MENUS: &[Menu] = &[
             COMMENT,
             DISABLED,
         ],
-        key: Some("name"),
-        can_add: false,
-        can_remove: false,
-        style: PrintStyle::Table(&["name", "type", "mtu", "mac-address"]),
-        legend: &[&[('X', "DISABLED")], &[('R', "RUNNING")]],
-        auto_name: None,
-        export_disabled: false,
-    },
-    Menu {
-        path: &["interface", "bridge"],
-        kind: MenuKind::List,
-        params: &[
+        Some("name"),
+        PrintStyle::Table(&["name", "type", "mtu", "mac-address"]),
+        &[&[('X', "DISABLED")], &[('R', "RUNNING")]],
+    )
+    .fixed(),
+    Menu::list(
+        &["interface", "bridge"],
+        &[
             Param::req("name", Kind::Name),
             Param::opt("mtu", Kind::Int(68, 65535)),
             Param::ro("mac-address", Kind::Text),
             COMMENT,
             DISABLED,
         ],
-        key: Some("name"),
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Table(&["name", "mtu", "mac-address"]),
-        legend: &[&[('X', "DISABLED")], &[('R', "RUNNING")]],
-        auto_name: Some("bridge"),
-        export_disabled: false,
-    },
-    Menu {
-        path: &["interface", "ethernet"],
-        kind: MenuKind::List,
-        params: &[
+        Some("name"),
+        PrintStyle::Table(&["name", "mtu", "mac-address"]),
+        &[&[('X', "DISABLED")], &[('R', "RUNNING")]],
+    )
+    .auto_name("bridge"),
+    Menu::list(
+        &["interface", "ethernet"],
+        &[
             Param::req("name", Kind::Name),
             Param::ro("default-name", Kind::Name),
             Param::def("mtu", Kind::Int(68, 9216), "1500"),
@@ -216,56 +199,43 @@ pub static MENUS: &[Menu] = &[
             COMMENT,
             DISABLED,
         ],
-        key: Some("name"),
-        can_add: false,
-        can_remove: false,
-        style: PrintStyle::Table(&["name", "mtu", "mac-address", "driver"]),
-        legend: &[&[('X', "DISABLED")], &[('R', "RUNNING")]],
-        auto_name: None,
-        export_disabled: false,
-    },
-    Menu {
-        path: &["ip", "vrf"],
-        kind: MenuKind::List,
-        params: &[
+        Some("name"),
+        PrintStyle::Table(&["name", "mtu", "mac-address", "driver"]),
+        &[&[('X', "DISABLED")], &[('R', "RUNNING")]],
+    )
+    .fixed(),
+    Menu::list(
+        &["ip", "vrf"],
+        &[
             Param::req("name", Kind::Name),
             Param::req("interfaces", Kind::RefList(IFACES)),
             COMMENT,
             DISABLED,
         ],
-        key: Some("name"),
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Detail,
-        legend: &[&[('X', "disabled")], &[('*', "builtin")]],
-        auto_name: None,
-        export_disabled: false,
-    },
-    Menu {
-        path: &["routing", "table"],
-        kind: MenuKind::List,
-        params: &[
+        Some("name"),
+        PrintStyle::Detail,
+        &[&[('X', "disabled")], &[('*', "builtin")]],
+    ),
+    Menu::list(
+        &["routing", "table"],
+        &[
             Param::req("name", Kind::Name),
             Param::def("fib", Kind::Switch, "no"),
             COMMENT,
             DISABLED,
         ],
-        key: Some("name"),
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Detail,
-        legend: &[
+        Some("name"),
+        PrintStyle::Detail,
+        &[
             &[('D', "dynamic")],
             &[('X', "disabled"), ('I', "invalid")],
             &[('U', "used")],
         ],
-        auto_name: None,
-        export_disabled: true,
-    },
-    Menu {
-        path: &["routing", "id"],
-        kind: MenuKind::List,
-        params: &[
+    )
+    .export_disabled(),
+    Menu::list(
+        &["routing", "id"],
+        &[
             Param::req("name", Kind::Name),
             Param::opt("id", Kind::Ip),
             Param::opt(
@@ -283,36 +253,26 @@ pub static MENUS: &[Menu] = &[
             COMMENT,
             DISABLED,
         ],
-        key: Some("name"),
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Detail,
-        legend: &[&[('X', "disabled"), ('I', "inactive")], &[('D', "dynamic")]],
-        auto_name: None,
-        export_disabled: false,
-    },
-    Menu {
-        path: &["ip", "address"],
-        kind: MenuKind::List,
-        params: &[
+        Some("name"),
+        PrintStyle::Detail,
+        &[&[('X', "disabled"), ('I', "inactive")], &[('D', "dynamic")]],
+    ),
+    Menu::list(
+        &["ip", "address"],
+        &[
             Param::req("address", Kind::IfAddress),
             Param::opt("network", Kind::Ip).shown(),
             Param::req("interface", Kind::Ref(IFACE)),
             COMMENT,
             DISABLED,
         ],
-        key: None,
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Table(&["address", "network", "interface"]),
-        legend: &[&[('X', "DISABLED"), ('I', "INVALID")], &[('D', "DYNAMIC")]],
-        auto_name: None,
-        export_disabled: false,
-    },
-    Menu {
-        path: &["ip", "route"],
-        kind: MenuKind::List,
-        params: &[
+        None,
+        PrintStyle::Table(&["address", "network", "interface"]),
+        &[&[('X', "DISABLED"), ('I', "INVALID")], &[('D', "DYNAMIC")]],
+    ),
+    Menu::list(
+        &["ip", "route"],
+        &[
             Param::def("dst-address", Kind::Prefix, "0.0.0.0/0").shown(),
             Param::opt("gateway", Kind::Gateway).shown(),
             Param::def("routing-table", Kind::Ref(RefTo::Table), "main").shown(),
@@ -330,23 +290,19 @@ pub static MENUS: &[Menu] = &[
             COMMENT,
             DISABLED,
         ],
-        key: None,
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Table(&["dst-address", "gateway", "distance"]),
-        legend: &[
+        None,
+        PrintStyle::Table(&["dst-address", "gateway", "distance"]),
+        &[
             &[('D', "DYNAMIC")],
             &[('X', "DISABLED"), ('I', "INACTIVE"), ('A', "ACTIVE")],
             &[('c', "CONNECT"), ('s', "STATIC")],
             &[('B', "BLACKHOLE")],
         ],
-        auto_name: None,
-        export_disabled: true,
-    },
-    Menu {
-        path: &["ip", "service"],
-        kind: MenuKind::List,
-        params: &[
+    )
+    .export_disabled(),
+    Menu::list(
+        &["ip", "service"],
+        &[
             Param::ro("name", Kind::Name),
             Param::req("port", Kind::Int(1, 65535)),
             Param::opt("address", Kind::PrefixList),
@@ -356,37 +312,25 @@ pub static MENUS: &[Menu] = &[
             COMMENT,
             DISABLED,
         ],
-        key: Some("name"),
-        can_add: false,
-        can_remove: false,
-        style: PrintStyle::Table(&["name", "port", "certificate", "vrf"]),
-        legend: &[&[('X', ""), ('I', "INVALID")]],
-        auto_name: None,
-        export_disabled: false,
-    },
+        Some("name"),
+        PrintStyle::Table(&["name", "port", "certificate", "vrf"]),
+        &[&[('X', ""), ('I', "INVALID")]],
+    )
+    .fixed(),
     firewall(&["ip", "firewall", "filter"], FILTER_PARAMS),
     firewall(&["ip", "firewall", "nat"], NAT_PARAMS),
     firewall(&["ip", "firewall", "mangle"], MANGLE_PARAMS),
-    Menu {
-        path: &["mpls", "settings"],
-        kind: MenuKind::Settings,
-        params: &[
+    Menu::settings(
+        &["mpls", "settings"],
+        &[
             Param::def("dynamic-label-range", Kind::LabelRange, "16-1048575").shown(),
             Param::def("propagate-ttl", Kind::Bool, "yes").shown(),
             Param::def("allow-fast-path", Kind::Bool, "yes").shown(),
         ],
-        key: None,
-        can_add: false,
-        can_remove: false,
-        style: PrintStyle::Detail,
-        legend: &[],
-        auto_name: None,
-        export_disabled: false,
-    },
-    Menu {
-        path: &["mpls", "ldp"],
-        kind: MenuKind::List,
-        params: &[
+    ),
+    Menu::list(
+        &["mpls", "ldp"],
+        &[
             Param::def("vrf", Kind::Ref(RefTo::Vrf), "main").shown(),
             Param::opt("lsr-id", Kind::Ip).shown(),
             Param::opt("transport-addresses", Kind::IpList).shown(),
@@ -400,18 +344,13 @@ pub static MENUS: &[Menu] = &[
             COMMENT,
             DISABLED,
         ],
-        key: None,
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Detail,
-        legend: &[&[('X', "disabled"), ('I', "inactive")]],
-        auto_name: None,
-        export_disabled: false,
-    },
-    Menu {
-        path: &["mpls", "ldp", "interface"],
-        kind: MenuKind::List,
-        params: &[
+        None,
+        PrintStyle::Detail,
+        &[&[('X', "disabled"), ('I', "inactive")]],
+    ),
+    Menu::list(
+        &["mpls", "ldp", "interface"],
+        &[
             Param::req("interface", Kind::Ref(IFACES)),
             Param::def("hello-interval", Kind::Time, "5s"),
             Param::def("hold-time", Kind::Time, "15s"),
@@ -421,46 +360,34 @@ pub static MENUS: &[Menu] = &[
             COMMENT,
             DISABLED,
         ],
-        key: None,
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Table(&["interface", "hello-interval", "hold-time"]),
-        legend: &[&[('X', "DISABLED"), ('I', "INACTIVE")]],
-        auto_name: None,
-        export_disabled: false,
-    },
-    Menu {
-        path: &["routing", "bgp", "template"],
-        kind: MenuKind::List,
-        params: &BGP_TEMPLATE,
-        key: Some("name"),
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Detail,
-        legend: &[&[('X', "disabled")], &[('*', "builtin")]],
-        auto_name: Some("template"),
-        export_disabled: false,
-    },
-    Menu {
-        path: &["routing", "bgp", "connection"],
-        kind: MenuKind::List,
-        params: BGP_CONNECTION_PARAMS,
-        key: Some("name"),
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Detail,
-        legend: &[&[('D', "dynamic")], &[('X', "disabled"), ('I', "inactive")]],
-        auto_name: Some("bgp"),
-        export_disabled: true,
-    },
-    Menu {
-        path: &["routing", "bgp", "vpn"],
-        kind: MenuKind::List,
-        params: &[
+        None,
+        PrintStyle::Table(&["interface", "hello-interval", "hold-time"]),
+        &[&[('X', "DISABLED"), ('I', "INACTIVE")]],
+    ),
+    Menu::list(
+        &["routing", "bgp", "template"],
+        &BGP_TEMPLATE,
+        Some("name"),
+        PrintStyle::Detail,
+        &[&[('X', "disabled")], &[('*', "builtin")]],
+    )
+    .auto_name("template"),
+    Menu::list(
+        &["routing", "bgp", "connection"],
+        BGP_CONNECTION_PARAMS,
+        Some("name"),
+        PrintStyle::Detail,
+        &[&[('D', "dynamic")], &[('X', "disabled"), ('I', "inactive")]],
+    )
+    .auto_name("bgp")
+    .export_disabled(),
+    // RouterOS lists it as mandatory, yet the seed adds VPNs without one; an entry
+    // without it is kept and simply exports nothing.
+    Menu::list(
+        &["routing", "bgp", "vpn"],
+        &[
             Param::req("name", Kind::Name),
             Param::req("vrf", Kind::Ref(RefTo::Vrf)),
-            // RouterOS lists it as mandatory, yet the seed adds VPNs without one; an entry
-            // without it is kept and simply exports nothing.
             Param::opt("route-distinguisher", Kind::RouteTarget { list: false }).shown(),
             Param::opt("import.route-targets", Kind::RouteTarget { list: true }).shown(),
             Param::opt("import.filter-chain", Kind::Text),
@@ -478,18 +405,14 @@ pub static MENUS: &[Menu] = &[
             COMMENT,
             DISABLED,
         ],
-        key: Some("name"),
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Detail,
-        legend: &[&[('X', "disabled"), ('I', "inactive")]],
-        auto_name: Some("bgp-mpls-vpn-"),
-        export_disabled: false,
-    },
-    Menu {
-        path: &["routing", "ospf", "instance"],
-        kind: MenuKind::List,
-        params: &[
+        Some("name"),
+        PrintStyle::Detail,
+        &[&[('X', "disabled"), ('I', "inactive")]],
+    )
+    .auto_name("bgp-mpls-vpn-"),
+    Menu::list(
+        &["routing", "ospf", "instance"],
+        &[
             Param::req("name", Kind::Name),
             Param::def("version", Kind::Enum(&["2", "3"]), "2").shown(),
             Param::def("vrf", Kind::Ref(RefTo::Vrf), "main").shown(),
@@ -510,18 +433,15 @@ pub static MENUS: &[Menu] = &[
             COMMENT,
             DISABLED,
         ],
-        key: Some("name"),
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Detail,
-        legend: &[&[('X', "disabled"), ('I', "inactive")]],
-        auto_name: Some("ospf-instance-"),
-        export_disabled: true,
-    },
-    Menu {
-        path: &["routing", "ospf", "area"],
-        kind: MenuKind::List,
-        params: &[
+        Some("name"),
+        PrintStyle::Detail,
+        &[&[('X', "disabled"), ('I', "inactive")]],
+    )
+    .auto_name("ospf-instance-")
+    .export_disabled(),
+    Menu::list(
+        &["routing", "ospf", "area"],
+        &[
             Param::req("name", Kind::Name),
             Param::req("instance", Kind::Ref(RefTo::OspfInstance)),
             Param::def("area-id", Kind::Ip, "0.0.0.0").shown(),
@@ -532,18 +452,15 @@ pub static MENUS: &[Menu] = &[
             COMMENT,
             DISABLED,
         ],
-        key: Some("name"),
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Detail,
-        legend: &[&[('X', "disabled"), ('I', "inactive")]],
-        auto_name: Some("ospf-area-"),
-        export_disabled: true,
-    },
-    Menu {
-        path: &["routing", "ospf", "interface-template"],
-        kind: MenuKind::List,
-        params: &[
+        Some("name"),
+        PrintStyle::Detail,
+        &[&[('X', "disabled"), ('I', "inactive")]],
+    )
+    .auto_name("ospf-area-")
+    .export_disabled(),
+    Menu::list(
+        &["routing", "ospf", "interface-template"],
+        &[
             Param::opt("interfaces", Kind::RefList(IFACES)).shown(),
             Param::opt("networks", Kind::PrefixList).shown(),
             Param::req("area", Kind::Ref(RefTo::OspfArea)),
@@ -578,14 +495,11 @@ pub static MENUS: &[Menu] = &[
             COMMENT,
             DISABLED,
         ],
-        key: None,
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Detail,
-        legend: &[&[('X', "disabled"), ('I', "inactive")]],
-        auto_name: None,
-        export_disabled: true,
-    },
+        None,
+        PrintStyle::Detail,
+        &[&[('X', "disabled"), ('I', "inactive")]],
+    )
+    .export_disabled(),
 ];
 
 /// The connection's parameters: its own, then every template parameter (the padding
@@ -743,18 +657,7 @@ static NAT_PARAMS: &[Param] = fw_params!(NAT.actions, NAT.default_action);
 static MANGLE_PARAMS: &[Param] = fw_params!(MANGLE.actions, MANGLE.default_action);
 
 const fn firewall(path: &'static [&'static str], params: &'static [Param]) -> Menu {
-    Menu {
-        path,
-        kind: MenuKind::List,
-        params,
-        key: None,
-        can_add: true,
-        can_remove: true,
-        style: PrintStyle::Detail,
-        legend: LEGEND_XI_D,
-        auto_name: None,
-        export_disabled: false,
-    }
+    Menu::list(path, params, None, PrintStyle::Detail, LEGEND_XI_D)
 }
 
 const LEGEND_XI_D: &[&[(char, &str)]] =

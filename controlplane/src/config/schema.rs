@@ -264,6 +264,63 @@ pub struct Menu {
 }
 
 impl Menu {
+    /// A list menu (add, remove, move...) named by `key`, printed in `style`.
+    pub const fn list(
+        path: &'static [&'static str],
+        params: &'static [Param],
+        key: Option<&'static str>,
+        style: PrintStyle,
+        legend: &'static [&'static [(char, &'static str)]],
+    ) -> Menu {
+        Menu {
+            path,
+            kind: MenuKind::List,
+            params,
+            key,
+            can_add: true,
+            can_remove: true,
+            style,
+            legend,
+            auto_name: None,
+            export_disabled: false,
+        }
+    }
+
+    /// A settings menu (one set of values).
+    pub const fn settings(path: &'static [&'static str], params: &'static [Param]) -> Menu {
+        Menu {
+            path,
+            kind: MenuKind::Settings,
+            params,
+            key: None,
+            can_add: false,
+            can_remove: false,
+            style: PrintStyle::Detail,
+            legend: &[],
+            auto_name: None,
+            export_disabled: false,
+        }
+    }
+
+    /// Items are built in: users can neither add nor remove them.
+    pub const fn fixed(mut self) -> Menu {
+        self.can_add = false;
+        self.can_remove = false;
+        self
+    }
+
+    /// Items added without a name get `prefix` and a number.
+    pub const fn auto_name(mut self, prefix: &'static str) -> Menu {
+        self.auto_name = Some(prefix);
+        self
+    }
+
+    /// Export writes `disabled=no` explicitly, as RouterOS does for routing menus.
+    pub const fn export_disabled(mut self) -> Menu {
+        self.export_disabled = true;
+        self
+    }
+
     /// The path as RouterOS writes it: `/ip vrf`.
     pub fn path_text(&self) -> String {
         format!("/{}", self.path.join(" "))
