@@ -1,6 +1,7 @@
-//! rspe's dataplane: safe DPDK wrappers (`dpdk`, the only place with `unsafe`), and the
-//! workers that poll ports.
+//! rspe's dataplane: safe DPDK wrappers (`dpdk`, the only place with `unsafe`), zero-copy
+//! packet views (`wire`), and the workers that poll ports.
 
 pub mod counters;
 pub mod dpdk;
+pub mod wire;
 pub mod worker;
