@@ -3,7 +3,7 @@
 
 use crate::config::exec::{IfStats, Live};
 use crate::config::store::PortDesc;
-use dataplane::counters::{sum_port, WorkerCounters};
+use dataplane::counters::{sum_port, DropReason, WorkerCounters};
 use dataplane::dpdk::{Port, PortInfo};
 use std::sync::Arc;
 
@@ -70,9 +70,10 @@ impl Live for Interfaces {
             tx_bytes: c.tx_bytes,
             rx_packets: c.rx_packets,
             tx_packets: c.tx_packets,
-            rx_drop: dev.rx_missed + dev.rx_nombuf + c.drop_no_peer,
+            rx_drop: dev.rx_missed + dev.rx_nombuf + c.drops.iter().sum::<u64>()
+                - c.dropped(DropReason::TxQueueFull),
             tx_drop: 0,
-            tx_queue_drop: c.drop_tx_queue_full,
+            tx_queue_drop: c.dropped(DropReason::TxQueueFull),
             rx_error: dev.rx_errors,
             tx_error: dev.tx_errors,
         })

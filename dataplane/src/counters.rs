@@ -6,14 +6,80 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Why a worker dropped a packet. Each reason has its own counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum DropReason {
     /// The port has no patch peer (an odd port out).
     NoPeer,
     /// The transmit queue was full and refused the packet.
     TxQueueFull,
+    /// Shorter than its headers say.
+    Truncated,
+    /// An EtherType the router does not handle.
+    UnknownEthertype,
+    /// IPv4 version, header length or total length wrong.
+    BadIpHeader,
+    /// IPv4 header checksum wrong.
+    BadChecksum,
+    /// No route (an ICMP net unreachable went back, or was rate limited).
+    NoRoute,
+    /// TTL ran out (an ICMP time exceeded went back, or was rate limited).
+    TtlExpired,
+    /// A blackhole route.
+    Blackhole,
+    /// A prohibit route.
+    Prohibited,
+    /// Bigger than the outgoing MTU with DF set (an ICMP fragmentation needed went back).
+    FragNeeded,
+    /// An ICMP error that the rate limit held back.
+    IcmpRateLimited,
+    /// The port's interface is not known to the snapshot yet.
+    UnknownPort,
 }
 
-/// Counters of one port, kept by one worker. One cache line, so workers never share one.
+impl DropReason {
+    /// Number of reasons.
+    pub const COUNT: usize = 13;
+    /// Every reason, in counter order.
+    pub const ALL: [DropReason; Self::COUNT] = [
+        DropReason::NoPeer,
+        DropReason::TxQueueFull,
+        DropReason::Truncated,
+        DropReason::UnknownEthertype,
+        DropReason::BadIpHeader,
+        DropReason::BadChecksum,
+        DropReason::NoRoute,
+        DropReason::TtlExpired,
+        DropReason::Blackhole,
+        DropReason::Prohibited,
+        DropReason::FragNeeded,
+        DropReason::IcmpRateLimited,
+        DropReason::UnknownPort,
+    ];
+
+    /// A name for counters output (`no-route`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DropReason::NoPeer => "no-peer",
+            DropReason::TxQueueFull => "tx-queue-full",
+            DropReason::Truncated => "truncated",
+            DropReason::UnknownEthertype => "unknown-ethertype",
+            DropReason::BadIpHeader => "bad-ip-header",
+            DropReason::BadChecksum => "bad-checksum",
+            DropReason::NoRoute => "no-route",
+            DropReason::TtlExpired => "ttl-expired",
+            DropReason::Blackhole => "blackhole",
+            DropReason::Prohibited => "prohibited",
+            DropReason::FragNeeded => "frag-needed",
+            DropReason::IcmpRateLimited => "icmp-rate-limited",
+            DropReason::UnknownPort => "unknown-port",
+        }
+    }
+}
+
+const _: () = assert!(DropReason::ALL.len() == DropReason::COUNT);
+
+/// Counters of one port, kept by one worker. Aligned to cache lines, so workers never share
+/// one.
 #[derive(Debug, Default)]
 #[repr(align(64))]
 pub struct PortCounters {
@@ -21,11 +87,10 @@ pub struct PortCounters {
     rx_bytes: AtomicU64,
     tx_packets: AtomicU64,
     tx_bytes: AtomicU64,
-    drop_no_peer: AtomicU64,
-    drop_tx_queue_full: AtomicU64,
+    drops: [AtomicU64; DropReason::COUNT],
 }
 
-const _: () = assert!(std::mem::size_of::<PortCounters>() == 64);
+const _: () = assert!(std::mem::size_of::<PortCounters>().is_multiple_of(64));
 
 /// Adds `n` to a counter that only the calling worker writes.
 #[inline]
@@ -53,10 +118,7 @@ impl PortCounters {
     /// Counts `packets` dropped for `reason`.
     #[inline]
     pub fn drop(&self, reason: DropReason, packets: u64) {
-        match reason {
-            DropReason::NoPeer => bump(&self.drop_no_peer, packets),
-            DropReason::TxQueueFull => bump(&self.drop_tx_queue_full, packets),
-        }
+        bump(&self.drops[reason as usize], packets);
     }
 
     /// A plain copy of the current values.
@@ -67,8 +129,7 @@ impl PortCounters {
             rx_bytes: r(&self.rx_bytes),
             tx_packets: r(&self.tx_packets),
             tx_bytes: r(&self.tx_bytes),
-            drop_no_peer: r(&self.drop_no_peer),
-            drop_tx_queue_full: r(&self.drop_tx_queue_full),
+            drops: std::array::from_fn(|i| r(&self.drops[i])),
         }
     }
 }
@@ -84,10 +145,15 @@ pub struct PortCounts {
     pub tx_packets: u64,
     /// Bytes sent.
     pub tx_bytes: u64,
-    /// Packets received and dropped: no patch peer.
-    pub drop_no_peer: u64,
-    /// Packets to send, dropped: the transmit queue was full.
-    pub drop_tx_queue_full: u64,
+    /// Drops by reason, indexed by `DropReason as usize`.
+    pub drops: [u64; DropReason::COUNT],
+}
+
+impl PortCounts {
+    /// Drops for `reason`.
+    pub fn dropped(&self, reason: DropReason) -> u64 {
+        self.drops[reason as usize]
+    }
 }
 
 impl std::ops::AddAssign for PortCounts {
@@ -96,8 +162,9 @@ impl std::ops::AddAssign for PortCounts {
         self.rx_bytes += o.rx_bytes;
         self.tx_packets += o.tx_packets;
         self.tx_bytes += o.tx_bytes;
-        self.drop_no_peer += o.drop_no_peer;
-        self.drop_tx_queue_full += o.drop_tx_queue_full;
+        for (a, b) in self.drops.iter_mut().zip(o.drops) {
+            *a += b;
+        }
     }
 }
 
@@ -151,7 +218,7 @@ mod tests {
         let s = sum_port([&a, &b], 1);
         assert_eq!(s.rx_packets, 5);
         assert_eq!(s.rx_bytes, 420);
-        assert_eq!(s.drop_tx_queue_full, 4);
+        assert_eq!(s.dropped(DropReason::TxQueueFull), 4);
         assert_eq!(s.tx_packets, 0);
         assert_eq!(sum_port([&a, &b], 0).tx_bytes, 60);
         assert!(a.port(2).is_none());

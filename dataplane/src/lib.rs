@@ -3,5 +3,6 @@
 
 pub mod counters;
 pub mod dpdk;
+pub mod pipeline;
 pub mod wire;
 pub mod worker;

@@ -25,6 +25,19 @@ pub struct Snapshot {
     pub port_vrf: Arc<[VrfId]>,
     /// The routing table of each VRF, indexed by [`VrfId`].
     pub vrf_table: Arc<[TableId]>,
+    /// What the dataplane needs of each port's interface, indexed by [`PortId`].
+    pub ports: Arc<[PortIface]>,
+}
+
+/// A port's interface as the pipeline sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortIface {
+    /// Its MAC address (the source of what it sends).
+    pub mac: [u8; 6],
+    /// Its primary IPv4 address: the source of ICMP errors sent from it.
+    pub ipv4: Option<u32>,
+    /// Its IP MTU.
+    pub mtu: u16,
 }
 
 impl Default for Snapshot {
@@ -38,6 +51,7 @@ impl Default for Snapshot {
             next_hops: Arc::new(NextHops::default()),
             port_vrf: Arc::from(Vec::new()),
             vrf_table: Arc::from(vec![TableId::MAIN]),
+            ports: Arc::from(Vec::new()),
         }
     }
 }
@@ -55,6 +69,12 @@ impl Snapshot {
             .get(usize::from(vrf.0))
             .copied()
             .unwrap_or(TableId::MAIN)
+    }
+
+    /// The interface of `port`, if known.
+    #[inline]
+    pub fn port(&self, port: PortId) -> Option<&PortIface> {
+        self.ports.get(usize::from(port.0))
     }
 
     /// The FIB of `table`, if the table exists.

@@ -1,0 +1,684 @@
+//! The IPv4 forwarding pipeline, generic over the packet buffer, so tests and benchmarks
+//! drive it with byte vectors and the workers with mbufs.
+//!
+//! Per packet: Ethernet → ARP and multicast to the kernel twin (punt) → IPv4 checks
+//! (version, header length, total length, checksum) → the ingress port's VRF table →
+//! longest-prefix match → next hop (local: punt; blackhole; prohibit; unreachable; an
+//! adjacency, ECMP by flow hash) → TTL (time exceeded) → MTU with DF (fragmentation needed) →
+//! TTL decrement with incremental checksum → L2 rewrite. ICMP errors are built in place,
+//! sourced from the ingress interface's address, sent back out of the ingress port, and
+//! rate limited per worker. Every drop has a [`DropReason`].
+//!
+//! Not yet here (issue 5 continues): bulk lookups over a burst, neighbour resolution (ARP
+//! requests for unresolved next hops), MPLS, IP fragmentation.
+
+use crate::counters::DropReason;
+use crate::wire::ethernet::{self, ethertype, Frame};
+use crate::wire::icmp;
+use crate::wire::ipv4::{self, protocol};
+use crate::wire::{checksum, WireError};
+use shared::adj::{flow_hash, Resolved};
+use shared::snapshot::Snapshot;
+use shared::types::PortId;
+
+/// A packet buffer the pipeline can read, rewrite and resize.
+pub trait PacketBuf {
+    /// The packet's bytes.
+    fn bytes(&self) -> &[u8];
+    /// The packet's bytes, writable.
+    fn bytes_mut(&mut self) -> &mut [u8];
+    /// Sets the packet's length (shorter, or longer up to the buffer's room); `false` when
+    /// there is no room.
+    fn set_len(&mut self, len: usize) -> bool;
+}
+
+impl PacketBuf for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        self
+    }
+    fn set_len(&mut self, len: usize) -> bool {
+        self.resize(len, 0);
+        true
+    }
+}
+
+/// What to do with a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Send it out of this port (rewritten).
+    Forward(PortId),
+    /// Hand it to the kernel twin of the ingress port.
+    Punt,
+    /// An ICMP error replaced it: send it back out of the ingress port.
+    Reply(PortId),
+    /// Drop it, counting why.
+    Drop(DropReason),
+}
+
+/// A token bucket: at most `rate` per second, bursts of `burst`.
+#[derive(Debug, Clone)]
+pub struct RateLimit {
+    tokens: u64,
+    burst: u64,
+    rate: u64,
+    last_ns: u64,
+}
+
+impl RateLimit {
+    /// `rate` per second, `burst` at once.
+    pub fn new(rate: u64, burst: u64) -> Self {
+        RateLimit {
+            tokens: burst,
+            burst,
+            rate,
+            last_ns: 0,
+        }
+    }
+
+    /// Takes a token at time `now_ns` if one is left.
+    pub fn take(&mut self, now_ns: u64) -> bool {
+        let elapsed = now_ns.saturating_sub(self.last_ns);
+        let refill = elapsed.saturating_mul(self.rate) / 1_000_000_000;
+        if refill > 0 {
+            self.tokens = (self.tokens + refill).min(self.burst);
+            self.last_ns = now_ns;
+        }
+        if self.tokens == 0 {
+            return false;
+        }
+        self.tokens -= 1;
+        true
+    }
+}
+
+/// One worker's pipeline state.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    icmp_limit: RateLimit,
+}
+
+impl Default for Pipeline {
+    fn default() -> Self {
+        // RouterOS and Linux both default to about 1,000 ICMP errors a second.
+        Pipeline {
+            icmp_limit: RateLimit::new(1000, 100),
+        }
+    }
+}
+
+/// The ICMP error to send instead of forwarding.
+#[derive(Debug, Clone, Copy)]
+struct IcmpError {
+    msg_type: u8,
+    code: u8,
+    mtu: u16,
+    reason: DropReason,
+}
+
+fn wire_drop(e: WireError) -> Verdict {
+    Verdict::Drop(match e {
+        WireError::Truncated => DropReason::Truncated,
+        _ => DropReason::BadIpHeader,
+    })
+}
+
+impl Pipeline {
+    /// A pipeline with an ICMP error limit of `rate` per second.
+    pub fn with_icmp_rate(rate: u64) -> Self {
+        Pipeline {
+            icmp_limit: RateLimit::new(rate, rate.clamp(1, 100)),
+        }
+    }
+
+    /// Processes one packet that arrived on `in_port` at `now_ns`.
+    pub fn process<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &mut B,
+        now_ns: u64,
+    ) -> Verdict {
+        let (eh, ip_len) = {
+            let frame = match Frame::new_checked(pkt.bytes()) {
+                Ok(f) => f,
+                Err(_) => return Verdict::Drop(DropReason::Truncated),
+            };
+            match frame.ethertype() {
+                ethertype::IPV4 => {}
+                ethertype::ARP => return Verdict::Punt,
+                _ => return Verdict::Drop(DropReason::UnknownEthertype),
+            }
+            let eh = frame.header_len();
+            let ip = match ipv4::Packet::new_checked(frame.payload()) {
+                Ok(p) => p,
+                Err(e) => return wire_drop(e),
+            };
+            if !ip.verify_checksum() {
+                return Verdict::Drop(DropReason::BadChecksum);
+            }
+            (eh, usize::from(ip.total_len()))
+        };
+        // Ethernet padding after the IP packet is not forwarded.
+        if pkt.bytes().len() > eh + ip_len {
+            pkt.set_len(eh + ip_len);
+        }
+        let ip = match ipv4::Packet::new_checked(&pkt.bytes()[eh..]) {
+            Ok(p) => p,
+            Err(e) => return wire_drop(e),
+        };
+        let (src, dst, ttl) = (ip.src(), ip.dst(), ip.ttl());
+        // Multicast and limited broadcast are for the router's own protocols.
+        if dst >> 28 == 0xe || dst == u32::MAX {
+            return Verdict::Punt;
+        }
+        let table = snap.ingress_table(in_port);
+        let Some(fib) = snap.fib(table) else {
+            return self.icmp(
+                snap,
+                in_port,
+                pkt,
+                eh,
+                now_ns,
+                unreachable(DropReason::NoRoute),
+            );
+        };
+        let Some(nh) = fib.lookup(dst) else {
+            return self.icmp(
+                snap,
+                in_port,
+                pkt,
+                eh,
+                now_ns,
+                unreachable(DropReason::NoRoute),
+            );
+        };
+        let hash = flow_hash(src, dst, ip.protocol(), l4_port(&ip, 0), l4_port(&ip, 2));
+        let adj = match snap.next_hops.resolve(nh, hash) {
+            Resolved::Forward(a) => *a,
+            Resolved::Local => return Verdict::Punt,
+            Resolved::Blackhole => return Verdict::Drop(DropReason::Blackhole),
+            Resolved::Prohibit => {
+                return self.icmp(
+                    snap,
+                    in_port,
+                    pkt,
+                    eh,
+                    now_ns,
+                    IcmpError {
+                        msg_type: icmp::DEST_UNREACHABLE,
+                        code: icmp::code::ADMIN_PROHIBITED,
+                        mtu: 0,
+                        reason: DropReason::Prohibited,
+                    },
+                )
+            }
+            Resolved::Unreachable => {
+                return self.icmp(
+                    snap,
+                    in_port,
+                    pkt,
+                    eh,
+                    now_ns,
+                    unreachable(DropReason::NoRoute),
+                )
+            }
+        };
+        if ttl <= 1 {
+            return self.icmp(
+                snap,
+                in_port,
+                pkt,
+                eh,
+                now_ns,
+                IcmpError {
+                    msg_type: icmp::TIME_EXCEEDED,
+                    code: 0,
+                    mtu: 0,
+                    reason: DropReason::TtlExpired,
+                },
+            );
+        }
+        if ip_len > usize::from(adj.mtu) && ip.dont_frag() {
+            return self.icmp(
+                snap,
+                in_port,
+                pkt,
+                eh,
+                now_ns,
+                IcmpError {
+                    msg_type: icmp::DEST_UNREACHABLE,
+                    code: icmp::code::FRAG_NEEDED,
+                    mtu: adj.mtu,
+                    reason: DropReason::FragNeeded,
+                },
+            );
+        }
+        let bytes = pkt.bytes_mut();
+        if let Ok(mut ip) = ipv4::Packet::new_checked(&mut bytes[eh..]) {
+            ip.decrement_ttl();
+        }
+        if let Ok(mut f) = Frame::new_checked(&mut bytes[..]) {
+            f.set_dst(adj.dst_mac);
+            f.set_src(adj.src_mac);
+        }
+        Verdict::Forward(adj.port)
+    }
+
+    /// Replaces the packet with an ICMP error about it, when the rules allow one.
+    fn icmp<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &mut B,
+        eh: usize,
+        now_ns: u64,
+        e: IcmpError,
+    ) -> Verdict {
+        let Some(port) = snap.port(in_port).copied() else {
+            return Verdict::Drop(DropReason::UnknownPort);
+        };
+        let Some(our_ip) = port.ipv4 else {
+            return Verdict::Drop(e.reason);
+        };
+        let (quoted_len, orig_src) = {
+            let Ok(ip) = ipv4::Packet::new_checked(&pkt.bytes()[eh..]) else {
+                return Verdict::Drop(e.reason);
+            };
+            // RFC 1812 §4.3.2.7: no error about an ICMP error, a non-first fragment, or a
+            // packet from a source that is not a unicast host.
+            let src = ip.src();
+            let is_icmp_error = ip.protocol() == protocol::ICMP
+                && icmp::Packet::new_checked(ip.payload())
+                    .map(|m| {
+                        !matches!(
+                            m.msg_type(),
+                            icmp::ECHO_REQUEST | icmp::ECHO_REPLY | 13 | 14 | 15 | 16 | 17 | 18
+                        )
+                    })
+                    .unwrap_or(true);
+            if is_icmp_error || ip.frag_offset() != 0 || src == 0 || src >> 28 >= 0xe {
+                return Verdict::Drop(e.reason);
+            }
+            // Quote as much of the original as fits in 576 bytes (RFC 1812 §4.3.2.3).
+            (
+                usize::from(ip.total_len()).min(576 - 20 - icmp::HEADER_LEN),
+                src,
+            )
+        };
+        if !self.icmp_limit.take(now_ns) {
+            return Verdict::Drop(DropReason::IcmpRateLimited);
+        }
+        let mut quoted = [0u8; 576];
+        quoted[..quoted_len].copy_from_slice(&pkt.bytes()[eh..eh + quoted_len]);
+        let total = 20 + icmp::HEADER_LEN + quoted_len;
+        if !pkt.set_len(eh + total) {
+            return Verdict::Drop(e.reason);
+        }
+        let b = pkt.bytes_mut();
+        // Back to whoever sent it, from this port.
+        let peer: [u8; 6] = b[6..12].try_into().unwrap_or([0; 6]);
+        b[0..6].copy_from_slice(&peer);
+        b[6..12].copy_from_slice(&port.mac);
+        let ip = &mut b[eh..eh + 20];
+        ip.copy_from_slice(&[
+            0x45,
+            0xc0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            64,
+            protocol::ICMP,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ]);
+        ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+        ip[12..16].copy_from_slice(&our_ip.to_be_bytes());
+        ip[16..20].copy_from_slice(&orig_src.to_be_bytes());
+        let c = checksum::finish(checksum::sum(ip, 0));
+        ip[10..12].copy_from_slice(&c.to_be_bytes());
+        if icmp::Packet::emit_error(
+            &mut b[eh + 20..eh + total],
+            e.msg_type,
+            e.code,
+            e.mtu,
+            &quoted[..quoted_len],
+        )
+        .is_err()
+        {
+            return Verdict::Drop(e.reason);
+        }
+        Verdict::Reply(in_port)
+    }
+}
+
+fn unreachable(reason: DropReason) -> IcmpError {
+    IcmpError {
+        msg_type: icmp::DEST_UNREACHABLE,
+        code: icmp::code::NET_UNREACHABLE,
+        mtu: 0,
+        reason,
+    }
+}
+
+/// A TCP or UDP port (offset 0: source, 2: destination) of an unfragmented datagram, else 0.
+fn l4_port(ip: &ipv4::Packet<&[u8]>, at: usize) -> u16 {
+    if ip.is_fragment() || !matches!(ip.protocol(), protocol::TCP | protocol::UDP) {
+        return 0;
+    }
+    let p = ip.payload();
+    if p.len() < at + 2 {
+        return 0;
+    }
+    u16::from_be_bytes([p[at], p[at + 1]])
+}
+
+/// Length of an untagged Ethernet header, for callers building frames.
+pub const ETH_HEADER_LEN: usize = ethernet::HEADER_LEN;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::adj::{Adjacency, LabelStack, NextHop, NextHops};
+    use shared::fib::FibBuilder;
+    use shared::snapshot::PortIface;
+    use shared::types::{AdjId, NextHopId, Prefix4, TableId, VrfId};
+    use std::sync::Arc;
+
+    const MAC0: [u8; 6] = [2, 0, 0, 0, 0, 0x10];
+    const MAC1: [u8; 6] = [2, 0, 0, 0, 0, 0x11];
+    const HOST_B: [u8; 6] = [2, 0, 0, 0, 0, 0xbb];
+    const HOST_A: [u8; 6] = [2, 0, 0, 0, 0, 0xaa];
+
+    fn ip(s: &str) -> u32 {
+        u32::from(s.parse::<std::net::Ipv4Addr>().unwrap())
+    }
+
+    /// Ports 0 and 1 in main (10.0.0.1/24, 10.1.0.1/24), port 2 in VRF 1 (table 7) with the
+    /// same customer prefix as port 0's far side, to check isolation.
+    fn snapshot() -> Snapshot {
+        let nhs = NextHops {
+            hops: vec![
+                NextHop::Forward(AdjId(0)),
+                NextHop::Local,
+                NextHop::Blackhole,
+                NextHop::Prohibit,
+                NextHop::Forward(AdjId(1)),
+            ],
+            members: vec![],
+            adjacencies: vec![
+                Adjacency {
+                    port: PortId(1),
+                    dst_mac: HOST_B,
+                    src_mac: MAC1,
+                    push: LabelStack::default(),
+                    mtu: 1500,
+                },
+                Adjacency {
+                    port: PortId(0),
+                    dst_mac: HOST_A,
+                    src_mac: MAC0,
+                    push: LabelStack::default(),
+                    mtu: 1000,
+                },
+            ],
+        };
+        let mut main = FibBuilder::new();
+        let p = |s: &str| s.parse::<Prefix4>().unwrap();
+        main.insert(p("10.1.0.0/24"), NextHopId(0)).unwrap();
+        main.insert(p("10.0.0.1/32"), NextHopId(1)).unwrap();
+        main.insert(p("192.0.2.0/24"), NextHopId(2)).unwrap();
+        main.insert(p("198.51.100.0/24"), NextHopId(3)).unwrap();
+        main.insert(p("10.9.0.0/16"), NextHopId(4)).unwrap();
+        let vrf = FibBuilder::new();
+        let mut s = Snapshot::default();
+        let mut tables = s.tables.to_vec();
+        tables[0] = Some(main.publish());
+        tables[7] = Some(vrf.publish());
+        s.tables = tables.into();
+        s.next_hops = Arc::new(nhs);
+        s.port_vrf = Arc::from(vec![VrfId::MAIN, VrfId::MAIN, VrfId(1)]);
+        s.vrf_table = Arc::from(vec![TableId::MAIN, TableId(7)]);
+        s.ports = Arc::from(vec![
+            PortIface {
+                mac: MAC0,
+                ipv4: Some(ip("10.0.0.1")),
+                mtu: 1500,
+            },
+            PortIface {
+                mac: MAC1,
+                ipv4: Some(ip("10.1.0.1")),
+                mtu: 1500,
+            },
+            PortIface {
+                mac: [2, 0, 0, 0, 0, 0x12],
+                ipv4: None,
+                mtu: 1500,
+            },
+        ]);
+        s
+    }
+
+    /// An Ethernet/IPv4/UDP frame from host A to `dst`.
+    fn udp(dst: &str, ttl: u8, len: usize, df: bool) -> Vec<u8> {
+        let mut f = vec![0u8; 14 + len];
+        f[0..6].copy_from_slice(&MAC0);
+        f[6..12].copy_from_slice(&HOST_A);
+        f[12..14].copy_from_slice(&[0x08, 0x00]);
+        let ipb = &mut f[14..];
+        ipb[0] = 0x45;
+        ipb[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+        if df {
+            ipb[6] = 0x40;
+        }
+        ipb[8] = ttl;
+        ipb[9] = protocol::UDP;
+        ipb[12..16].copy_from_slice(&ip("10.0.0.2").to_be_bytes());
+        ipb[16..20].copy_from_slice(&ip(dst).to_be_bytes());
+        ipb[20..22].copy_from_slice(&4000u16.to_be_bytes());
+        ipb[22..24].copy_from_slice(&53u16.to_be_bytes());
+        ipb[24..26].copy_from_slice(&((len - 20) as u16).to_be_bytes());
+        let mut p = ipv4::Packet::new_checked(&mut f[14..]).unwrap();
+        p.fill_checksum();
+        f
+    }
+
+    fn icmp_of(f: &[u8]) -> (u32, u32, u8, u8, u16) {
+        let ip = ipv4::Packet::new_checked(&f[14..]).unwrap();
+        assert!(ip.verify_checksum());
+        let m = icmp::Packet::new_checked(ip.payload()).unwrap();
+        assert!(m.verify_checksum());
+        let mtu = u16::from_be_bytes([ip.payload()[6], ip.payload()[7]]);
+        (ip.src(), ip.dst(), m.msg_type(), m.code(), mtu)
+    }
+
+    #[test]
+    fn forwards_with_ttl_and_l2_rewrite() {
+        let s = snapshot();
+        let mut p = Pipeline::default();
+        let mut f = udp("10.1.0.5", 64, 100, false);
+        f.extend([0u8; 6]); // Ethernet padding is not forwarded
+        assert_eq!(
+            p.process(&s, PortId(0), &mut f, 0),
+            Verdict::Forward(PortId(1))
+        );
+        assert_eq!(f.len(), 114);
+        assert_eq!(&f[0..6], &HOST_B);
+        assert_eq!(&f[6..12], &MAC1);
+        let ip = ipv4::Packet::new_checked(&f[14..]).unwrap();
+        assert_eq!(ip.ttl(), 63);
+        assert!(ip.verify_checksum());
+    }
+
+    #[test]
+    fn local_arp_and_multicast_go_to_the_kernel() {
+        let s = snapshot();
+        let mut p = Pipeline::default();
+        assert_eq!(
+            p.process(&s, PortId(0), &mut udp("10.0.0.1", 64, 60, false), 0),
+            Verdict::Punt
+        );
+        assert_eq!(
+            p.process(&s, PortId(0), &mut udp("224.0.0.5", 1, 60, false), 0),
+            Verdict::Punt
+        );
+        let mut arp = udp("10.0.0.1", 64, 60, false);
+        arp[12..14].copy_from_slice(&[0x08, 0x06]);
+        assert_eq!(p.process(&s, PortId(0), &mut arp, 0), Verdict::Punt);
+    }
+
+    #[test]
+    fn icmp_errors_from_the_ingress_address() {
+        let s = snapshot();
+        let mut p = Pipeline::default();
+        let mut f = udp("10.1.0.5", 1, 100, false);
+        assert_eq!(
+            p.process(&s, PortId(0), &mut f, 0),
+            Verdict::Reply(PortId(0))
+        );
+        assert_eq!(
+            icmp_of(&f),
+            (ip("10.0.0.1"), ip("10.0.0.2"), icmp::TIME_EXCEEDED, 0, 0)
+        );
+        assert_eq!(&f[0..6], &HOST_A, "back to the sender");
+        assert_eq!(&f[6..12], &MAC0);
+        // The quoted header is the original one.
+        assert_eq!(
+            &f[14 + 28 + 16..14 + 28 + 20],
+            &ip("10.1.0.5").to_be_bytes()
+        );
+
+        let mut f = udp("11.1.1.1", 64, 100, false);
+        assert_eq!(
+            p.process(&s, PortId(0), &mut f, 0),
+            Verdict::Reply(PortId(0))
+        );
+        let (_, _, t, c, _) = icmp_of(&f);
+        assert_eq!(
+            (t, c),
+            (icmp::DEST_UNREACHABLE, icmp::code::NET_UNREACHABLE)
+        );
+
+        let mut f = udp("10.9.1.1", 64, 1200, true);
+        assert_eq!(
+            p.process(&s, PortId(0), &mut f, 0),
+            Verdict::Reply(PortId(0))
+        );
+        assert_eq!(
+            icmp_of(&f),
+            (
+                ip("10.0.0.1"),
+                ip("10.0.0.2"),
+                icmp::DEST_UNREACHABLE,
+                icmp::code::FRAG_NEEDED,
+                1000
+            )
+        );
+
+        let mut f = udp("198.51.100.1", 64, 100, false);
+        assert_eq!(
+            p.process(&s, PortId(0), &mut f, 0),
+            Verdict::Reply(PortId(0))
+        );
+        assert_eq!(icmp_of(&f).3, icmp::code::ADMIN_PROHIBITED);
+
+        let mut f = udp("192.0.2.1", 64, 100, false);
+        assert_eq!(
+            p.process(&s, PortId(0), &mut f, 0),
+            Verdict::Drop(DropReason::Blackhole)
+        );
+    }
+
+    #[test]
+    fn vrfs_are_isolated_and_bad_packets_dropped_with_reasons() {
+        let s = snapshot();
+        let mut p = Pipeline::default();
+        // Port 2 is in VRF 1, whose table has no route and no address to answer from.
+        assert_eq!(
+            p.process(&s, PortId(2), &mut udp("10.1.0.5", 64, 100, false), 0),
+            Verdict::Drop(DropReason::NoRoute)
+        );
+        let mut bad = udp("10.1.0.5", 64, 100, false);
+        bad[14 + 10] ^= 0xff;
+        assert_eq!(
+            p.process(&s, PortId(0), &mut bad, 0),
+            Verdict::Drop(DropReason::BadChecksum)
+        );
+        let mut v6 = udp("10.1.0.5", 64, 100, false);
+        v6[12..14].copy_from_slice(&[0x86, 0xdd]);
+        assert_eq!(
+            p.process(&s, PortId(0), &mut v6, 0),
+            Verdict::Drop(DropReason::UnknownEthertype)
+        );
+        assert_eq!(
+            p.process(&s, PortId(0), &mut vec![0u8; 10], 0),
+            Verdict::Drop(DropReason::Truncated)
+        );
+        let mut short = udp("10.1.0.5", 64, 100, false);
+        short.truncate(60);
+        assert_eq!(
+            p.process(&s, PortId(0), &mut short, 0),
+            Verdict::Drop(DropReason::Truncated)
+        );
+        let mut hl = udp("10.1.0.5", 64, 100, false);
+        hl[14] = 0x44;
+        assert_eq!(
+            p.process(&s, PortId(0), &mut hl, 0),
+            Verdict::Drop(DropReason::BadIpHeader)
+        );
+    }
+
+    #[test]
+    fn no_error_about_an_error_and_errors_are_rate_limited() {
+        let s = snapshot();
+        let mut p = Pipeline::with_icmp_rate(10);
+        let mut f = udp("10.1.0.5", 1, 100, false);
+        p.process(&s, PortId(0), &mut f, 0);
+        // The error itself, expiring in turn, gets no error back.
+        let mut again = f.clone();
+        again[14 + 8] = 1;
+        again[14 + 16..14 + 20].copy_from_slice(&ip("10.1.0.5").to_be_bytes());
+        ipv4::Packet::new_checked(&mut again[14..])
+            .unwrap()
+            .fill_checksum();
+        assert_eq!(
+            p.process(&s, PortId(0), &mut again, 0),
+            Verdict::Drop(DropReason::TtlExpired)
+        );
+        let mut replies = 0;
+        for _ in 0..100 {
+            if let Verdict::Reply(_) =
+                p.process(&s, PortId(0), &mut udp("10.1.0.5", 1, 100, false), 1)
+            {
+                replies += 1;
+            }
+        }
+        assert!(replies < 20, "{replies} errors in a burst at 10/s");
+        assert_eq!(
+            p.process(&s, PortId(0), &mut udp("10.1.0.5", 1, 100, false), 2),
+            Verdict::Drop(DropReason::IcmpRateLimited)
+        );
+        assert!(matches!(
+            p.process(
+                &s,
+                PortId(0),
+                &mut udp("10.1.0.5", 1, 100, false),
+                2_000_000_000
+            ),
+            Verdict::Reply(_)
+        ));
+    }
+}
