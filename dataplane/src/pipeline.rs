@@ -18,8 +18,9 @@ use crate::wire::icmp;
 use crate::wire::ipv4::{self, protocol};
 use crate::wire::{checksum, WireError};
 use shared::adj::{flow_hash, Resolved};
+use shared::fib::NO_ROUTE;
 use shared::snapshot::Snapshot;
-use shared::types::PortId;
+use shared::types::{NextHopId, PortId};
 
 /// A packet buffer the pipeline can read, rewrite and resize.
 pub trait PacketBuf {
@@ -141,41 +142,67 @@ impl Pipeline {
         pkt: &mut B,
         now_ns: u64,
     ) -> Verdict {
-        let (eh, ip_len) = {
-            let frame = match Frame::new_checked(pkt.bytes()) {
-                Ok(f) => f,
-                Err(_) => return Verdict::Drop(DropReason::Truncated),
-            };
-            match frame.ethertype() {
-                ethertype::IPV4 => {}
-                ethertype::ARP => return Verdict::Punt,
-                _ => return Verdict::Drop(DropReason::UnknownEthertype),
+        match parse(pkt) {
+            Err(v) => v,
+            Ok(p) => {
+                let nh = snap
+                    .fib(snap.ingress_table(in_port))
+                    .map_or(NO_ROUTE, |f| f.lookup(p.dst).map_or(NO_ROUTE, |n| n.0));
+                self.finish(snap, in_port, pkt, &p, nh, now_ns)
             }
-            let eh = frame.header_len();
-            let ip = match ipv4::Packet::new_checked(frame.payload()) {
-                Ok(p) => p,
-                Err(e) => return wire_drop(e),
-            };
-            if !ip.verify_checksum() {
-                return Verdict::Drop(DropReason::BadChecksum);
+        }
+    }
+
+    /// Processes a burst (at most [`MAX_BURST`] packets) that arrived on `in_port`: parses
+    /// every packet, looks all destinations up in one bulk call (its cache misses overlap),
+    /// then finishes each. `verdicts[i]` is the verdict of `pkts[i]`.
+    pub fn process_burst<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkts: &mut [B],
+        verdicts: &mut [Verdict],
+        now_ns: u64,
+    ) {
+        let n = pkts.len().min(verdicts.len()).min(MAX_BURST);
+        let mut parsed: [Option<Parsed>; MAX_BURST] = [None; MAX_BURST];
+        let mut dsts = [0u32; MAX_BURST];
+        let mut nhs = [NO_ROUTE; MAX_BURST];
+        let mut k = 0;
+        for i in 0..n {
+            match parse(&mut pkts[i]) {
+                Ok(p) => {
+                    dsts[k] = p.dst;
+                    k += 1;
+                    parsed[i] = Some(p);
+                }
+                Err(v) => verdicts[i] = v,
             }
-            (eh, usize::from(ip.total_len()))
-        };
-        // Ethernet padding after the IP packet is not forwarded.
-        if pkt.bytes().len() > eh + ip_len {
-            pkt.set_len(eh + ip_len);
         }
-        let ip = match ipv4::Packet::new_checked(&pkt.bytes()[eh..]) {
-            Ok(p) => p,
-            Err(e) => return wire_drop(e),
-        };
-        let (src, dst, ttl) = (ip.src(), ip.dst(), ip.ttl());
-        // Multicast and limited broadcast are for the router's own protocols.
-        if dst >> 28 == 0xe || dst == u32::MAX {
-            return Verdict::Punt;
+        if let Some(fib) = snap.fib(snap.ingress_table(in_port)) {
+            fib.lookup_bulk(&dsts[..k], &mut nhs[..k]);
         }
-        let table = snap.ingress_table(in_port);
-        let Some(fib) = snap.fib(table) else {
+        let mut j = 0;
+        for i in 0..n {
+            if let Some(p) = parsed[i] {
+                verdicts[i] = self.finish(snap, in_port, &mut pkts[i], &p, nhs[j], now_ns);
+                j += 1;
+            }
+        }
+    }
+
+    /// Everything after the lookup: next hop, TTL, MTU, rewrite or ICMP error.
+    fn finish<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &mut B,
+        p: &Parsed,
+        nh: u32,
+        now_ns: u64,
+    ) -> Verdict {
+        let eh = p.eh;
+        if nh == NO_ROUTE {
             return self.icmp(
                 snap,
                 in_port,
@@ -184,19 +211,8 @@ impl Pipeline {
                 now_ns,
                 unreachable(DropReason::NoRoute),
             );
-        };
-        let Some(nh) = fib.lookup(dst) else {
-            return self.icmp(
-                snap,
-                in_port,
-                pkt,
-                eh,
-                now_ns,
-                unreachable(DropReason::NoRoute),
-            );
-        };
-        let hash = flow_hash(src, dst, ip.protocol(), l4_port(&ip, 0), l4_port(&ip, 2));
-        let adj = match snap.next_hops.resolve(nh, hash) {
+        }
+        let adj = match snap.next_hops.resolve(NextHopId(nh), p.hash) {
             Resolved::Forward(a) => *a,
             Resolved::Local => return Verdict::Punt,
             Resolved::Blackhole => return Verdict::Drop(DropReason::Blackhole),
@@ -226,7 +242,7 @@ impl Pipeline {
                 )
             }
         };
-        if ttl <= 1 {
+        if p.ttl <= 1 {
             return self.icmp(
                 snap,
                 in_port,
@@ -241,7 +257,7 @@ impl Pipeline {
                 },
             );
         }
-        if ip_len > usize::from(adj.mtu) && ip.dont_frag() {
+        if p.ip_len > usize::from(adj.mtu) && p.df {
             return self.icmp(
                 snap,
                 in_port,
@@ -257,13 +273,12 @@ impl Pipeline {
             );
         }
         let bytes = pkt.bytes_mut();
+        // parse() validated the headers: these views succeed.
         if let Ok(mut ip) = ipv4::Packet::new_checked(&mut bytes[eh..]) {
             ip.decrement_ttl();
         }
-        if let Ok(mut f) = Frame::new_checked(&mut bytes[..]) {
-            f.set_dst(adj.dst_mac);
-            f.set_src(adj.src_mac);
-        }
+        bytes[0..6].copy_from_slice(&adj.dst_mac);
+        bytes[6..12].copy_from_slice(&adj.src_mac);
         Verdict::Forward(adj.port)
     }
 
@@ -363,6 +378,57 @@ impl Pipeline {
         }
         Verdict::Reply(in_port)
     }
+}
+
+/// Packets a burst holds at most.
+pub const MAX_BURST: usize = 32;
+
+/// What parsing learned of a packet to forward.
+#[derive(Debug, Clone, Copy)]
+struct Parsed {
+    eh: usize,
+    ip_len: usize,
+    dst: u32,
+    ttl: u8,
+    df: bool,
+    hash: u32,
+}
+
+/// Ethernet and IPv4 checks; `Err` carries the verdict for packets that go no further
+/// (ARP and multicast to the kernel, drops). Trims Ethernet padding.
+fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
+    let (eh, ip_len) = {
+        let frame =
+            Frame::new_checked(pkt.bytes()).map_err(|_| Verdict::Drop(DropReason::Truncated))?;
+        match frame.ethertype() {
+            ethertype::IPV4 => {}
+            ethertype::ARP => return Err(Verdict::Punt),
+            _ => return Err(Verdict::Drop(DropReason::UnknownEthertype)),
+        }
+        let eh = frame.header_len();
+        let ip = ipv4::Packet::new_checked(frame.payload()).map_err(wire_drop)?;
+        if !ip.verify_checksum() {
+            return Err(Verdict::Drop(DropReason::BadChecksum));
+        }
+        (eh, usize::from(ip.total_len()))
+    };
+    if pkt.bytes().len() > eh + ip_len {
+        pkt.set_len(eh + ip_len);
+    }
+    let ip = ipv4::Packet::new_checked(&pkt.bytes()[eh..]).map_err(wire_drop)?;
+    let (src, dst) = (ip.src(), ip.dst());
+    // Multicast and limited broadcast are for the router's own protocols.
+    if dst >> 28 == 0xe || dst == u32::MAX {
+        return Err(Verdict::Punt);
+    }
+    Ok(Parsed {
+        eh,
+        ip_len,
+        dst,
+        ttl: ip.ttl(),
+        df: ip.dont_frag(),
+        hash: flow_hash(src, dst, ip.protocol(), l4_port(&ip, 0), l4_port(&ip, 2)),
+    })
 }
 
 fn unreachable(reason: DropReason) -> IcmpError {
@@ -521,6 +587,32 @@ mod tests {
         let ip = ipv4::Packet::new_checked(&f[14..]).unwrap();
         assert_eq!(ip.ttl(), 63);
         assert!(ip.verify_checksum());
+    }
+
+    #[test]
+    fn a_burst_gets_the_same_verdicts_as_one_by_one() {
+        let s = snapshot();
+        let dsts = [
+            "10.1.0.5",
+            "10.0.0.1",
+            "11.1.1.1",
+            "192.0.2.1",
+            "10.9.0.1",
+            "224.0.0.5",
+            "10.1.0.200",
+        ];
+        let mut one: Vec<Vec<u8>> = dsts.iter().map(|d| udp(d, 64, 100, false)).collect();
+        let mut burst = one.clone();
+        let mut p1 = Pipeline::default();
+        let expected: Vec<Verdict> = one
+            .iter_mut()
+            .map(|f| p1.process(&s, PortId(0), f, 0))
+            .collect();
+        let mut p2 = Pipeline::default();
+        let mut verdicts = vec![Verdict::Punt; burst.len()];
+        p2.process_burst(&s, PortId(0), &mut burst, &mut verdicts, 0);
+        assert_eq!(verdicts, expected);
+        assert_eq!(burst, one, "same bytes out");
     }
 
     #[test]

@@ -23,6 +23,85 @@ pub fn sibling_binary(name: &str) -> std::path::PathBuf {
     me.with_file_name(name)
 }
 
+/// The real Internet table (`RSPE_BGP_TABLE`, default `../shared/data/bgp-table-ipv4.txt.gz`),
+/// truncated to `RSPE_FIB_PREFIXES` prefixes when that is set.
+pub fn load_table() -> Vec<shared::types::Prefix4> {
+    use std::io::BufRead;
+    let path = std::env::var("RSPE_BGP_TABLE")
+        .unwrap_or_else(|_| "../shared/data/bgp-table-ipv4.txt.gz".into());
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
+    let mut v = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.unwrap_or_else(|e| panic!("{path}: line {}: {e}", i + 1));
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        v.push(
+            line.parse()
+                .unwrap_or_else(|e| panic!("{path}: line {}: {e}", i + 1)),
+        );
+    }
+    if let Some(n) = std::env::var("RSPE_FIB_PREFIXES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        v.truncate(n);
+    }
+    v
+}
+
+/// The next hop (0..`n`) a benchmark gives a prefix: spread, and the same in every table.
+pub fn next_hop_of(p: shared::types::Prefix4, n: u32) -> u32 {
+    let h = (u64::from(p.addr()) << 8 | u64::from(p.len())).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    ((h >> 40) % u64::from(n)) as u32
+}
+
+/// EAL arguments for a benchmark pinned to lcore 1: huge pages when at least `min_pages`
+/// are free, else plain memory.
+pub fn eal_args(name: &str, min_pages: u64) -> Vec<String> {
+    let free: u64 = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("HugePages_Free:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0);
+    let mem: &[&str] = if free >= min_pages {
+        &["--in-memory"]
+    } else {
+        eprintln!(
+            "{name}: fewer than {min_pages} free huge pages: running without (slower for everyone)"
+        );
+        &["--no-huge", "-m", "3072", "--no-shconf"]
+    };
+    let mut a: Vec<String> = mem.iter().map(|s| s.to_string()).collect();
+    a.extend(
+        ["--no-pci", "-l", "1", "--log-level", "lib.eal:warning"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    a.push(format!(
+        "--file-prefix=rspe-bench-{name}-{}",
+        std::process::id()
+    ));
+    a
+}
+
+/// Seconds `f` takes.
+pub fn timed(f: impl FnOnce()) -> std::time::Duration {
+    let t = std::time::Instant::now();
+    f();
+    t.elapsed()
+}
+
+/// Millions per second.
+pub fn rate(n: usize, t: std::time::Duration) -> f64 {
+    n as f64 / t.as_secs_f64() / 1e6
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,14 +19,13 @@ use dataplane::dpdk::{Eal, Lpm, RteFib, LPM_LOOKUP_SUCCESS};
 use hdrhistogram::Histogram;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rspe_perf::median;
+use rspe_perf::{eal_args, load_table, median, rate, timed};
 use shared::fib::{FibBuilder, FibTable, NO_ROUTE};
 use shared::rcu::Publisher;
 use shared::snapshot::Snapshot;
 use shared::types::{NextHopId, Prefix4};
 use std::collections::HashSet;
 use std::hint::black_box;
-use std::io::BufRead;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,62 +39,7 @@ const NEXT_HOPS: u32 = 1024;
 const FIB_MISS: u64 = 0x7fff_ffff; // the largest 4-byte DIR24_8 next hop
 
 fn next_hop_of(p: Prefix4) -> u32 {
-    let h = (u64::from(p.addr()) << 8 | u64::from(p.len())).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    ((h >> 40) % u64::from(NEXT_HOPS)) as u32
-}
-
-fn load_table() -> Vec<Prefix4> {
-    let path = std::env::var("RSPE_BGP_TABLE")
-        .unwrap_or_else(|_| "../shared/data/bgp-table-ipv4.txt.gz".into());
-    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
-    let mut v = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.unwrap_or_else(|e| panic!("{path}: line {}: {e}", i + 1));
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        v.push(
-            line.parse::<Prefix4>()
-                .unwrap_or_else(|e| panic!("{path}: line {}: {e}", i + 1)),
-        );
-    }
-    if let Some(n) = std::env::var("RSPE_FIB_PREFIXES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-    {
-        v.truncate(n);
-    }
-    v
-}
-
-fn eal_args() -> Vec<String> {
-    let free: u64 = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .find(|l| l.starts_with("HugePages_Free:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0);
-    let mem: &[&str] = if free >= 600 {
-        &["--in-memory"]
-    } else {
-        eprintln!("fib: fewer than 600 free huge pages: running without (slower for everyone)");
-        &["--no-huge", "-m", "3072", "--no-shconf"]
-    };
-    let mut a: Vec<String> = mem.iter().map(|s| s.to_string()).collect();
-    a.extend(
-        ["--no-pci", "-l", "1", "--log-level", "lib.eal:warning"]
-            .iter()
-            .map(|s| s.to_string()),
-    );
-    a.push(format!(
-        "--file-prefix=rspe-bench-fib-{}",
-        std::process::id()
-    ));
-    a
+    rspe_perf::next_hop_of(p, NEXT_HOPS)
 }
 
 fn build_ours(prefixes: &[Prefix4]) -> FibBuilder {
@@ -115,17 +59,6 @@ fn build_rte_fib(eal: &Eal, prefixes: &[Prefix4], name: &str) -> RteFib {
             .expect("rte_fib_add");
     }
     f
-}
-
-/// Lookups per second, in millions.
-fn rate(n: usize, t: Duration) -> f64 {
-    n as f64 / t.as_secs_f64() / 1e6
-}
-
-fn timed(f: impl FnOnce()) -> Duration {
-    let t = Instant::now();
-    f();
-    t.elapsed()
 }
 
 struct Line {
@@ -159,7 +92,7 @@ fn main() {
     sorted.sort_by_key(|p| p.len());
     println!("fib: {} prefixes, {NEXT_HOPS} next hops", prefixes.len());
 
-    let eal = Eal::init("fib-bench", &eal_args()).unwrap_or_else(|e| panic!("{e}"));
+    let eal = Eal::init("fib-bench", &eal_args("fib", 600)).unwrap_or_else(|e| panic!("{e}"));
 
     // Build times: ours (shortest first, as rte_fib needs, and in file order) against rte_fib.
     let mut t_ours = Vec::new();
