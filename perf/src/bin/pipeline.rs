@@ -108,7 +108,7 @@ fn main() {
     let mut tables = snap.tables.to_vec();
     tables[0] = Some(main.publish());
     let mut rng = StdRng::seed_from_u64(3);
-    for t in 1..=1000usize {
+    for slot in tables.iter_mut().skip(1).take(1000) {
         let mut b = FibBuilder::new();
         let base = rng.gen::<u32>() & 0xffff_0000;
         for r in 0..100u32 {
@@ -118,7 +118,7 @@ fn main() {
             )
             .expect("nh");
         }
-        tables[t] = Some(b.publish());
+        *slot = Some(b.publish());
     }
     snap.tables = tables.into();
     snap.next_hops = Arc::new(NextHops {
