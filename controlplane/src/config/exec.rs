@@ -316,17 +316,17 @@ fn command(ctx: &mut Ctx<'_>, toks: &[Tok], end: Pos) -> Result<(String, bool), 
         return export_cmd(ctx, &path, None, args, end).map(|t| (t, false));
     };
     match verb {
-        "add" => add(ctx, mi, menu, args, vpos, end),
-        "set" => set(ctx, mi, menu, args, vpos, end),
+        "add" => add(ctx, mi, menu, args, vpos),
+        "set" => set(ctx, mi, menu, args, vpos),
         "remove" => {
-            let a = Args::parse(args, end)?;
+            let a = Args::parse(args)?;
             let ids = items_required(ctx, mi, &a.bare, &a.finds, vpos)?;
             a.no_named("remove")?;
             ctx.store.remove(mi, &ids).map_err(|e| Error::at(vpos, e))?;
             Ok((String::new(), true))
         }
         "enable" | "disable" => {
-            let a = Args::parse(args, end)?;
+            let a = Args::parse(args)?;
             a.no_named(verb)?;
             let ids = items_required(ctx, mi, &a.bare, &a.finds, vpos)?;
             let v = BTreeMap::from([(
@@ -339,7 +339,7 @@ fn command(ctx: &mut Ctx<'_>, toks: &[Tok], end: Pos) -> Result<(String, bool), 
             Ok((String::new(), true))
         }
         "comment" => {
-            let mut a = Args::parse(args, end)?;
+            let mut a = Args::parse(args)?;
             let text = match a.take_named("comment") {
                 Some((v, _)) => v,
                 None => match a.bare.pop() {
@@ -361,7 +361,7 @@ fn command(ctx: &mut Ctx<'_>, toks: &[Tok], end: Pos) -> Result<(String, bool), 
             Ok((String::new(), true))
         }
         "move" => {
-            let mut a = Args::parse(args, end)?;
+            let mut a = Args::parse(args)?;
             let dest_named = a.take_named("destination");
             let numbers_named = a.take_named("numbers");
             a.no_named("move")?;
@@ -405,8 +405,8 @@ fn command(ctx: &mut Ctx<'_>, toks: &[Tok], end: Pos) -> Result<(String, bool), 
                 false,
             ))
         }
-        "get" => get(ctx, mi, menu, args, vpos, end).map(|t| (t, false)),
-        "unset" => unset(ctx, mi, menu, args, vpos, end),
+        "get" => get(ctx, mi, menu, args, vpos).map(|t| (t, false)),
+        "unset" => unset(ctx, mi, menu, args, vpos),
         other => Err(Error::at(vpos, format!("{other} is not available here"))),
     }
 }
@@ -422,7 +422,7 @@ struct Args {
 }
 
 impl Args {
-    fn parse(toks: &[Tok], end: Pos) -> Result<Args, Error> {
+    fn parse(toks: &[Tok]) -> Result<Args, Error> {
         let mut a = Args::default();
         let mut i = 0;
         let mut group: Option<String> = None;
@@ -495,7 +495,6 @@ impl Args {
                 }
             }
         }
-        let _ = end;
         Ok(a)
     }
 
@@ -523,7 +522,6 @@ impl Args {
 fn alias(menu: &Menu, name: &str) -> Option<&'static str> {
     match (menu.path, name) {
         (["routing", "bgp", _], "address-families") => Some("afi"),
-        (_, n) if n.ends_with(".address-families") => None,
         _ => None,
     }
 }
@@ -668,7 +666,6 @@ fn add(
     menu: &'static Menu,
     toks: &[Tok],
     vpos: Pos,
-    end: Pos,
 ) -> Result<(String, bool), Error> {
     if !menu.can_add {
         return Err(Error::at(
@@ -676,7 +673,7 @@ fn add(
             format!("items cannot be added to {}", menu.path_text()),
         ));
     }
-    let a = Args::parse(toks, end)?;
+    let a = Args::parse(toks)?;
     if let Some((_, p)) = &a.where_ {
         return Err(Error::at(*p, "add takes no where"));
     }
@@ -720,9 +717,8 @@ fn set(
     menu: &'static Menu,
     toks: &[Tok],
     vpos: Pos,
-    end: Pos,
 ) -> Result<(String, bool), Error> {
-    let a = Args::parse(toks, end)?;
+    let a = Args::parse(toks)?;
     if let Some((_, p)) = &a.where_ {
         return Err(Error::at(
             *p,
@@ -768,9 +764,8 @@ fn unset(
     menu: &'static Menu,
     toks: &[Tok],
     vpos: Pos,
-    end: Pos,
 ) -> Result<(String, bool), Error> {
-    let mut a = Args::parse(toks, end)?;
+    let mut a = Args::parse(toks)?;
     let mut props = Vec::new();
     if let Some((v, p)) = a.take_named("value-name") {
         props.push(param_name(menu, &v, &[], p)?.to_string());
@@ -813,9 +808,8 @@ fn get(
     menu: &'static Menu,
     toks: &[Tok],
     vpos: Pos,
-    end: Pos,
 ) -> Result<String, Error> {
-    let mut a = Args::parse(toks, end)?;
+    let mut a = Args::parse(toks)?;
     let named = a.take_named("value-name");
     a.no_named("get")?;
     let mut bare = a.bare.clone();
@@ -1059,7 +1053,7 @@ fn print_cmd(
     toks: &[Tok],
     end: Pos,
 ) -> Result<String, Error> {
-    let mut a = Args::parse(toks, end)?;
+    let mut a = Args::parse(toks)?;
     let mut o = PrintOpts::default();
     let mut from: Option<Vec<u32>> = None;
     if let Some((v, p)) = a.take_named("proplist") {
@@ -1188,7 +1182,7 @@ fn export_cmd(
     toks: &[Tok],
     end: Pos,
 ) -> Result<String, Error> {
-    let mut a = Args::parse(toks, end)?;
+    let mut a = Args::parse(toks)?;
     let mut mode = ExportMode::Compact;
     if let Some((_, p)) = a.take_named("file") {
         return Err(Error::at(

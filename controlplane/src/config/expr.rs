@@ -80,7 +80,6 @@ fn split_word(w: &str, pos: Pos, out: &mut Vec<T>, quoted: bool) {
     let mut atom = String::new();
     let mut atom_col = pos.col;
     let mut i = 0;
-    let b = w.as_bytes();
     // After a comparison operator the rest of a quoted word is one value.
     while i < w.len() {
         let here = Pos {
@@ -115,7 +114,6 @@ fn split_word(w: &str, pos: Pos, out: &mut Vec<T>, quoted: bool) {
             continue;
         }
         let ch = w[i..].chars().next().unwrap_or(' ');
-        let _ = b;
         atom.push(ch);
         i += ch.len_utf8();
     }

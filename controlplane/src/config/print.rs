@@ -177,11 +177,14 @@ fn column_title(menu_index: usize, name: &str) -> String {
     name.to_uppercase()
 }
 
+/// One table row: print number, flag letters, cells, and the item's comment.
+type TableRow = (usize, String, Vec<String>, Option<String>);
+
 fn render_table(
     legend_line: Option<String>,
     titles: &[String],
     right: &[bool],
-    rows: Vec<(usize, String, Vec<String>)>,
+    rows: Vec<TableRow>,
 ) -> String {
     let mut out = String::new();
     if let Some(l) = legend_line {
@@ -191,19 +194,19 @@ fn render_table(
     out.push_str(&format!("Columns: {}\n", titles.join(", ")));
     let num_w = rows
         .iter()
-        .map(|(n, _, _)| n.to_string().len())
+        .map(|(n, _, _, _)| n.to_string().len())
         .max()
         .unwrap_or(1)
         .max(1);
     let flag_w = rows
         .iter()
-        .map(|(_, f, _)| f.chars().count())
+        .map(|(_, f, _, _)| f.chars().count())
         .max()
         .unwrap_or(0);
     let widths: Vec<usize> = (0..titles.len())
         .map(|i| {
             rows.iter()
-                .map(|(_, _, c)| c[i].chars().count())
+                .map(|(_, _, c, _)| c[i].chars().count())
                 .chain([titles[i].len()])
                 .max()
                 .unwrap_or(0)
@@ -223,7 +226,11 @@ fn render_table(
         s.trim_end().to_string() + "\n"
     };
     out.push_str(&line("#".into(), "", titles));
-    for (n, f, cells) in &rows {
+    for (n, f, cells, comment) in &rows {
+        if let Some(c) = comment {
+            // As RouterOS shows it: the comment on its own line, under the flags.
+            out.push_str(&format!("{:num_w$} {f:<flag_w$} ;;; {c}\n", ""));
+        }
         out.push_str(&line(n.to_string(), f, cells));
     }
     out
@@ -251,16 +258,15 @@ fn table(menu: &Menu, cols: &[&str], rows: &[(usize, ItemView<'_>)], o: &PrintOp
                 .iter()
                 .map(|c| v.it.get(v.mi, c).unwrap_or("").to_string())
                 .collect();
-            (*n, flags(menu, v), cells)
+            (
+                *n,
+                flags(menu, v),
+                cells,
+                v.it.values.get("comment").cloned(),
+            )
         })
         .collect();
     let mut out = render_table(legend(menu), &titles, &right, body);
-    // Comments go on their own line before the row, as RouterOS shows them.
-    for (n, v) in rows {
-        if let Some(c) = v.it.values.get("comment") {
-            let _ = (n, c);
-        }
-    }
     if o.show_ids {
         out.push_str(
             &rows
@@ -312,7 +318,7 @@ fn stats_table(menu: &Menu, rows: &[(usize, ItemView<'_>)]) -> String {
                 group_thousands(s.tx_error),
             ]
             .to_vec();
-            (*n, flags(menu, v), cells)
+            (*n, flags(menu, v), cells, None)
         })
         .collect();
     render_table(legend(menu), &titles, &right, body)

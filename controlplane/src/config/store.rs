@@ -553,20 +553,14 @@ impl Store {
         values: &BTreeMap<String, String>,
         unset: &[String],
     ) -> Result<(), String> {
-        let id = self.lists[menu]
-            .first()
-            .map(|i| i.id)
-            .ok_or("no settings item")?;
-        let mut trial = self.clone();
-        let it = &mut trial.lists[menu][0];
-        for (k, v) in values {
-            it.values.insert(k.clone(), v.clone());
-        }
+        // Values are checked by the caller; nothing here can fail halfway.
+        let it = self.lists[menu].first_mut().ok_or("no settings item")?;
         for k in unset {
             it.values.remove(k);
         }
-        let _ = id;
-        *self = trial;
+        for (k, v) in values {
+            it.values.insert(k.clone(), v.clone());
+        }
         Ok(())
     }
 
