@@ -46,6 +46,19 @@ pub struct Entry {
     pub last_request_ns: u64,
 }
 
+impl Entry {
+    /// A neighbour nothing is known of yet, first seen at `now`.
+    fn new(now: u64) -> Entry {
+        Entry {
+            mac: None,
+            state: State::Incomplete,
+            updated_ns: now,
+            requests: 0,
+            last_request_ns: 0,
+        }
+    }
+}
+
 /// Timers and limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Timers {
@@ -117,13 +130,7 @@ impl Neighbors {
         if !known && !for_us {
             return None;
         }
-        let e = self.entries.entry(key).or_insert(Entry {
-            mac: None,
-            state: State::Incomplete,
-            updated_ns: now,
-            requests: 0,
-            last_request_ns: 0,
-        });
+        let e = self.entries.entry(key).or_insert_with(|| Entry::new(now));
         let changed = e.mac != Some(mac) || matches!(e.state, State::Incomplete | State::Failed);
         e.mac = Some(mac);
         e.state = State::Reachable;
@@ -135,13 +142,7 @@ impl Neighbors {
     /// The dataplane has traffic for `key` and no MAC for it: ask, within the rate limit.
     pub fn want(&mut self, key: Key, now: u64) -> Option<Action> {
         let t = self.timers;
-        let e = self.entries.entry(key).or_insert(Entry {
-            mac: None,
-            state: State::Incomplete,
-            updated_ns: now,
-            requests: 0,
-            last_request_ns: 0,
-        });
+        let e = self.entries.entry(key).or_insert_with(|| Entry::new(now));
         match e.state {
             State::Reachable => return None,
             State::Failed if now.saturating_sub(e.updated_ns) < ns(t.gc) / 10 => return None,

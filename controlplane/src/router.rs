@@ -58,8 +58,13 @@ impl Router {
     /// The configuration as an export (what is saved).
     pub fn export(&self) -> String {
         let store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        self.saved_form(&store)
+    }
+
+    /// The text saved to `--config`: a compact export of the whole configuration.
+    fn saved_form(&self, store: &Store) -> String {
         crate::config::export::export(
-            &store,
+            store,
             &self.pristine,
             &*self.live,
             &[],
@@ -90,14 +95,7 @@ impl Router {
         let mut saved = Ok(());
         if changed {
             if let Some(path) = &self.config {
-                let text = crate::config::export::export(
-                    &store,
-                    &self.pristine,
-                    &*self.live,
-                    &[],
-                    exec::ExportMode::Compact,
-                    None,
-                );
+                let text = self.saved_form(&store);
                 saved = persist::save(path, &text).map_err(|e| {
                     format!(
                         "the change was made but saving {} failed: {e}",

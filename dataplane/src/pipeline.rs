@@ -397,7 +397,8 @@ struct Parsed {
 /// Ethernet and IPv4 checks; `Err` carries the verdict for packets that go no further
 /// (ARP and multicast to the kernel, drops). Trims Ethernet padding.
 fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
-    let (eh, ip_len) = {
+    // One pass over the headers; trimming the padding afterwards changes none of them.
+    let parsed = {
         let frame =
             Frame::new_checked(pkt.bytes()).map_err(|_| Verdict::Drop(DropReason::Truncated))?;
         match frame.ethertype() {
@@ -405,30 +406,28 @@ fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
             ethertype::ARP => return Err(Verdict::Punt),
             _ => return Err(Verdict::Drop(DropReason::UnknownEthertype)),
         }
-        let eh = frame.header_len();
         let ip = ipv4::Packet::new_checked(frame.payload()).map_err(wire_drop)?;
         if !ip.verify_checksum() {
             return Err(Verdict::Drop(DropReason::BadChecksum));
         }
-        (eh, usize::from(ip.total_len()))
+        let (src, dst) = (ip.src(), ip.dst());
+        // Multicast and limited broadcast are for the router's own protocols.
+        if dst >> 28 == 0xe || dst == u32::MAX {
+            return Err(Verdict::Punt);
+        }
+        Parsed {
+            eh: frame.header_len(),
+            ip_len: usize::from(ip.total_len()),
+            dst,
+            ttl: ip.ttl(),
+            df: ip.dont_frag(),
+            hash: flow_hash(src, dst, ip.protocol(), l4_port(&ip, 0), l4_port(&ip, 2)),
+        }
     };
-    if pkt.bytes().len() > eh + ip_len {
-        pkt.set_len(eh + ip_len);
+    if pkt.bytes().len() > parsed.eh + parsed.ip_len {
+        pkt.set_len(parsed.eh + parsed.ip_len);
     }
-    let ip = ipv4::Packet::new_checked(&pkt.bytes()[eh..]).map_err(wire_drop)?;
-    let (src, dst) = (ip.src(), ip.dst());
-    // Multicast and limited broadcast are for the router's own protocols.
-    if dst >> 28 == 0xe || dst == u32::MAX {
-        return Err(Verdict::Punt);
-    }
-    Ok(Parsed {
-        eh,
-        ip_len,
-        dst,
-        ttl: ip.ttl(),
-        df: ip.dont_frag(),
-        hash: flow_hash(src, dst, ip.protocol(), l4_port(&ip, 0), l4_port(&ip, 2)),
-    })
+    Ok(parsed)
 }
 
 fn unreachable(reason: DropReason) -> IcmpError {

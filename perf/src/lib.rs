@@ -102,6 +102,60 @@ pub fn rate(n: usize, t: std::time::Duration) -> f64 {
     n as f64 / t.as_secs_f64() / 1e6
 }
 
+/// A running `rspe` started by a benchmark; stopped with SIGTERM (then SIGKILL after 10 s)
+/// when dropped.
+pub struct Daemon(pub std::process::Child);
+
+impl Daemon {
+    /// Starts the sibling `rspe` with `opts` before `--`, and after it EAL arguments without
+    /// huge pages on `lcores`, a file prefix of `name` and `vdevs`.
+    pub fn start(opts: &[String], name: &str, lcores: &str, vdevs: &[&str]) -> Daemon {
+        let mut cmd = std::process::Command::new(sibling_binary("rspe"));
+        cmd.args(opts)
+            .args([
+                "--",
+                "--no-huge",
+                "-m",
+                "512",
+                "--no-shconf",
+                "--no-pci",
+                "-l",
+                lcores,
+            ])
+            .arg(format!(
+                "--file-prefix=rspe-bench-{name}-{}",
+                std::process::id()
+            ))
+            .args(["--log-level", "lib.eal:warning"]);
+        for v in vdevs {
+            cmd.args(["--vdev", v]);
+        }
+        let child = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn rspe (scripts/bench builds it)");
+        Daemon(child)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,10 +6,10 @@
 //!
 //! Last line: `config-load: <lines per second> lines/s`.
 
-use rspe_perf::{median, sibling_binary};
+use rspe_perf::{median, sibling_binary, Daemon};
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const VRFS: usize = 4000;
@@ -51,55 +51,22 @@ fn generate() -> String {
     s
 }
 
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
 fn start(dir: &Path, run: usize) -> Daemon {
     let sock = dir.join("s");
     let _ = std::fs::remove_file(dir.join("rspe.rsc"));
-    let child = Command::new(sibling_binary("rspe"))
-        .arg("--socket")
-        .arg(&sock)
-        .arg("--config")
-        .arg(dir.join("rspe.rsc"))
-        .args([
-            "--",
-            "--no-huge",
-            "-m",
-            "512",
-            "--no-shconf",
-            "--no-pci",
-            "-l",
-            "0",
-        ])
-        .arg(format!(
-            "--file-prefix=rspe-bench-cfg-{}-{run}",
-            std::process::id()
-        ))
-        .args([
-            "--log-level",
-            "lib.eal:warning",
-            "--vdev",
-            "net_null0,no-rx=1",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn rspe");
+    let opts = [
+        "--socket".to_string(),
+        sock.display().to_string(),
+        "--config".into(),
+        dir.join("rspe.rsc").display().to_string(),
+    ];
+    let daemon = Daemon::start(&opts, &format!("cfg-{run}"), "0", &["net_null0,no-rx=1"]);
     let deadline = Instant::now() + Duration::from_secs(30);
     while ctl(dir, &["/system identity print"]).is_err() {
         assert!(Instant::now() < deadline, "rspe did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    Daemon(child)
+    daemon
 }
 
 fn ctl(dir: &Path, args: &[&str]) -> Result<String, String> {

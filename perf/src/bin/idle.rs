@@ -5,32 +5,13 @@
 //! medians of 5 windows. Last line:
 //! `idle: adaptive <x>% of a core per idle worker (<ratio> of busy polling's <y>%)`.
 
-use rspe_perf::{median, sibling_binary};
+use rspe_perf::{median, Daemon};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 const WINDOWS: usize = 5;
 const WINDOW: Duration = Duration::from_secs(2);
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// The worker threads of `pid` (DPDK 22.11 names them `rte-worker-N`; rspe's own `rspe-worker*`).
 fn worker_tids(pid: u32) -> Vec<PathBuf> {
@@ -66,27 +47,18 @@ fn measure(mode: &str) -> f64 {
     let dir = std::env::temp_dir().join(format!("rspe-bench-idle-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let sock = dir.join(format!("{mode}.sock"));
-    let child = Command::new(sibling_binary("rspe"))
-        .arg("--socket")
-        .arg(&sock)
-        .args(["--poll", mode, "--"])
-        .args([
-            "--no-huge",
-            "-m",
-            "512",
-            "--no-shconf",
-            "--no-pci",
-            "-l",
-            "0-1",
-        ])
-        .arg(format!("--file-prefix=rspe-idle-{}", std::process::id()))
-        .args(["--log-level", "lib.eal:warning"])
-        .args(["--vdev", "net_ring0", "--vdev", "net_ring1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn rspe (run scripts/bench, which builds it)");
-    let daemon = Daemon(child);
+    let opts = [
+        "--socket".to_string(),
+        sock.display().to_string(),
+        "--poll".into(),
+        mode.into(),
+    ];
+    let daemon = Daemon::start(
+        &opts,
+        &format!("idle-{mode}"),
+        "0-1",
+        &["net_ring0", "net_ring1"],
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     let tasks = loop {
         let t = worker_tids(daemon.0.id());
