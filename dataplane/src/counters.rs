@@ -34,11 +34,21 @@ pub enum DropReason {
     IcmpRateLimited,
     /// The port's interface is not known to the snapshot yet.
     UnknownPort,
+    /// The next hop's MAC is not known yet (an ARP request was asked for).
+    Unresolved,
+    /// An ARP packet for an address that is not the router's (learned from, not answered).
+    ArpNotForUs,
+    /// A malformed ARP packet.
+    BadArp,
+    /// More packets for the kernel than the punt limit lets through.
+    PuntRateLimited,
+    /// The kernel twin did not take the packet (its queue was full, or it is down).
+    PuntFailed,
 }
 
 impl DropReason {
     /// Number of reasons.
-    pub const COUNT: usize = 13;
+    pub const COUNT: usize = 18;
     /// Every reason, in counter order.
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::NoPeer,
@@ -54,6 +64,11 @@ impl DropReason {
         DropReason::FragNeeded,
         DropReason::IcmpRateLimited,
         DropReason::UnknownPort,
+        DropReason::Unresolved,
+        DropReason::ArpNotForUs,
+        DropReason::BadArp,
+        DropReason::PuntRateLimited,
+        DropReason::PuntFailed,
     ];
 
     /// A name for counters output (`no-route`).
@@ -72,6 +87,11 @@ impl DropReason {
             DropReason::FragNeeded => "frag-needed",
             DropReason::IcmpRateLimited => "icmp-rate-limited",
             DropReason::UnknownPort => "unknown-port",
+            DropReason::Unresolved => "unresolved",
+            DropReason::ArpNotForUs => "arp-not-for-us",
+            DropReason::BadArp => "bad-arp",
+            DropReason::PuntRateLimited => "punt-rate-limited",
+            DropReason::PuntFailed => "punt-failed",
         }
     }
 }

@@ -13,6 +13,7 @@
 //! requests for unresolved next hops), MPLS, IP fragmentation.
 
 use crate::counters::DropReason;
+use crate::wire::arp;
 use crate::wire::ethernet::{self, ethertype, Frame};
 use crate::wire::icmp;
 use crate::wire::ipv4::{self, protocol};
@@ -95,18 +96,54 @@ impl RateLimit {
     }
 }
 
+/// What a worker tells the control plane (through a queue it drains).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// An ARP packet from `ip` with `mac` arrived on `port`; `for_us`: it asked for, or
+    /// answered, one of the router's addresses.
+    Heard {
+        /// The port it arrived on.
+        port: PortId,
+        /// Its sender address.
+        ip: u32,
+        /// Its sender MAC.
+        mac: [u8; 6],
+        /// Whether its target is one of the router's addresses.
+        for_us: bool,
+    },
+    /// Packets for `ip`, a neighbour on `port`, wait for its MAC: send an ARP request from
+    /// `src`.
+    Want {
+        /// The port the neighbour is on.
+        port: PortId,
+        /// The neighbour.
+        ip: u32,
+        /// The router's address on that network.
+        src: u32,
+    },
+}
+
+/// Events a pipeline keeps until the worker drains them; more are not recorded (the
+/// control plane rate-limits its requests anyway, and an ARP flood must not grow memory).
+pub const MAX_EVENTS: usize = 256;
+
+/// Slots of the filter that keeps one `Want` per neighbour per [`WANT_INTERVAL_NS`].
+const WANT_SLOTS: usize = 64;
+const WANT_INTERVAL_NS: u64 = 100_000_000;
+
 /// One worker's pipeline state.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     icmp_limit: RateLimit,
+    arp_limit: RateLimit,
+    events: Vec<Event>,
+    wanted: [(u32, u64); WANT_SLOTS],
 }
 
 impl Default for Pipeline {
     fn default() -> Self {
         // RouterOS and Linux both default to about 1,000 ICMP errors a second.
-        Pipeline {
-            icmp_limit: RateLimit::new(1000, 100),
-        }
+        Self::with_icmp_rate(1000)
     }
 }
 
@@ -131,7 +168,73 @@ impl Pipeline {
     pub fn with_icmp_rate(rate: u64) -> Self {
         Pipeline {
             icmp_limit: RateLimit::new(rate, rate.clamp(1, 100)),
+            // ARP for the router's addresses goes to the kernel; a flood beyond this is
+            // dropped before it costs a system call each.
+            arp_limit: RateLimit::new(10_000, 1_000),
+            events: Vec::with_capacity(MAX_EVENTS),
+            wanted: [(0, 0); WANT_SLOTS],
         }
+    }
+
+    /// Takes the events recorded since the last call.
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
+        self.events.drain(..)
+    }
+
+    fn event(&mut self, e: Event) {
+        if self.events.len() < MAX_EVENTS {
+            self.events.push(e);
+        }
+    }
+
+    /// An ARP packet: learn from it, and hand it to the kernel when it is about one of the
+    /// router's addresses (the kernel twin answers requests).
+    fn arp<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &B,
+        now_ns: u64,
+    ) -> Verdict {
+        let Ok(frame) = Frame::new_checked(pkt.bytes()) else {
+            return Verdict::Drop(DropReason::Truncated);
+        };
+        let Ok(a) = arp::Packet::new_checked(frame.payload()) else {
+            return Verdict::Drop(DropReason::BadArp);
+        };
+        let (sip, smac, tip) = (a.sender_ip(), a.sender_mac(), a.target_ip());
+        let for_us = snap
+            .fib(snap.ingress_table(in_port))
+            .and_then(|f| f.lookup(tip))
+            .is_some_and(|nh| {
+                matches!(snap.next_hops.resolve(nh, 0), shared::adj::Resolved::Local)
+            });
+        if sip != 0 {
+            self.event(Event::Heard {
+                port: in_port,
+                ip: sip,
+                mac: smac,
+                for_us,
+            });
+        }
+        if !for_us {
+            return Verdict::Drop(DropReason::ArpNotForUs);
+        }
+        if !self.arp_limit.take(now_ns) {
+            return Verdict::Drop(DropReason::PuntRateLimited);
+        }
+        Verdict::Punt
+    }
+
+    /// Asks for `ip`'s MAC, at most once per neighbour per [`WANT_INTERVAL_NS`].
+    fn want(&mut self, port: PortId, src: u32, ip: u32, now_ns: u64) {
+        let slot = (ip.wrapping_mul(0x9E37_79B9) >> 26) as usize % WANT_SLOTS;
+        let (last_ip, last_ns) = self.wanted[slot];
+        if last_ip == ip && now_ns.saturating_sub(last_ns) < WANT_INTERVAL_NS && last_ns != 0 {
+            return;
+        }
+        self.wanted[slot] = (ip, now_ns.max(1));
+        self.event(Event::Want { port, ip, src });
     }
 
     /// Processes one packet that arrived on `in_port` at `now_ns`.
@@ -143,6 +246,7 @@ impl Pipeline {
         now_ns: u64,
     ) -> Verdict {
         match parse(pkt) {
+            Err(Verdict::Punt) if is_arp(pkt) => self.arp(snap, in_port, pkt, now_ns),
             Err(v) => v,
             Ok(p) => {
                 let nh = snap
@@ -175,6 +279,9 @@ impl Pipeline {
                     dsts[k] = p.dst;
                     k += 1;
                     parsed[i] = Some(p);
+                }
+                Err(Verdict::Punt) if is_arp(&pkts[i]) => {
+                    verdicts[i] = self.arp(snap, in_port, &pkts[i], now_ns)
                 }
                 Err(v) => verdicts[i] = v,
             }
@@ -215,6 +322,11 @@ impl Pipeline {
         let adj = match snap.next_hops.resolve(NextHopId(nh), p.hash) {
             Resolved::Forward(a) => *a,
             Resolved::Local => return Verdict::Punt,
+            Resolved::Glean { port, src, target } => {
+                let ip = if target == 0 { p.dst } else { target };
+                self.want(port, src, ip, now_ns);
+                return Verdict::Drop(DropReason::Unresolved);
+            }
             Resolved::Blackhole => return Verdict::Drop(DropReason::Blackhole),
             Resolved::Prohibit => {
                 return self.icmp(
@@ -430,6 +542,11 @@ fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
     Ok(parsed)
 }
 
+/// Whether a frame is ARP (untagged or tagged).
+fn is_arp<B: PacketBuf>(pkt: &B) -> bool {
+    Frame::new_checked(pkt.bytes()).is_ok_and(|f| f.ethertype() == ethertype::ARP)
+}
+
 fn unreachable(reason: DropReason) -> IcmpError {
     IcmpError {
         msg_type: icmp::DEST_UNREACHABLE,
@@ -626,9 +743,105 @@ mod tests {
             p.process(&s, PortId(0), &mut udp("224.0.0.5", 1, 60, false), 0),
             Verdict::Punt
         );
-        let mut arp = udp("10.0.0.1", 64, 60, false);
-        arp[12..14].copy_from_slice(&[0x08, 0x06]);
-        assert_eq!(p.process(&s, PortId(0), &mut arp, 0), Verdict::Punt);
+        let arp_frame = |op: u16, sender: u32, target: u32| {
+            let mut f = vec![0u8; 60];
+            f[0..6].copy_from_slice(&[0xff; 6]);
+            f[6..12].copy_from_slice(&HOST_A);
+            f[12..14].copy_from_slice(&[0x08, 0x06]);
+            arp::Packet::emit(&mut f[14..42], op, (HOST_A, sender), ([0; 6], target)).unwrap();
+            f
+        };
+        // A request for the router's address: to the kernel, and the sender is learned.
+        let mut req = arp_frame(arp::OP_REQUEST, ip("10.0.0.9"), ip("10.0.0.1"));
+        assert_eq!(p.process(&s, PortId(0), &mut req, 0), Verdict::Punt);
+        // One for another host: learned from (the table decides), not answered.
+        let mut other = arp_frame(arp::OP_REQUEST, ip("10.0.0.9"), ip("10.0.0.7"));
+        assert_eq!(
+            p.process(&s, PortId(0), &mut other, 0),
+            Verdict::Drop(DropReason::ArpNotForUs)
+        );
+        let mut short = arp_frame(arp::OP_REPLY, 1, 2);
+        short.truncate(20);
+        assert_eq!(
+            p.process(&s, PortId(0), &mut short, 0),
+            Verdict::Drop(DropReason::BadArp)
+        );
+        let ev: Vec<Event> = p.drain_events().collect();
+        assert_eq!(
+            ev,
+            vec![
+                Event::Heard {
+                    port: PortId(0),
+                    ip: ip("10.0.0.9"),
+                    mac: HOST_A,
+                    for_us: true
+                },
+                Event::Heard {
+                    port: PortId(0),
+                    ip: ip("10.0.0.9"),
+                    mac: HOST_A,
+                    for_us: false
+                },
+            ]
+        );
+        // The same request in the other VRF's port is not for us: 10.0.0.1 is main's.
+        let mut req = arp_frame(arp::OP_REQUEST, ip("10.0.0.9"), ip("10.0.0.1"));
+        assert_eq!(
+            p.process(&s, PortId(2), &mut req, 0),
+            Verdict::Drop(DropReason::ArpNotForUs)
+        );
+    }
+
+    #[test]
+    fn unresolved_neighbours_are_asked_for_once_per_interval() {
+        let mut s = snapshot();
+        let mut nhs = (*s.next_hops).clone();
+        nhs.hops.push(NextHop::Glean {
+            port: PortId(1),
+            src: ip("10.1.0.1"),
+            target: 0,
+        });
+        nhs.hops.push(NextHop::Glean {
+            port: PortId(1),
+            src: ip("10.1.0.1"),
+            target: ip("10.1.0.254"),
+        });
+        s.next_hops = Arc::new(nhs);
+        let mut main = FibBuilder::new();
+        let pfx = |t: &str| t.parse::<Prefix4>().unwrap();
+        main.insert(pfx("10.1.0.0/24"), NextHopId(5)).unwrap();
+        main.insert(pfx("172.16.0.0/16"), NextHopId(6)).unwrap();
+        let mut tables = s.tables.to_vec();
+        tables[0] = Some(main.publish());
+        s.tables = tables.into();
+        let mut p = Pipeline::default();
+        for t in [1, 2, 3] {
+            assert_eq!(
+                p.process(&s, PortId(0), &mut udp("10.1.0.5", 64, 60, false), t),
+                Verdict::Drop(DropReason::Unresolved)
+            );
+        }
+        assert_eq!(
+            p.process(&s, PortId(0), &mut udp("172.16.3.4", 64, 60, false), 4),
+            Verdict::Drop(DropReason::Unresolved)
+        );
+        let want = |ipa: &str| Event::Want {
+            port: PortId(1),
+            ip: ip(ipa),
+            src: ip("10.1.0.1"),
+        };
+        assert_eq!(
+            p.drain_events().collect::<Vec<_>>(),
+            vec![want("10.1.0.5"), want("10.1.0.254")],
+            "one request per neighbour; a gateway is asked for, not the destination"
+        );
+        p.process(
+            &s,
+            PortId(0),
+            &mut udp("10.1.0.5", 64, 60, false),
+            1 + WANT_INTERVAL_NS,
+        );
+        assert_eq!(p.drain_events().collect::<Vec<_>>(), vec![want("10.1.0.5")]);
     }
 
     #[test]

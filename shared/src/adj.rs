@@ -75,6 +75,17 @@ pub enum NextHop {
         /// Number of members (at least 1).
         count: u32,
     },
+    /// A directly connected network (or a gateway) whose neighbour is not resolved yet: the
+    /// packet cannot leave; the dataplane asks for `target` (0: the packet's destination)
+    /// with an ARP request from `src` out of `port`.
+    Glean {
+        /// The port the neighbour is on.
+        port: PortId,
+        /// The router's address on that network (the ARP request's sender).
+        src: u32,
+        /// The neighbour to resolve; 0 means the packet's own destination.
+        target: u32,
+    },
     /// The router's own address: deliver to the kernel twin.
     Local,
     /// Drop silently.
@@ -90,6 +101,15 @@ pub enum NextHop {
 pub enum Resolved<'a> {
     /// Send through this adjacency.
     Forward(&'a Adjacency),
+    /// The neighbour is not resolved: see [`NextHop::Glean`].
+    Glean {
+        /// The port the neighbour is on.
+        port: PortId,
+        /// The router's address on that network.
+        src: u32,
+        /// The neighbour; 0 means the packet's own destination.
+        target: u32,
+    },
     /// Deliver locally.
     Local,
     /// Drop silently.
@@ -127,6 +147,9 @@ impl NextHops {
                 }
             }
             Some(NextHop::Local) => return Resolved::Local,
+            Some(&NextHop::Glean { port, src, target }) => {
+                return Resolved::Glean { port, src, target }
+            }
             Some(NextHop::Blackhole) => return Resolved::Blackhole,
             Some(NextHop::Prohibit) => return Resolved::Prohibit,
             Some(NextHop::Unreachable) | None => return Resolved::Unreachable,
