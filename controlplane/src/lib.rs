@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod config;
+pub mod fwd;
 pub mod interfaces;
 pub mod neighbor;
 pub mod router;

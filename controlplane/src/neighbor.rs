@@ -119,6 +119,20 @@ impl Neighbors {
         self.entries.get(&key)
     }
 
+    /// The neighbours packets can be sent to (reachable or stale, MAC known).
+    pub fn usable(&self) -> impl Iterator<Item = (Key, [u8; 6])> + '_ {
+        self.entries.iter().filter_map(|(k, e)| match (e.state, e.mac) {
+            (State::Reachable | State::Stale, Some(mac)) => Some((*k, mac)),
+            _ => None,
+        })
+    }
+
+    /// Forgets the neighbours `keep` says no to (their port left the network, or the
+    /// network is gone).
+    pub fn retain(&mut self, mut keep: impl FnMut(Key) -> bool) {
+        self.entries.retain(|k, _| keep(*k));
+    }
+
     /// A worker saw an ARP packet from `key.ip` with `mac` (request or reply). Learned only
     /// when the router already cares about the neighbour or the packet was meant for it
     /// (`for_us`), so an ARP flood cannot fill the table.

@@ -4,7 +4,7 @@
 use crate::types::{AdjId, Label, NextHopId, PortId};
 
 /// Up to two labels to push, outermost first. Implicit null pushes nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct LabelStack {
     labels: [u32; 2],
     len: u8,
@@ -49,7 +49,7 @@ impl LabelStack {
 }
 
 /// Where and how a packet leaves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Adjacency {
     /// Output port.
     pub port: PortId,
@@ -64,7 +64,7 @@ pub struct Adjacency {
 }
 
 /// What a FIB entry resolves to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NextHop {
     /// One adjacency.
     Forward(AdjId),
