@@ -202,53 +202,39 @@ impl Neighbors {
         out
     }
 
-    /// `/ip arp print`: `ADDRESS MAC-ADDRESS INTERFACE`, flags `D` dynamic, `C` complete.
-    pub fn print(&self, iface_name: impl Fn(u16) -> String) -> String {
+    /// The table as `/ip arp` items (dynamic, numbered in address order): `address`,
+    /// `mac-address` once known, `interface`, `status`.
+    pub fn items(&self, iface_name: impl Fn(u16) -> String) -> Vec<crate::config::store::Item> {
         let mut keys: Vec<&Key> = self.entries.keys().collect();
-        keys.sort();
-        let rows: Vec<(String, String, String, String)> = keys
-            .iter()
-            .map(|k| {
+        keys.sort_by_key(|k| (k.ip, k.port));
+        keys.iter()
+            .enumerate()
+            .map(|(i, k)| {
                 let e = &self.entries[k];
-                let flags = format!(
-                    "D{}",
-                    if matches!(e.state, State::Reachable | State::Stale) {
-                        "C"
-                    } else {
-                        " "
-                    }
-                );
-                let mac = e.mac.map_or(String::new(), |m| {
-                    m.iter()
-                        .map(|b| format!("{b:02X}"))
-                        .collect::<Vec<_>>()
-                        .join(":")
-                });
-                (
-                    flags,
+                let mut values = std::collections::BTreeMap::new();
+                values.insert(
+                    "address".to_string(),
                     std::net::Ipv4Addr::from(k.ip).to_string(),
-                    mac,
-                    iface_name(k.port),
-                )
+                );
+                if let Some(m) = e.mac {
+                    values.insert("mac-address".into(), crate::interfaces::mac_text(&m));
+                }
+                values.insert("interface".into(), iface_name(k.port));
+                let status = match e.state {
+                    State::Incomplete => "incomplete",
+                    State::Reachable => "reachable",
+                    State::Stale => "stale",
+                    State::Failed => "failed",
+                };
+                values.insert("status".into(), status.into());
+                crate::config::store::Item {
+                    id: i as u32 + 1,
+                    values,
+                    builtin: false,
+                    dynamic: true,
+                }
             })
-            .collect();
-        let w = |f: fn(&(String, String, String, String)) -> usize, title: usize| {
-            rows.iter().map(f).chain([title]).max().unwrap_or(0)
-        };
-        let (wa, wm) = (w(|r| r.1.len(), 7), w(|r| r.2.len(), 11));
-        let nw = rows.len().saturating_sub(1).to_string().len().max(1);
-        let mut out = String::from(
-            "Flags: D - DYNAMIC; C - COMPLETE\nColumns: ADDRESS, MAC-ADDRESS, INTERFACE\n",
-        );
-        out.push_str(&format!(
-            "{:>nw$} {:2} {:wa$}  {:wm$}  INTERFACE\n",
-            "#", "", "ADDRESS", "MAC-ADDRESS"
-        ));
-        for (i, (f, a, m, ifc)) in rows.iter().enumerate() {
-            out.push_str(format!("{i:>nw$} {f:2} {a:wa$}  {m:wm$}  {ifc}").trim_end());
-            out.push('\n');
-        }
-        out
+            .collect()
     }
 }
 
@@ -319,14 +305,18 @@ mod tests {
     }
 
     #[test]
-    fn prints_like_routeros() {
+    fn items_for_ip_arp() {
         let mut n = Neighbors::default();
         n.heard(key(2), MAC, true, 0);
         n.want(key(7), 0);
-        let out = n.print(|p| format!("ether{}", p + 1));
-        assert_eq!(
-            out,
-            "Flags: D - DYNAMIC; C - COMPLETE\nColumns: ADDRESS, MAC-ADDRESS, INTERFACE\n#    ADDRESS  MAC-ADDRESS        INTERFACE\n0 DC 2.1.1.2  00:00:76:02:00:00  ether2\n1 D  2.1.1.7                     ether2\n"
-        );
+        let items = n.items(|p| format!("ether{}", p + 1));
+        let v = |i: usize, k: &str| items[i].values.get(k).cloned();
+        assert_eq!(v(0, "address").as_deref(), Some("2.1.1.2"));
+        assert_eq!(v(0, "mac-address").as_deref(), Some("00:00:76:02:00:00"));
+        assert_eq!(v(0, "status").as_deref(), Some("reachable"));
+        assert_eq!(v(1, "mac-address"), None);
+        assert_eq!(v(1, "status").as_deref(), Some("incomplete"));
+        assert_eq!(v(1, "interface").as_deref(), Some("ether2"));
+        assert!(items.iter().all(|i| i.dynamic));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod counters;
 pub mod dpdk;
+pub mod exception;
 pub mod pipeline;
 pub mod wire;
 pub mod worker;

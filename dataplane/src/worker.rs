@@ -1,10 +1,17 @@
 //! Workers: one per worker lcore, each polling its (port, queue) pairs run-to-completion.
 //!
-//! For now a worker is a patch panel: what arrives on port 0 leaves on port 1 and back, 2↔3,
-//! and so on. The forwarding pipeline replaces the patch in a later stage.
+//! [`RouterWorker`] runs the forwarding pipeline on every burst; [`PatchWorker`] is a patch
+//! panel (port 0 ↔ 1, 2 ↔ 3, …) for measuring the rx/tx ceiling and for wiring tests.
 
 use crate::counters::{DropReason, WorkerCounters};
-use crate::dpdk::{pause, MbufBurst, RxQueue, TxQueue};
+use crate::dpdk::{pause, Mbuf, MbufBurst, Mempool, RxQueue, TxQueue, BURST};
+use crate::exception::Exception;
+use crate::pipeline::{PacketBuf, Pipeline, Verdict};
+use shared::rcu::Reader;
+use shared::snapshot::Snapshot;
+use shared::types::PortId;
+use std::sync::OnceLock;
+use std::time::Instant;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -142,6 +149,179 @@ impl PatchWorker {
                 (false, PollMode::Adaptive) => backoff.idle(),
             }
         }
+    }
+}
+
+/// Nanoseconds since the first call: the pipeline's clock (rate limits, neighbour requests).
+pub fn now_ns() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    let start = *START.get_or_init(Instant::now);
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// A worker that routes: every burst goes through the [`Pipeline`] with the newest
+/// snapshot; forwarded packets and ICMP errors leave by their port's transmit queue, punted
+/// packets go to the ingress port's kernel twin. Worker 0 also sends what the exception path
+/// queued (frames from the twins, ARP requests).
+pub struct RouterWorker {
+    /// This worker's number; 0 sends the exception path's frames.
+    pub index: usize,
+    /// The receive queues this worker polls.
+    pub rx: Vec<RxQueue>,
+    /// This worker's transmit queue on each port, indexed by port id.
+    pub tx: Vec<Option<TxQueue>>,
+    /// This worker's counters.
+    pub counters: Arc<WorkerCounters>,
+    /// Set by the control plane to stop the worker.
+    pub stop: Arc<AtomicBool>,
+    /// Idle behaviour.
+    pub mode: PollMode,
+    /// The forwarding state.
+    pub snapshots: Reader<Snapshot>,
+    /// Events, injected frames and twins.
+    pub exception: Arc<Exception>,
+    /// Where injected frames get their buffers.
+    pub pool: Arc<Mempool>,
+}
+
+impl RouterWorker {
+    /// Polls until `stop` is set.
+    pub fn run(self) {
+        let RouterWorker {
+            index,
+            mut rx,
+            mut tx,
+            counters,
+            stop,
+            mode,
+            mut snapshots,
+            exception,
+            pool,
+        } = self;
+        let mut pipeline = Pipeline::default();
+        let mut burst = MbufBurst::new();
+        let mut out: Vec<MbufBurst> = (0..tx.len()).map(|_| MbufBurst::new()).collect();
+        let mut verdicts = [Verdict::Punt; BURST];
+        let mut backoff = Backoff::default();
+        while !stop.load(Ordering::Relaxed) {
+            let mut busy = false;
+            // The quiescent point: what the previous round read may be freed after this.
+            let snap = snapshots.begin();
+            let now = now_ns();
+            for rxq in &mut rx {
+                let n = rxq.rx_burst(&mut burst);
+                if n == 0 {
+                    continue;
+                }
+                busy = true;
+                let port = rxq.port();
+                let Some(c) = counters.port(port) else {
+                    burst.clear();
+                    continue;
+                };
+                let bytes: u64 = burst.as_slice().iter().map(|m| u64::from(m.pkt_len())).sum();
+                c.rx(n as u64, bytes);
+                pipeline.process_burst(
+                    snap,
+                    PortId(port),
+                    burst.as_mut_slice(),
+                    &mut verdicts[..n],
+                    now,
+                );
+                for (m, v) in burst.drain().zip(verdicts) {
+                    match v {
+                        Verdict::Forward(p) | Verdict::Reply(p) => {
+                            queue_out(&mut out, &counters, p.0, m)
+                        }
+                        Verdict::Punt => {
+                            if !exception.punt(port, m.bytes()) {
+                                c.drop(DropReason::PuntFailed, 1);
+                            }
+                        }
+                        Verdict::Drop(r) => c.drop(r, 1),
+                    }
+                }
+                flush(&mut out, &mut tx, &counters);
+            }
+            if index == 0 && !exception.inject.is_empty() {
+                busy = true;
+                for _ in 0..BURST {
+                    let Some(o) = exception.inject.pop() else {
+                        break;
+                    };
+                    let Some(mut m) = Mbuf::alloc(&pool) else {
+                        if let Some(c) = counters.port(o.port) {
+                            c.drop(DropReason::TxQueueFull, 1);
+                        }
+                        continue;
+                    };
+                    if !m.set_len(o.frame.len()) {
+                        if let Some(c) = counters.port(o.port) {
+                            c.drop(DropReason::Truncated, 1);
+                        }
+                        continue;
+                    }
+                    m.bytes_mut().copy_from_slice(&o.frame);
+                    queue_out(&mut out, &counters, o.port, m);
+                }
+                flush(&mut out, &mut tx, &counters);
+            }
+            for e in pipeline.drain_events() {
+                // Full: the control plane is behind; a later event brings the same news.
+                let _ = exception.events.push(e);
+            }
+            match (busy, mode) {
+                (true, _) => backoff.reset(),
+                (false, PollMode::Busy) => pause(),
+                (false, PollMode::Adaptive) => backoff.idle(),
+            }
+        }
+    }
+}
+
+/// Adds `m` to the burst for `port`; counted as dropped when the port is unknown.
+#[inline]
+fn queue_out(out: &mut [MbufBurst], counters: &WorkerCounters, port: u16, m: Mbuf) {
+    match out.get_mut(usize::from(port)) {
+        Some(b) => {
+            if b.push(m).is_err() {
+                if let Some(c) = counters.port(port) {
+                    c.drop(DropReason::TxQueueFull, 1);
+                }
+            }
+        }
+        None => {
+            if let Some(c) = counters.port(port) {
+                c.drop(DropReason::UnknownPort, 1);
+            }
+        }
+    }
+}
+
+/// Sends every queued burst; what a queue refuses is dropped and counted.
+fn flush(out: &mut [MbufBurst], tx: &mut [Option<TxQueue>], counters: &WorkerCounters) {
+    for (port, b) in out.iter_mut().enumerate() {
+        if b.is_empty() {
+            continue;
+        }
+        let c = counters.port(port as u16);
+        let Some(q) = tx.get_mut(port).and_then(Option::as_mut) else {
+            if let Some(c) = c {
+                c.drop(DropReason::UnknownPort, b.len() as u64);
+            }
+            b.clear();
+            continue;
+        };
+        let bytes: u64 = b.as_slice().iter().map(|m| u64::from(m.pkt_len())).sum();
+        let sent = q.tx_burst(b);
+        let unsent: u64 = b.as_slice().iter().map(|m| u64::from(m.pkt_len())).sum();
+        if let Some(c) = c {
+            c.tx(sent as u64, bytes - unsent);
+            if !b.is_empty() {
+                c.drop(DropReason::TxQueueFull, b.len() as u64);
+            }
+        }
+        b.clear();
     }
 }
 

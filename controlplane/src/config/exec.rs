@@ -21,6 +21,11 @@ pub trait Live {
     fn running(&self, default_name: &str) -> bool;
     /// Counters of the port named `default_name`.
     fn stats(&self, default_name: &str) -> Option<IfStats>;
+    /// The items of a menu the running router keeps (`/ip arp`); `None`: the menu's items
+    /// are the configuration's.
+    fn items(&self, _path: &[&str]) -> Option<Vec<Item>> {
+        None
+    }
 }
 
 /// Counters of one interface, as `/interface print stats` shows them.
@@ -963,6 +968,7 @@ impl ItemView<'_> {
             'X' => self.it.disabled(),
             '*' => self.it.builtin,
             'D' => self.it.dynamic,
+            'C' => path == ["ip", "arp"] && self.it.values.contains_key("mac-address"),
             'R' => self.running(),
             's' => path == ["ip", "route"],
             'B' => {
@@ -1112,7 +1118,10 @@ fn print_cmd(
         }
         None => None,
     };
-    let list = ctx.store.items(mi);
+    let list = match ctx.live.items(menu.path) {
+        Some(live) => std::borrow::Cow::Owned(live),
+        None => ctx.store.items(mi),
+    };
     if menu.kind == MenuKind::List {
         ctx.session
             .numbering

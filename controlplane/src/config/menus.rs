@@ -270,6 +270,20 @@ pub static MENUS: &[Menu] = &[
         PrintStyle::Table(&["address", "network", "interface"]),
         &[&[('X', "DISABLED"), ('I', "INVALID")], &[('D', "DYNAMIC")]],
     ),
+    // The neighbour table: items come from the running router (`Live::items`).
+    Menu::list(
+        &["ip", "arp"],
+        &[
+            Param::ro("address", Kind::Ip),
+            Param::ro("mac-address", Kind::Text),
+            Param::ro("interface", Kind::Text),
+            Param::ro("status", Kind::Text),
+        ],
+        None,
+        PrintStyle::Table(&["address", "mac-address", "interface"]),
+        &[&[('D', "DYNAMIC")], &[('C', "COMPLETE")]],
+    )
+    .fixed(),
     Menu::list(
         &["ip", "route"],
         &[

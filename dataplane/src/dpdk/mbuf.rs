@@ -79,10 +79,41 @@ impl Mbuf {
         })
     }
 
+    /// Sets the length of a single-segment packet: shorter, or longer up to the end of the
+    /// buffer (the new bytes are whatever the buffer held). `false` when it does not fit or
+    /// the packet has more than one segment.
+    pub fn set_len(&mut self, len: usize) -> bool {
+        // SAFETY: we own the mbuf exclusively (&mut self).
+        let m = unsafe { self.0.as_mut() };
+        let room = usize::from(m.buf_len).saturating_sub(usize::from(m.data_off));
+        if m.nb_segs != 1 || len > room {
+            return false;
+        }
+        // Fits in u16: room comes from a u16.
+        m.data_len = len as u16;
+        m.pkt_len = len as u32;
+        true
+    }
+
     fn into_raw(self) -> *mut dpdk_sys::rte_mbuf {
         let p = self.0.as_ptr();
         std::mem::forget(self);
         p
+    }
+}
+
+impl crate::pipeline::PacketBuf for Mbuf {
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self.data()
+    }
+    #[inline]
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        self.data_mut()
+    }
+    #[inline]
+    fn set_len(&mut self, len: usize) -> bool {
+        Mbuf::set_len(self, len)
     }
 }
 
@@ -170,6 +201,17 @@ impl MbufBurst {
         NonNull::new(self.ptrs[self.len]).map(Mbuf)
     }
 
+    /// Takes every packet out, in order; those the iterator does not reach are freed.
+    pub fn drain(&mut self) -> MbufDrain<'_> {
+        let end = self.len;
+        self.len = 0;
+        MbufDrain {
+            ptrs: &self.ptrs,
+            next: 0,
+            end,
+        }
+    }
+
     /// Frees every packet held.
     pub fn clear(&mut self) {
         for p in &self.ptrs[..self.len] {
@@ -206,5 +248,37 @@ impl MbufBurst {
 impl Drop for MbufBurst {
     fn drop(&mut self) {
         self.clear();
+    }
+}
+
+/// The packets taken out of a burst by [`MbufBurst::drain`].
+pub struct MbufDrain<'a> {
+    ptrs: &'a [*mut dpdk_sys::rte_mbuf; BURST],
+    next: usize,
+    end: usize,
+}
+
+impl Iterator for MbufDrain<'_> {
+    type Item = Mbuf;
+    #[inline]
+    fn next(&mut self) -> Option<Mbuf> {
+        while self.next < self.end {
+            let p = self.ptrs[self.next];
+            self.next += 1;
+            // ptrs[..end] are owned mbufs the burst gave up (its len is 0): each is handed
+            // out once.
+            if let Some(p) = NonNull::new(p) {
+                return Some(Mbuf(p));
+            }
+        }
+        None
+    }
+}
+
+impl Drop for MbufDrain<'_> {
+    fn drop(&mut self) {
+        for m in self.by_ref() {
+            drop(m);
+        }
     }
 }

@@ -1,0 +1,60 @@
+//! The exception path between the workers and the rest of the router: events the workers
+//! report (ARP heard, neighbours wanted), frames to send out of ports (what the kernel twins
+//! send, the control plane's ARP requests), and the kernel twins themselves, which punted
+//! packets are written to.
+
+use crate::pipeline::Event;
+use crossbeam_queue::ArrayQueue;
+use std::sync::Arc;
+use tun_tap::Iface;
+
+/// Frames waiting to be sent out of a port, at most.
+pub const INJECT_QUEUE: usize = 4096;
+/// Events waiting for the control plane, at most.
+pub const EVENT_QUEUE: usize = 8192;
+/// The largest frame a twin may send (an IP MTU of 9,000 plus Ethernet and a VLAN tag).
+pub const MAX_FRAME: usize = 9018;
+
+/// A frame to send out of a port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    /// DPDK port id.
+    pub port: u16,
+    /// The whole Ethernet frame.
+    pub frame: Vec<u8>,
+}
+
+/// Shared by the workers, the twin reader and the control plane.
+pub struct Exception {
+    /// Workers → control plane. Full: the event is dropped (the next one will do).
+    pub events: ArrayQueue<Event>,
+    /// → worker 0, which sends them. Full: the frame is dropped and counted.
+    pub inject: ArrayQueue<Outbound>,
+    /// The kernel twin of each port, by port id (`None`: the daemon runs without twins).
+    pub twins: Vec<Option<Arc<Iface>>>,
+}
+
+impl Exception {
+    /// Queues with `twins` (by port id).
+    pub fn new(twins: Vec<Option<Arc<Iface>>>) -> Exception {
+        Exception {
+            events: ArrayQueue::new(EVENT_QUEUE),
+            inject: ArrayQueue::new(INJECT_QUEUE),
+            twins,
+        }
+    }
+
+    /// Hands `frame`, received on `port`, to the port's twin. `false` when there is no twin
+    /// or it did not take the frame (down, or its queue full).
+    pub fn punt(&self, port: u16, frame: &[u8]) -> bool {
+        match self.twins.get(usize::from(port)) {
+            Some(Some(t)) => t.send(frame).is_ok(),
+            _ => false,
+        }
+    }
+
+    /// Queues a frame to send out of `port`; `false` when the queue is full.
+    pub fn send(&self, port: u16, frame: Vec<u8>) -> bool {
+        self.inject.push(Outbound { port, frame }).is_ok()
+    }
+}
