@@ -6,23 +6,36 @@
 //! ```
 
 use controlplane::api::ControlSocket;
-use controlplane::interfaces::{ether_name, Interface, Interfaces};
+use controlplane::forwarder::Forwarder;
+use controlplane::fwd::PortBase;
+use controlplane::interfaces::{ether_name, Interface, Interfaces, RouterLive};
 use controlplane::router::Router;
+use controlplane::twins::{self, Twins};
 use dataplane::counters::WorkerCounters;
 use dataplane::dpdk::{Eal, Mempool, Port, PortConfig, BURST};
-use dataplane::worker::{patch_peers, PatchWorker, PollMode};
+use dataplane::exception::Exception;
+use dataplane::worker::{now_ns, patch_peers, PatchWorker, PollMode, RouterWorker};
+use shared::rcu::Publisher;
+use shared::snapshot::Snapshot;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 const USAGE: &str = "\
-usage: rspe [--config FILE] [--socket PATH] [--poll adaptive|busy] -- <EAL arguments>
+usage: rspe [--config FILE] [--socket PATH] [--poll adaptive|busy] [--no-twins]
+            [--netns-prefix P] [--netns NAME] [--patch] -- <EAL arguments>
 
-  --config FILE   the saved configuration (RouterOS export) to load and keep
-  --socket PATH   control socket (default /run/rspe/rspe.sock)
-  --poll MODE     adaptive (default): idle workers back off to sleeps;
-                  busy: workers always spin (benchmarks)
+  --config FILE     the saved configuration (RouterOS export) to load and keep
+  --socket PATH     control socket (default /run/rspe/rspe.sock)
+  --poll MODE       adaptive (default): idle workers back off to sleeps;
+                    busy: workers always spin (benchmarks)
+  --no-twins        no kernel twins: the router does not answer on its own addresses
+                    (for several routers in one namespace, and tests)
+  --netns-prefix P  VRF x's twins live in network namespace Px (default rspe-)
+  --netns NAME      run in network namespace NAME (as `ip netns exec` would, but
+                    keeping the host's mounts, so the VRFs' namespaces are visible)
+  --patch           a patch panel instead of a router: port 0 <-> 1, 2 <-> 3, ...
   EAL arguments   as for any DPDK application, e.g.
                   -l 0-1 --no-pci --vdev net_af_packet0,iface=veth0";
 
@@ -37,6 +50,10 @@ struct Options {
     config: Option<PathBuf>,
     socket: PathBuf,
     poll: PollMode,
+    twins: bool,
+    netns_prefix: String,
+    netns: Option<String>,
+    patch: bool,
     eal: Vec<String>,
 }
 
@@ -55,6 +72,10 @@ fn parse_args(args: Vec<String>) -> Result<Options, Fatal> {
         config: None,
         socket: PathBuf::from(shared::api::DEFAULT_SOCKET),
         poll: PollMode::Adaptive,
+        twins: true,
+        netns_prefix: "rspe-".into(),
+        netns: None,
+        patch: false,
         eal: Vec::new(),
     };
     let mut it = args.into_iter();
@@ -76,6 +97,10 @@ fn parse_args(args: Vec<String>) -> Result<Options, Fatal> {
             }
             "--config" => opts.config = Some(PathBuf::from(value("a file")?)),
             "--socket" => opts.socket = PathBuf::from(value("a path")?),
+            "--no-twins" => opts.twins = false,
+            "--patch" => opts.patch = true,
+            "--netns-prefix" => opts.netns_prefix = value("a prefix")?,
+            "--netns" => opts.netns = Some(value("a namespace name")?),
             "--poll" => {
                 opts.poll = match value("adaptive or busy")?.as_str() {
                     "adaptive" => PollMode::Adaptive,
@@ -143,6 +168,16 @@ enum Running {
 
 fn run() -> Result<(), Fatal> {
     let opts = parse_args(std::env::args().skip(1).collect())?;
+    // Before any thread starts: every thread inherits the namespace.
+    if let Some(ns) = &opts.netns {
+        controlplane::netns::enter(ns).map_err(|e| Fatal(format!("--netns {ns}: {e}"), 1))?;
+    }
+    if opts.twins && !opts.patch && controlplane::netns::private_mounts() {
+        eprintln!(
+            "rspe: warning: /run/netns is private to this process (ip netns exec?): the VRFs' \
+             namespaces will not be visible to other processes; use --netns instead"
+        );
+    }
 
     if let Some(cfg) = &opts.config {
         // The file may not exist yet (first start), but its directory must, so a typo
@@ -254,41 +289,77 @@ fn run() -> Result<(), Fatal> {
     }
 
     let stop = Arc::new(AtomicBool::new(false));
-    let peers = patch_peers(max_port);
     let counters: Vec<Arc<WorkerCounters>> = (0..workers)
         .map(|_| Arc::new(WorkerCounters::new(max_port)))
         .collect();
-    let mut running = Vec::new();
-    for (w, (rx, tx)) in rx_by_worker.into_iter().zip(tx_by_worker).enumerate() {
-        let worker = PatchWorker {
-            rx,
-            tx,
-            peer: peers.clone(),
-            counters: counters[w].clone(),
-            stop: stop.clone(),
-            mode: opts.poll,
+    let bases: Vec<PortBase> = interfaces
+        .iter()
+        .map(|i: &Interface| PortBase {
+            id: i.info.id,
+            default_name: i.default_name.clone(),
+            mac: i.info.mac,
+        })
+        .collect();
+
+    // The router's forwarding state and exception path (not for a patch panel).
+    let mut routing = None;
+    let mut forwarder = None;
+    if !opts.patch {
+        let twin_taps = if opts.twins {
+            twins::create(&bases)?
+        } else {
+            (0..max_port).map(|_| None).collect()
         };
-        match lcores.get(w) {
-            Some(&lcore) => {
-                eal.launch(lcore, move || worker.run())?;
-                running.push(Running::Lcore(lcore));
-            }
-            None => {
-                // No worker lcore (`-l 0`): a plain thread registered with the EAL.
-                let eal2 = eal.clone();
-                let handle = std::thread::Builder::new()
-                    .name(format!("rspe-worker{w}"))
-                    .spawn(move || {
-                        if let Err(e) = eal2.register_thread() {
-                            eprintln!("rspe: worker {w}: {e}");
-                        }
-                        drop(eal2);
-                        worker.run()
-                    })?;
-                running.push(Running::Thread(handle));
-            }
-        }
+        let exception = Arc::new(Exception::new(twin_taps));
+        let publisher = Publisher::new(Snapshot::default());
+        let readers: Vec<_> = (0..workers).map(|_| publisher.reader()).collect();
+        let twins = if opts.twins {
+            Some(Twins::start(&bases, exception.clone())?)
+        } else {
+            None
+        };
+        forwarder = Some(Arc::new(Mutex::new(Forwarder::new(
+            bases,
+            publisher,
+            exception.clone(),
+            twins,
+            opts.netns_prefix.clone(),
+        ))));
+        routing = Some((exception, readers));
     }
+
+    let interfaces = Arc::new(Interfaces {
+        list: interfaces,
+        counters: counters.clone(),
+    });
+    let live = Arc::new(RouterLive {
+        interfaces: interfaces.clone(),
+        forwarder: forwarder.clone(),
+    });
+    // The configuration is loaded and the first snapshot published before any worker runs.
+    let router = Router::new(
+        &interfaces.describe(),
+        opts.config.clone(),
+        live,
+        forwarder.clone(),
+    );
+
+    let mut running = Vec::new();
+    let launched = match &router {
+        Ok(_) => launch_workers(
+            &eal,
+            &lcores,
+            rx_by_worker,
+            tx_by_worker,
+            routing,
+            &counters,
+            &stop,
+            &opts,
+            &pool,
+            &mut running,
+        ),
+        Err(_) => Ok(()),
+    };
     eprintln!(
         "rspe: {workers} worker(s), {} poll mode, control socket {}",
         if opts.poll == PollMode::Busy {
@@ -298,19 +369,13 @@ fn run() -> Result<(), Fatal> {
         },
         opts.socket.display()
     );
-
-    let interfaces = Arc::new(Interfaces {
-        list: interfaces,
-        counters,
-    });
-    let router = Router::new(
-        &interfaces.describe(),
-        opts.config.clone(),
-        interfaces.clone(),
-    );
-    let served = match router {
-        Ok(router) => serve_until_signal(&socket, Arc::new(router)),
-        Err(e) => Err(Fatal(e, 1)),
+    if opts.patch {
+        eprintln!("rspe: patch panel: port 0 <-> 1, 2 <-> 3, ...");
+    }
+    let served = match (router, launched) {
+        (Ok(router), Ok(())) => serve_until_signal(&socket, Arc::new(router), forwarder.clone()),
+        (Err(e), _) => Err(Fatal(e, 1)),
+        (_, Err(e)) => Err(e),
     };
 
     // Stop: workers first, then ports, then the EAL.
@@ -324,6 +389,9 @@ fn run() -> Result<(), Fatal> {
             eprintln!("rspe: a worker ended abnormally");
         }
     }
+    if let Some(f) = &forwarder {
+        f.lock().unwrap_or_else(|e| e.into_inner()).shutdown();
+    }
     for ifc in &interfaces.list {
         ifc.port.stop();
     }
@@ -335,8 +403,92 @@ fn run() -> Result<(), Fatal> {
     served
 }
 
-/// Serves the control socket until SIGINT or SIGTERM.
-fn serve_until_signal(socket: &ControlSocket, router: Arc<Router>) -> Result<(), Fatal> {
+type Queues = Vec<Vec<dataplane::dpdk::RxQueue>>;
+type TxQueues = Vec<Vec<Option<dataplane::dpdk::TxQueue>>>;
+
+/// Starts one worker per worker lcore (or a registered thread with `-l 0`): routers when
+/// `routing` is given, patch panels otherwise.
+#[allow(clippy::too_many_arguments)]
+fn launch_workers(
+    eal: &Eal,
+    lcores: &[dataplane::dpdk::LcoreId],
+    rx_by_worker: Queues,
+    tx_by_worker: TxQueues,
+    routing: Option<(Arc<Exception>, Vec<shared::rcu::Reader<Snapshot>>)>,
+    counters: &[Arc<WorkerCounters>],
+    stop: &Arc<AtomicBool>,
+    opts: &Options,
+    pool: &Arc<Mempool>,
+    running: &mut Vec<Running>,
+) -> Result<(), Fatal> {
+    let peers = patch_peers(tx_by_worker.first().map_or(0, Vec::len));
+    let (exception, mut readers) = match routing {
+        Some((e, r)) => (Some(e), r.into_iter().map(Some).collect()),
+        None => (None, Vec::new()),
+    };
+    for (w, (rx, tx)) in rx_by_worker.into_iter().zip(tx_by_worker).enumerate() {
+        let reader = readers.get_mut(w).and_then(Option::take);
+        let job: Box<dyn FnOnce() + Send> = match (&exception, reader) {
+            (Some(exception), Some(snapshots)) => {
+                let worker = RouterWorker {
+                    index: w,
+                    rx,
+                    tx,
+                    counters: counters[w].clone(),
+                    stop: stop.clone(),
+                    mode: opts.poll,
+                    snapshots,
+                    exception: exception.clone(),
+                    pool: pool.clone(),
+                };
+                Box::new(move || worker.run())
+            }
+            _ => {
+                let worker = PatchWorker {
+                    rx,
+                    tx,
+                    peer: peers.clone(),
+                    counters: counters[w].clone(),
+                    stop: stop.clone(),
+                    mode: opts.poll,
+                };
+                Box::new(move || worker.run())
+            }
+        };
+        match lcores.get(w) {
+            Some(&lcore) => {
+                eal.launch(lcore, job)?;
+                running.push(Running::Lcore(lcore));
+            }
+            None => {
+                // No worker lcore (`-l 0`): a plain thread registered with the EAL.
+                let eal2 = eal.clone();
+                let handle = std::thread::Builder::new()
+                    .name(format!("rspe-worker{w}"))
+                    .spawn(move || {
+                        if let Err(e) = eal2.register_thread() {
+                            eprintln!("rspe: worker {w}: {e}");
+                        }
+                        drop(eal2);
+                        job()
+                    })?;
+                running.push(Running::Thread(handle));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How often the control plane takes in the workers' events.
+const POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Serves the control socket until SIGINT or SIGTERM; meanwhile takes in the workers'
+/// events (neighbours) every [`POLL_EVERY`].
+fn serve_until_signal(
+    socket: &ControlSocket,
+    router: Arc<Router>,
+    forwarder: Option<Arc<Mutex<Forwarder>>>,
+) -> Result<(), Fatal> {
     use tokio::signal::unix::{signal, SignalKind};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -344,6 +496,16 @@ fn serve_until_signal(socket: &ControlSocket, router: Arc<Router>) -> Result<(),
     rt.block_on(async {
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
+        if let Some(f) = forwarder {
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(POLL_EVERY);
+                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    every.tick().await;
+                    f.lock().unwrap_or_else(|e| e.into_inner()).poll(now_ns());
+                }
+            });
+        }
         tokio::select! {
             r = socket.serve(Arc::new(router)) => r.map_err(|e| Fatal(format!("control socket: {e}"), 1)),
             _ = term.recv() => { eprintln!("rspe: SIGTERM, stopping"); Ok(()) }

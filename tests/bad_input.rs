@@ -18,6 +18,7 @@ fn with_socket(dir: &std::path::Path, eal: Vec<String>) -> Vec<String> {
     let mut a = vec![
         "--socket".to_string(),
         dir.join("rspe.sock").display().to_string(),
+        "--no-twins".to_string(),
         "--".to_string(),
     ];
     a.extend(eal);

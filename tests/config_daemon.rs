@@ -109,7 +109,11 @@ fn a_broken_saved_file_is_refused_with_line_and_column() {
         "/ip vrf\nadd name=a interfaces=ether1\nadd name=b interfaces=ether7\n",
     )
     .unwrap();
-    let mut args = vec!["--socket".to_string(), dir.join("s").display().to_string()];
+    let mut args = vec![
+        "--socket".to_string(),
+        dir.join("s").display().to_string(),
+        "--no-twins".to_string(),
+    ];
     args.extend(opts(&cfg));
     args.push("--".into());
     args.extend(ring_ports("broken", 1));

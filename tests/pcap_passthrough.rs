@@ -26,7 +26,7 @@ fn frames_cross_the_daemon_byte_for_byte() {
             dir.join("out1.pcap").display()
         ),
     ]);
-    let daemon = Daemon::start(&dir.join("rspe.sock"), &eal);
+    let daemon = Daemon::start_with(&dir.join("rspe.sock"), &["--patch".to_string()], &eal);
 
     let deadline = Instant::now() + PATIENCE;
     let out = loop {

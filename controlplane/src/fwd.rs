@@ -233,11 +233,10 @@ impl Plan {
         self.source_for(port, ip).is_some()
             || self.routes.iter().any(|r| {
                 r.dst.contains(ip)
-                    && r.gateways.iter().any(|g| *g == Gateway::Port(port))
+                    && r.gateways.contains(&Gateway::Port(port))
                     && self.port(port).is_some_and(|p| p.enabled)
             })
     }
-
 }
 
 /// `10.0.0.1`, `10.0.0.1@table`, `10.0.0.1%ether1`, `ether1`, `ether1@vrf`.
@@ -310,10 +309,10 @@ pub fn build(plan: &Plan, neigh: &Neighbors) -> Snapshot {
     let mut entries: Vec<BTreeMap<Prefix4, (u16, NextHopId)>> =
         vec![BTreeMap::new(); plan.tables.len()];
     let put = |entries: &mut Vec<BTreeMap<Prefix4, (u16, NextHopId)>>,
-                   t: TableId,
-                   p: Prefix4,
-                   d: u16,
-                   nh: NextHopId| {
+               t: TableId,
+               p: Prefix4,
+               d: u16,
+               nh: NextHopId| {
         if let Some(tab) = entries.get_mut(usize::from(t.0)) {
             let e = tab.entry(p).or_insert((d, nh));
             if d < e.0 {
@@ -376,21 +375,22 @@ pub fn build(plan: &Plan, neigh: &Neighbors) -> Snapshot {
                     let p = plan.ports.iter().find(|p| {
                         p.enabled
                             && port.is_none_or(|want| want == p.id)
-                            && (port.is_some()
-                                || plan.vrf_table[usize::from(p.vrf.0)] == table)
+                            && (port.is_some() || plan.vrf_table[usize::from(p.vrf.0)] == table)
                             && plan.source_for(p.id, ip).is_some()
                     })?;
                     let src = plan.source_for(p.id, ip)?;
-                    Some(match mac_of(p.id, ip).filter(|_| {
-                        usable.contains_key(&Key { port: p.id, ip })
-                    }) {
-                        Some(mac) => hs.adj(adjacency(p, mac)),
-                        None => hs.hop(NextHop::Glean {
-                            port: PortId(p.id),
-                            src,
-                            target: ip,
-                        }),
-                    })
+                    Some(
+                        match mac_of(p.id, ip)
+                            .filter(|_| usable.contains_key(&Key { port: p.id, ip }))
+                        {
+                            Some(mac) => hs.adj(adjacency(p, mac)),
+                            None => hs.hop(NextHop::Glean {
+                                port: PortId(p.id),
+                                src,
+                                target: ip,
+                            }),
+                        },
+                    )
                 }
             })
         };
@@ -631,7 +631,11 @@ mod tests {
             })
         ));
         assert_eq!(resolve(&snap, 4, "172.20.0.1"), Some(Resolved::Blackhole));
-        assert_eq!(resolve(&snap, 4, "172.21.0.1"), None, "unresolvable gateway");
+        assert_eq!(
+            resolve(&snap, 4, "172.21.0.1"),
+            None,
+            "unresolvable gateway"
+        );
         assert_eq!(resolve(&snap, 4, "172.22.0.1"), None, "disabled route");
         assert!(plan.on_link(0, ip("172.19.0.5")));
         assert!(!plan.on_link(0, ip("172.21.0.5")));

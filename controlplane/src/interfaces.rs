@@ -65,7 +65,21 @@ impl Live for Interfaces {
         let ifc = self.find(default_name)?;
         let c = sum_port(self.counters.iter().map(|c| &**c), ifc.info.id);
         let dev = ifc.port.stats().unwrap_or_default();
+        let drops = DropReason::ALL
+            .iter()
+            .map(|&r| (r.name(), c.dropped(r)))
+            .collect();
+        let workers = self
+            .counters
+            .iter()
+            .map(|w| {
+                let p = sum_port([&**w], ifc.info.id);
+                (p.rx_packets, p.tx_packets)
+            })
+            .collect();
         Some(IfStats {
+            drops,
+            workers,
             rx_bytes: c.rx_bytes,
             tx_bytes: c.tx_bytes,
             rx_packets: c.rx_packets,
@@ -77,5 +91,33 @@ impl Live for Interfaces {
             rx_error: dev.rx_errors,
             tx_error: dev.tx_errors,
         })
+    }
+}
+
+/// What `print` shows of the running router: the ports' state and counters, and the
+/// neighbour table (`/ip arp`).
+pub struct RouterLive {
+    /// The ports.
+    pub interfaces: Arc<Interfaces>,
+    /// The forwarding state (`None`: a patch panel, nothing routed).
+    pub forwarder: Option<Arc<std::sync::Mutex<crate::forwarder::Forwarder>>>,
+}
+
+impl Live for RouterLive {
+    fn running(&self, default_name: &str) -> bool {
+        self.interfaces.running(default_name)
+    }
+
+    fn stats(&self, default_name: &str) -> Option<IfStats> {
+        self.interfaces.stats(default_name)
+    }
+
+    fn items(&self, path: &[&str]) -> Option<Vec<crate::config::store::Item>> {
+        if path != ["ip", "arp"] {
+            return None;
+        }
+        Some(self.forwarder.as_ref().map_or_else(Vec::new, |f| {
+            f.lock().unwrap_or_else(|e| e.into_inner()).arp_items()
+        }))
     }
 }

@@ -3,7 +3,10 @@
 
 pub mod api;
 pub mod config;
+pub mod forwarder;
 pub mod fwd;
 pub mod interfaces;
 pub mod neighbor;
+pub mod netns;
 pub mod router;
+pub mod twins;

@@ -121,10 +121,12 @@ impl Neighbors {
 
     /// The neighbours packets can be sent to (reachable or stale, MAC known).
     pub fn usable(&self) -> impl Iterator<Item = (Key, [u8; 6])> + '_ {
-        self.entries.iter().filter_map(|(k, e)| match (e.state, e.mac) {
-            (State::Reachable | State::Stale, Some(mac)) => Some((*k, mac)),
-            _ => None,
-        })
+        self.entries
+            .iter()
+            .filter_map(|(k, e)| match (e.state, e.mac) {
+                (State::Reachable | State::Stale, Some(mac)) => Some((*k, mac)),
+                _ => None,
+            })
     }
 
     /// Forgets the neighbours `keep` says no to (their port left the network, or the

@@ -5,6 +5,7 @@ use crate::api::{Handler, SessionHandler};
 use crate::config::exec::{self, Ctx, Format, Live, Session};
 use crate::config::persist;
 use crate::config::store::{PortDesc, Store};
+use crate::forwarder::Forwarder;
 use shared::api::{self as proto, Mode, Request, Response};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,7 @@ pub struct Router {
     pristine: Store,
     config: Option<PathBuf>,
     live: Arc<dyn Live + Send + Sync>,
+    forwarder: Option<Arc<Mutex<Forwarder>>>,
 }
 
 impl Router {
@@ -24,6 +26,7 @@ impl Router {
         ports: &[PortDesc],
         config: Option<PathBuf>,
         live: Arc<dyn Live + Send + Sync>,
+        forwarder: Option<Arc<Mutex<Forwarder>>>,
     ) -> Result<Router, String> {
         let pristine = Store::new(ports);
         let mut store = pristine.clone();
@@ -47,11 +50,17 @@ impl Router {
                 })?;
             }
         }
+        if let Some(f) = &forwarder {
+            f.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .configure(&store);
+        }
         Ok(Router {
             store: Mutex::new(store),
             pristine,
             config,
             live,
+            forwarder,
         })
     }
 
@@ -94,6 +103,11 @@ impl Router {
         };
         let mut saved = Ok(());
         if changed {
+            if let Some(f) = &self.forwarder {
+                f.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .configure(&store);
+            }
             if let Some(path) = &self.config {
                 let text = self.saved_form(&store);
                 saved = persist::save(path, &text).map_err(|e| {

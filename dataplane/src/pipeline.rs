@@ -54,8 +54,9 @@ pub enum Verdict {
     Forward(PortId),
     /// Hand it to the kernel twin of the ingress port.
     Punt,
-    /// An ICMP error replaced it: send it back out of the ingress port.
-    Reply(PortId),
+    /// An ICMP error replaced it: send it back out of the ingress port; the original is
+    /// counted as dropped for the reason.
+    Reply(PortId, DropReason),
     /// Drop it, counting why.
     Drop(DropReason),
 }
@@ -488,7 +489,7 @@ impl Pipeline {
         {
             return Verdict::Drop(e.reason);
         }
-        Verdict::Reply(in_port)
+        Verdict::Reply(in_port, e.reason)
     }
 }
 
@@ -851,7 +852,7 @@ mod tests {
         let mut f = udp("10.1.0.5", 1, 100, false);
         assert_eq!(
             p.process(&s, PortId(0), &mut f, 0),
-            Verdict::Reply(PortId(0))
+            Verdict::Reply(PortId(0), DropReason::TtlExpired)
         );
         assert_eq!(
             icmp_of(&f),
@@ -868,7 +869,7 @@ mod tests {
         let mut f = udp("11.1.1.1", 64, 100, false);
         assert_eq!(
             p.process(&s, PortId(0), &mut f, 0),
-            Verdict::Reply(PortId(0))
+            Verdict::Reply(PortId(0), DropReason::NoRoute)
         );
         let (_, _, t, c, _) = icmp_of(&f);
         assert_eq!(
@@ -879,7 +880,7 @@ mod tests {
         let mut f = udp("10.9.1.1", 64, 1200, true);
         assert_eq!(
             p.process(&s, PortId(0), &mut f, 0),
-            Verdict::Reply(PortId(0))
+            Verdict::Reply(PortId(0), DropReason::FragNeeded)
         );
         assert_eq!(
             icmp_of(&f),
@@ -895,7 +896,7 @@ mod tests {
         let mut f = udp("198.51.100.1", 64, 100, false);
         assert_eq!(
             p.process(&s, PortId(0), &mut f, 0),
-            Verdict::Reply(PortId(0))
+            Verdict::Reply(PortId(0), DropReason::Prohibited)
         );
         assert_eq!(icmp_of(&f).3, icmp::code::ADMIN_PROHIBITED);
 
@@ -964,7 +965,7 @@ mod tests {
         );
         let mut replies = 0;
         for _ in 0..100 {
-            if let Verdict::Reply(_) =
+            if let Verdict::Reply(..) =
                 p.process(&s, PortId(0), &mut udp("10.1.0.5", 1, 100, false), 1)
             {
                 replies += 1;
@@ -982,7 +983,7 @@ mod tests {
                 &mut udp("10.1.0.5", 1, 100, false),
                 2_000_000_000
             ),
-            Verdict::Reply(_)
+            Verdict::Reply(..)
         ));
     }
 }

@@ -10,11 +10,11 @@ use crate::pipeline::{PacketBuf, Pipeline, Verdict};
 use shared::rcu::Reader;
 use shared::snapshot::Snapshot;
 use shared::types::PortId;
-use std::sync::OnceLock;
-use std::time::Instant;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::time::Duration;
+use std::time::Instant;
 
 /// How a worker waits when there is no traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,7 +219,11 @@ impl RouterWorker {
                     burst.clear();
                     continue;
                 };
-                let bytes: u64 = burst.as_slice().iter().map(|m| u64::from(m.pkt_len())).sum();
+                let bytes: u64 = burst
+                    .as_slice()
+                    .iter()
+                    .map(|m| u64::from(m.pkt_len()))
+                    .sum();
                 c.rx(n as u64, bytes);
                 pipeline.process_burst(
                     snap,
@@ -230,7 +234,9 @@ impl RouterWorker {
                 );
                 for (m, v) in burst.drain().zip(verdicts) {
                     match v {
-                        Verdict::Forward(p) | Verdict::Reply(p) => {
+                        Verdict::Forward(p) => queue_out(&mut out, &counters, p.0, m),
+                        Verdict::Reply(p, why) => {
+                            c.drop(why, 1);
                             queue_out(&mut out, &counters, p.0, m)
                         }
                         Verdict::Punt => {

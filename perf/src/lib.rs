@@ -111,7 +111,8 @@ impl Daemon {
     /// huge pages on `lcores`, a file prefix of `name` and `vdevs`.
     pub fn start(opts: &[String], name: &str, lcores: &str, vdevs: &[&str]) -> Daemon {
         let mut cmd = std::process::Command::new(sibling_binary("rspe"));
-        cmd.args(opts)
+        cmd.arg("--no-twins")
+            .args(opts)
             .args([
                 "--",
                 "--no-huge",

@@ -61,6 +61,8 @@ impl Daemon {
         let child = Command::new(RSPE)
             .arg("--socket")
             .arg(socket)
+            // Tests share the namespace: twins named ether1 would collide.
+            .arg("--no-twins")
             .args(opts)
             .arg("--")
             .args(eal)

@@ -29,8 +29,12 @@ pub trait Live {
 }
 
 /// Counters of one interface, as `/interface print stats` shows them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IfStats {
+    /// Packets dropped by the dataplane, by reason (`no-route`, `ttl-expired`, …).
+    pub drops: Vec<(&'static str, u64)>,
+    /// Per worker: (packets received, packets sent).
+    pub workers: Vec<(u64, u64)>,
     /// Bytes received.
     pub rx_bytes: u64,
     /// Bytes sent.

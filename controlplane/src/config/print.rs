@@ -119,6 +119,9 @@ pub fn text(menu: &Menu, rows: &[(usize, ItemView<'_>)], o: &PrintOpts) -> Strin
     if menu.kind == MenuKind::Settings {
         return settings(menu, rows);
     }
+    if o.stats && menu.path == ["interface", "ethernet"] {
+        return ethernet_stats(rows);
+    }
     if o.stats {
         return stats_table(menu, rows);
     }
@@ -324,6 +327,70 @@ fn stats_table(menu: &Menu, rows: &[(usize, ItemView<'_>)]) -> String {
     render_table(legend(menu), &titles, &right, body)
 }
 
+/// `/interface ethernet print stats`: one column per interface, one row per counter, as
+/// RouterOS prints its ethernet counters; here the dataplane's drops by reason and each
+/// worker's packets. Counters that are zero everywhere are left out, as RouterOS does.
+fn ethernet_stats(rows: &[(usize, ItemView<'_>)]) -> String {
+    let stats: Vec<IfStats> = rows.iter().map(|(_, v)| stats_of(v)).collect();
+    let mut lines: Vec<(String, Vec<String>)> = vec![(
+        "name".into(),
+        rows.iter()
+            .map(|(_, v)| v.it.get(v.mi, "name").unwrap_or("").to_string())
+            .collect(),
+    )];
+    let mut counter = |name: String, vals: Vec<u64>, always: bool| {
+        if always || vals.iter().any(|&v| v != 0) {
+            lines.push((name, vals.into_iter().map(group_thousands).collect()));
+        }
+    };
+    counter("rx-byte".into(), stats.iter().map(|s| s.rx_bytes).collect(), true);
+    counter("tx-byte".into(), stats.iter().map(|s| s.tx_bytes).collect(), true);
+    counter("rx-packet".into(), stats.iter().map(|s| s.rx_packets).collect(), true);
+    counter("tx-packet".into(), stats.iter().map(|s| s.tx_packets).collect(), true);
+    counter("rx-drop".into(), stats.iter().map(|s| s.rx_drop).collect(), false);
+    counter("tx-queue-drop".into(), stats.iter().map(|s| s.tx_queue_drop).collect(), false);
+    counter("rx-error".into(), stats.iter().map(|s| s.rx_error).collect(), false);
+    counter("tx-error".into(), stats.iter().map(|s| s.tx_error).collect(), false);
+    let reasons: Vec<&str> = stats
+        .first()
+        .map(|s| s.drops.iter().map(|d| d.0).collect())
+        .unwrap_or_default();
+    for (i, r) in reasons.iter().enumerate() {
+        let vals = stats.iter().map(|s| s.drops.get(i).map_or(0, |d| d.1)).collect();
+        counter(format!("drop-{r}"), vals, false);
+    }
+    let workers = stats.iter().map(|s| s.workers.len()).max().unwrap_or(0);
+    if workers > 1 {
+        for w in 0..workers {
+            let at = |s: &IfStats, f: fn(&(u64, u64)) -> u64| s.workers.get(w).map_or(0, f);
+            counter(
+                format!("worker{w}-rx-packet"),
+                stats.iter().map(|s| at(s, |x| x.0)).collect(),
+                true,
+            );
+            counter(
+                format!("worker{w}-tx-packet"),
+                stats.iter().map(|s| at(s, |x| x.1)).collect(),
+                true,
+            );
+        }
+    }
+    let wn = lines.iter().map(|l| l.0.len()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..rows.len())
+        .map(|c| lines.iter().map(|l| l.1[c].len()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for (name, vals) in &lines {
+        let mut line = format!("{name:>wn$}:");
+        for (v, w) in vals.iter().zip(&widths) {
+            line.push_str(&format!("  {v:>w$}"));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// `print as-value`: `.id=*1;name=main;interfaces=all`, one item per line.
 pub fn as_value(menu: &Menu, rows: &[(usize, ItemView<'_>)], o: &PrintOpts) -> String {
     let mut out = String::new();
@@ -372,6 +439,17 @@ pub fn json(menu: &Menu, rows: &[(usize, ItemView<'_>)], o: &PrintOpts) -> Strin
                         ("tx-error", s.tx_error),
                     ] {
                         map.insert(k.into(), Value::from(x));
+                    }
+                    for (r, n) in &s.drops {
+                        map.insert(format!("drop-{r}"), Value::from(*n));
+                    }
+                    if !s.workers.is_empty() {
+                        let w: Vec<Value> = s
+                            .workers
+                            .iter()
+                            .map(|(rx, tx)| serde_json::json!({"rx-packet": rx, "tx-packet": tx}))
+                            .collect();
+                        map.insert("workers".into(), Value::Array(w));
                     }
                 }
             }

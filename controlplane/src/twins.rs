@@ -1,0 +1,416 @@
+//! Kernel twins: one TAP per port, with the port's name, MAC, MTU and addresses, in the
+//! network namespace of the port's VRF (`main`: the daemon's own namespace; a VRF `x`: the
+//! namespace `<prefix>x`, made on demand). Packets the dataplane punts are written to the
+//! twin; what the kernel sends out of a twin goes out of the port. So the kernel answers
+//! ARP and ping on the router's addresses in each VRF, and services can listen in a VRF.
+//!
+//! TAPs are made with `/dev/net/tun` (rtnetlink cannot make them on this kernel) and kept
+//! in step with rtnetlink by a thread of their own: [`Twins::apply`] hands it the wanted
+//! state and returns at once; the thread applies the newest state it was given.
+
+use crate::fwd::{Plan, PortBase};
+use crate::netns::Netns;
+use dataplane::exception::{Exception, MAX_FRAME};
+use futures::TryStreamExt;
+use rtnetlink::packet_route::address::AddressAttribute;
+use rtnetlink::{Handle, LinkUnspec};
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::fd::AsRawFd;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use tun_tap::{Iface, Mode};
+
+/// What one twin should look like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwinSpec {
+    /// DPDK port id.
+    pub port: u16,
+    /// Interface name.
+    pub name: String,
+    /// MAC address (the port's).
+    pub mac: [u8; 6],
+    /// MTU.
+    pub mtu: u16,
+    /// Administratively up.
+    pub up: bool,
+    /// The VRF's namespace; `None`: the daemon's own.
+    pub netns: Option<String>,
+    /// IPv4 addresses with prefix lengths.
+    pub addrs: Vec<(u32, u8)>,
+}
+
+/// The twins wanted for `plan`; VRF `x` lives in namespace `prefix` + `x`.
+pub fn specs(plan: &Plan, prefix: &str) -> Vec<TwinSpec> {
+    plan.ports
+        .iter()
+        .map(|p| TwinSpec {
+            port: p.id,
+            name: p.name.clone(),
+            mac: p.mac,
+            mtu: p.mtu,
+            up: p.enabled,
+            netns: (p.vrf.0 != 0).then(|| format!("{prefix}{}", plan.vrfs[usize::from(p.vrf.0)])),
+            addrs: p.addrs.clone(),
+        })
+        .collect()
+}
+
+/// Makes a TAP per port in the daemon's namespace, named like the port's default name.
+/// Refuses when an interface of that name exists already (another router in this
+/// namespace, or a leftover): run each router in its own namespace.
+pub fn create(ports: &[PortBase]) -> io::Result<Vec<Option<Arc<Iface>>>> {
+    let max = ports
+        .iter()
+        .map(|p| usize::from(p.id) + 1)
+        .max()
+        .unwrap_or(0);
+    let mut out: Vec<Option<Arc<Iface>>> = (0..max).map(|_| None).collect();
+    for p in ports {
+        if nix::net::if_::if_nametoindex(p.default_name.as_str()).is_ok() {
+            return Err(io::Error::other(format!(
+                "cannot make the kernel twin {}: an interface of that name exists in this \
+                 network namespace (run each router in a namespace of its own, or pass --no-twins)",
+                p.default_name
+            )));
+        }
+        let tap = Iface::without_packet_info(&p.default_name, Mode::Tap).map_err(|e| {
+            io::Error::other(format!(
+                "cannot make the kernel twin {}: {e}",
+                p.default_name
+            ))
+        })?;
+        out[usize::from(p.id)] = Some(Arc::new(tap));
+    }
+    Ok(out)
+}
+
+/// Where a twin is now.
+#[derive(Debug, Clone)]
+struct Current {
+    netns: Option<String>,
+    name: String,
+}
+
+/// The handle of the thread that keeps the twins in step.
+pub struct Twins {
+    tx: Option<mpsc::Sender<Vec<TwinSpec>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// The last error of each twin, if its last update failed (shown in logs).
+    pub errors: Arc<Mutex<HashMap<u16, String>>>,
+}
+
+impl Twins {
+    /// Starts the readers (one thread per twin, blocked in `read`: frames the kernel sends
+    /// go to the exception path's queue for worker 0) and the thread that applies specs.
+    pub fn start(ports: &[PortBase], exception: Arc<Exception>) -> io::Result<Twins> {
+        for p in ports {
+            let Some(Some(tap)) = exception.twins.get(usize::from(p.id)).cloned() else {
+                continue;
+            };
+            let ex = exception.clone();
+            let port = p.id;
+            std::thread::Builder::new()
+                .name(format!("rspe-twin{port}"))
+                .spawn(move || read_twin(&tap, port, &ex))?;
+        }
+        let current: Vec<(u16, Current)> = ports
+            .iter()
+            .map(|p| {
+                (
+                    p.id,
+                    Current {
+                        netns: None,
+                        name: p.default_name.clone(),
+                    },
+                )
+            })
+            .collect();
+        let (tx, rx) = mpsc::channel::<Vec<TwinSpec>>();
+        let errors = Arc::new(Mutex::new(HashMap::new()));
+        let errs = errors.clone();
+        let thread = std::thread::Builder::new()
+            .name("rspe-twins".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        eprintln!("rspe: kernel twins: {e}");
+                        return;
+                    }
+                };
+                let mut k = Keeper {
+                    rt: rt.handle().clone(),
+                    main: None,
+                    spaces: HashMap::new(),
+                    current: current.into_iter().collect(),
+                    errors: errs,
+                };
+                rt.block_on(k.run(rx));
+            })?;
+        Ok(Twins {
+            tx: Some(tx),
+            thread: Some(thread),
+            errors,
+        })
+    }
+
+    /// Asks for `specs`; returns at once.
+    pub fn apply(&self, specs: Vec<TwinSpec>) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(specs);
+        }
+    }
+
+    /// Deletes the twins and the namespaces made for VRFs, and waits for that.
+    pub fn shutdown(mut self) {
+        self.tx.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Frames from the kernel: IPv4 and ARP go out of the port (the dataplane routes IPv4
+/// only; IPv6 the kernel may send on its own is not for the wire).
+fn read_twin(tap: &Iface, port: u16, ex: &Exception) {
+    let mut buf = vec![0u8; MAX_FRAME];
+    loop {
+        match tap.recv(&mut buf) {
+            Ok(n) if n >= 14 => {
+                let et = u16::from_be_bytes([buf[12], buf[13]]);
+                if matches!(et, 0x0800 | 0x0806) {
+                    // Full: dropped, as a NIC's full queue would.
+                    ex.send(port, buf[..n].to_vec());
+                }
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // The twin was deleted (shutdown).
+            Err(_) => return,
+        }
+    }
+}
+
+/// The state of the thread that applies specs.
+struct Keeper {
+    rt: tokio::runtime::Handle,
+    main: Option<(Netns, Handle)>,
+    spaces: HashMap<String, (Netns, Handle)>,
+    current: HashMap<u16, Current>,
+    errors: Arc<Mutex<HashMap<u16, String>>>,
+}
+
+fn nl_err(what: &str, e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(format!("{what}: {e}"))
+}
+
+/// A netlink connection opened inside `ns` (the socket stays bound there).
+fn connect(ns: &Netns, rt: &tokio::runtime::Handle) -> io::Result<Handle> {
+    let (conn, handle, _) = ns.run(|| {
+        let _enter = rt.enter();
+        rtnetlink::new_connection()
+    })??;
+    rt.spawn(conn);
+    Ok(handle)
+}
+
+async fn index_of(h: &Handle, name: &str) -> io::Result<u32> {
+    let mut links = h.link().get().match_name(name.to_owned()).execute();
+    match links.try_next().await {
+        Ok(Some(l)) => Ok(l.header.index),
+        Ok(None) => Err(nl_err(name, "no such link")),
+        Err(e) => Err(nl_err(name, e)),
+    }
+}
+
+impl Keeper {
+    async fn run(&mut self, rx: mpsc::Receiver<Vec<TwinSpec>>) {
+        let main = Netns::current().and_then(|ns| {
+            let h = connect(&ns, &self.rt)?;
+            Ok((ns, h))
+        });
+        match main {
+            Ok(m) => self.main = Some(m),
+            Err(e) => {
+                eprintln!("rspe: kernel twins: netlink: {e}");
+                return;
+            }
+        }
+        // Blocking receive on a runtime thread is fine here: this runtime serves only us.
+        while let Ok(mut specs) = rx.recv() {
+            while let Ok(newer) = rx.try_recv() {
+                specs = newer;
+            }
+            for s in &specs {
+                let r = self.apply_one(s).await;
+                let mut errs = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+                match r {
+                    Ok(()) => {
+                        errs.remove(&s.port);
+                    }
+                    Err(e) => {
+                        eprintln!("rspe: kernel twin {}: {e}", s.name);
+                        errs.insert(s.port, e.to_string());
+                    }
+                }
+            }
+            // Namespaces no twin lives in any more go.
+            let used: Vec<String> = self
+                .current
+                .values()
+                .filter_map(|c| c.netns.clone())
+                .collect();
+            let unused: Vec<String> = self
+                .spaces
+                .keys()
+                .filter(|k| !used.contains(k))
+                .cloned()
+                .collect();
+            for k in unused {
+                if let Some((ns, _)) = self.spaces.remove(&k) {
+                    ns.remove();
+                }
+            }
+        }
+        self.teardown().await;
+    }
+
+    fn handle(&self, netns: &Option<String>) -> Option<&Handle> {
+        match netns {
+            None => self.main.as_ref().map(|m| &m.1),
+            Some(n) => self.spaces.get(n).map(|s| &s.1),
+        }
+    }
+
+    async fn space(&mut self, name: &str) -> io::Result<()> {
+        if self.spaces.contains_key(name) {
+            return Ok(());
+        }
+        let ns = Netns::named(name)?;
+        let h = connect(&ns, &self.rt)?;
+        // Loopback up, so services in the VRF can talk to themselves.
+        if let Ok(lo) = index_of(&h, "lo").await {
+            let _ = h
+                .link()
+                .set(LinkUnspec::new_with_index(lo).up().build())
+                .execute()
+                .await;
+        }
+        self.spaces.insert(name.to_owned(), (ns, h));
+        Ok(())
+    }
+
+    async fn apply_one(&mut self, s: &TwinSpec) -> io::Result<()> {
+        let Some(cur) = self.current.get(&s.port).cloned() else {
+            return Ok(());
+        };
+        if let Some(n) = &s.netns {
+            self.space(n).await?;
+        }
+        if cur.netns != s.netns {
+            let fd = match &s.netns {
+                None => self.main.as_ref().map(|m| m.0.file().as_raw_fd()),
+                Some(n) => self.spaces.get(n).map(|x| x.0.file().as_raw_fd()),
+            }
+            .ok_or_else(|| nl_err("namespace", "missing"))?;
+            let h = self
+                .handle(&cur.netns)
+                .ok_or_else(|| nl_err("netlink", "missing"))?;
+            let idx = index_of(h, &cur.name).await?;
+            h.link()
+                .set(
+                    LinkUnspec::new_with_index(idx)
+                        .down()
+                        .setns_by_fd(fd)
+                        .build(),
+                )
+                .execute()
+                .await
+                .map_err(|e| nl_err("move to namespace", e))?;
+            if let Some(c) = self.current.get_mut(&s.port) {
+                c.netns = s.netns.clone();
+            }
+        }
+        let h = self
+            .handle(&s.netns)
+            .ok_or_else(|| nl_err("netlink", "missing"))?
+            .clone();
+        let idx = index_of(&h, &cur.name).await?;
+        if cur.name != s.name {
+            h.link()
+                .set(
+                    LinkUnspec::new_with_index(idx)
+                        .down()
+                        .name(s.name.clone())
+                        .build(),
+                )
+                .execute()
+                .await
+                .map_err(|e| nl_err("rename", e))?;
+            if let Some(c) = self.current.get_mut(&s.port) {
+                c.name = s.name.clone();
+            }
+        }
+        let link = LinkUnspec::new_with_index(idx)
+            .address(s.mac.to_vec())
+            .mtu(u32::from(s.mtu));
+        let link = if s.up { link.up() } else { link.down() };
+        h.link()
+            .set(link.build())
+            .execute()
+            .await
+            .map_err(|e| nl_err("set link", e))?;
+
+        // Addresses: remove what is not wanted, add what is missing.
+        let mut have = Vec::new();
+        let mut list = h.address().get().set_link_index_filter(idx).execute();
+        while let Some(a) = list.try_next().await.map_err(|e| nl_err("addresses", e))? {
+            let ip = a.attributes.iter().find_map(|at| match at {
+                AddressAttribute::Local(IpAddr::V4(v))
+                | AddressAttribute::Address(IpAddr::V4(v)) => Some(u32::from(*v)),
+                _ => None,
+            });
+            if let Some(ip) = ip {
+                have.push(((ip, a.header.prefix_len), a));
+            }
+        }
+        for ((ip, len), msg) in &have {
+            if !s.addrs.contains(&(*ip, *len)) {
+                h.address()
+                    .del(msg.clone())
+                    .execute()
+                    .await
+                    .map_err(|e| nl_err("delete address", e))?;
+            }
+        }
+        for &(ip, len) in &s.addrs {
+            if !have.iter().any(|(k, _)| *k == (ip, len)) {
+                h.address()
+                    .add(idx, IpAddr::V4(Ipv4Addr::from(ip)), len)
+                    .execute()
+                    .await
+                    .map_err(|e| nl_err("add address", e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes every twin (their readers end), then the VRF namespaces.
+    async fn teardown(&mut self) {
+        for c in self.current.values() {
+            if let Some(h) = self.handle(&c.netns) {
+                if let Ok(idx) = index_of(h, &c.name).await {
+                    let _ = h.link().del(idx).execute().await;
+                }
+            }
+        }
+        for (_, (ns, _)) in self.spaces.drain() {
+            ns.remove();
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Any bytes as a frame arriving on a port of a router with two VRFs, connected networks,
+//! a static route, resolved and unresolved neighbours: a verdict, never a panic, and a
+//! forwarded or replied frame is still a well-formed IPv4 packet.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use rspe_controlplane::config::exec::{self, Ctx, Format, NoLive, Session};
+use rspe_controlplane::config::store::{PortDesc, Store};
+use rspe_controlplane::fwd::{build, Plan, PortBase};
+use rspe_controlplane::neighbor::{Key, Neighbors};
+use rspe_dataplane::pipeline::{Pipeline, Verdict, MAX_BURST};
+use rspe_shared::snapshot::Snapshot;
+use rspe_shared::types::PortId;
+use std::sync::OnceLock;
+
+const CONFIG: &str = "\
+/interface ethernet set ether2 mtu=1280
+/ip vrf add name=a interfaces=ether1,ether2
+/ip address add address=192.168.1.1/24 interface=ether1
+/ip address add address=10.1.1.1/24 interface=ether2
+/ip address add address=10.0.0.1/24 interface=ether3
+/ip route add dst-address=0.0.0.0/0 gateway=10.0.0.2
+/ip route add dst-address=172.16.0.0/12 gateway=10.1.1.9@a routing-table=a
+/ip route add dst-address=198.18.0.0/15 blackhole
+";
+
+fn snapshot() -> &'static Snapshot {
+    static SNAP: OnceLock<Snapshot> = OnceLock::new();
+    SNAP.get_or_init(|| {
+        let ports: Vec<PortBase> = (0..3u16)
+            .map(|i| PortBase {
+                id: i,
+                default_name: format!("ether{}", i + 1),
+                mac: [2, 0, 0, 0, 0, i as u8 + 1],
+            })
+            .collect();
+        let descs: Vec<PortDesc> = ports
+            .iter()
+            .map(|p| PortDesc {
+                default_name: p.default_name.clone(),
+                mac: String::new(),
+                driver: "fuzz".into(),
+            })
+            .collect();
+        let pristine = Store::new(&descs);
+        let mut store = pristine.clone();
+        let mut session = Session::default();
+        let mut ctx = Ctx {
+            store: &mut store,
+            pristine: &pristine,
+            session: &mut session,
+            live: &NoLive,
+            format: Format::Text,
+        };
+        assert!(exec::run(&mut ctx, CONFIG).is_ok());
+        let plan = Plan::from_store(&store, &ports);
+        let mut n = Neighbors::default();
+        for (port, ip) in [(2u16, 0x0a00_0002u32), (0, 0xc0a8_0102)] {
+            n.heard(Key { port, ip }, [2, 0, 0, 0, 9, port as u8], true, 1);
+        }
+        build(&plan, &n)
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&first, frame)) = data.split_first() else {
+        return;
+    };
+    let snap = snapshot();
+    let port = PortId(u16::from(first % 4));
+    let mut p = Pipeline::default();
+    let mut one = frame.to_vec();
+    let v = p.process(snap, port, &mut one, u64::from(first) << 20);
+    if let Verdict::Forward(_) | Verdict::Reply(..) = v {
+        assert!(one.len() >= 34, "a sent frame holds Ethernet and IPv4 headers");
+        assert_eq!(one[14] >> 4, 4, "still IPv4");
+    }
+    // The same bytes as a burst (a few copies, cut at different lengths) through the bulk path.
+    let mut burst: Vec<Vec<u8>> = (0..MAX_BURST.min(4))
+        .map(|i| frame[..frame.len().saturating_sub(i * 7)].to_vec())
+        .collect();
+    let mut verdicts = vec![Verdict::Punt; burst.len()];
+    p.process_burst(snap, port, &mut burst, &mut verdicts, 1 << 40);
+    let _ = p.drain_events().count();
+});
