@@ -343,20 +343,55 @@ fn ethernet_stats(rows: &[(usize, ItemView<'_>)]) -> String {
             lines.push((name, vals.into_iter().map(group_thousands).collect()));
         }
     };
-    counter("rx-byte".into(), stats.iter().map(|s| s.rx_bytes).collect(), true);
-    counter("tx-byte".into(), stats.iter().map(|s| s.tx_bytes).collect(), true);
-    counter("rx-packet".into(), stats.iter().map(|s| s.rx_packets).collect(), true);
-    counter("tx-packet".into(), stats.iter().map(|s| s.tx_packets).collect(), true);
-    counter("rx-drop".into(), stats.iter().map(|s| s.rx_drop).collect(), false);
-    counter("tx-queue-drop".into(), stats.iter().map(|s| s.tx_queue_drop).collect(), false);
-    counter("rx-error".into(), stats.iter().map(|s| s.rx_error).collect(), false);
-    counter("tx-error".into(), stats.iter().map(|s| s.tx_error).collect(), false);
+    counter(
+        "rx-byte".into(),
+        stats.iter().map(|s| s.rx_bytes).collect(),
+        true,
+    );
+    counter(
+        "tx-byte".into(),
+        stats.iter().map(|s| s.tx_bytes).collect(),
+        true,
+    );
+    counter(
+        "rx-packet".into(),
+        stats.iter().map(|s| s.rx_packets).collect(),
+        true,
+    );
+    counter(
+        "tx-packet".into(),
+        stats.iter().map(|s| s.tx_packets).collect(),
+        true,
+    );
+    counter(
+        "rx-drop".into(),
+        stats.iter().map(|s| s.rx_drop).collect(),
+        false,
+    );
+    counter(
+        "tx-queue-drop".into(),
+        stats.iter().map(|s| s.tx_queue_drop).collect(),
+        false,
+    );
+    counter(
+        "rx-error".into(),
+        stats.iter().map(|s| s.rx_error).collect(),
+        false,
+    );
+    counter(
+        "tx-error".into(),
+        stats.iter().map(|s| s.tx_error).collect(),
+        false,
+    );
     let reasons: Vec<&str> = stats
         .first()
         .map(|s| s.drops.iter().map(|d| d.0).collect())
         .unwrap_or_default();
     for (i, r) in reasons.iter().enumerate() {
-        let vals = stats.iter().map(|s| s.drops.get(i).map_or(0, |d| d.1)).collect();
+        let vals = stats
+            .iter()
+            .map(|s| s.drops.get(i).map_or(0, |d| d.1))
+            .collect();
         counter(format!("drop-{r}"), vals, false);
     }
     let workers = stats.iter().map(|s| s.workers.len()).max().unwrap_or(0);
