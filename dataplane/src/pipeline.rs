@@ -794,6 +794,84 @@ mod tests {
     }
 
     #[test]
+    fn options_fragments_ttl_zero_jumbo_and_arp_floods() {
+        let s = snapshot();
+        let mut p = Pipeline::default();
+        // IP options (header length 6): forwarded, the options untouched.
+        let mut f = udp("10.1.0.5", 64, 104, false);
+        f.splice(34..34, [1, 1, 1, 0]);
+        f[14] = 0x46;
+        f[16..18].copy_from_slice(&104u16.to_be_bytes());
+        ipv4::Packet::new_checked(&mut f[14..])
+            .unwrap()
+            .fill_checksum();
+        assert_eq!(
+            p.process(&s, PortId(0), &mut f, 0),
+            Verdict::Forward(PortId(1))
+        );
+        assert_eq!(&f[34..38], &[1, 1, 1, 0]);
+        assert!(ipv4::Packet::new_checked(&f[14..])
+            .unwrap()
+            .verify_checksum());
+        // A non-first fragment: forwarded like any packet (ports are not read).
+        let mut f = udp("10.1.0.5", 64, 100, false);
+        f[14 + 6..14 + 8].copy_from_slice(&0x0010u16.to_be_bytes());
+        ipv4::Packet::new_checked(&mut f[14..])
+            .unwrap()
+            .fill_checksum();
+        assert_eq!(
+            p.process(&s, PortId(0), &mut f, 0),
+            Verdict::Forward(PortId(1))
+        );
+        // TTL 0 is as expired as TTL 1.
+        assert_eq!(
+            p.process(&s, PortId(0), &mut udp("10.1.0.5", 0, 100, false), 0),
+            Verdict::Reply(PortId(0), DropReason::TtlExpired)
+        );
+        // A 9,000-byte jumbo without DF to a 1,500 MTU: no fragmentation here, so it leaves
+        // as is only when it fits; with DF it gets fragmentation needed.
+        assert_eq!(
+            p.process(&s, PortId(0), &mut udp("10.1.0.5", 64, 9000, true), 0),
+            Verdict::Reply(PortId(0), DropReason::FragNeeded)
+        );
+        // A runt: an IPv4 frame shorter than Ethernet + IPv4 headers.
+        let mut runt = vec![0u8; 20];
+        runt[12..14].copy_from_slice(&[0x08, 0x00]);
+        assert_eq!(
+            p.process(&s, PortId(0), &mut runt, 0),
+            Verdict::Drop(DropReason::Truncated)
+        );
+        // An ARP flood for the router's address: punted up to the limit, then dropped.
+        let mut punted = 0;
+        for i in 0..5_000u32 {
+            let mut a = vec![0u8; 60];
+            a[0..6].copy_from_slice(&[0xff; 6]);
+            a[12..14].copy_from_slice(&[0x08, 0x06]);
+            arp::Packet::emit(
+                &mut a[14..42],
+                arp::OP_REQUEST,
+                ([2, 0, 0, 1, (i >> 8) as u8, i as u8], 0x0a00_1000 + i),
+                ([0; 6], ip("10.0.0.1")),
+            )
+            .unwrap();
+            match p.process(&s, PortId(0), &mut a, 1) {
+                Verdict::Punt => punted += 1,
+                Verdict::Drop(DropReason::PuntRateLimited) => {}
+                v => panic!("{v:?}"),
+            }
+        }
+        assert_eq!(
+            punted, 1_000,
+            "the burst allowance, then nothing at the same instant"
+        );
+        assert_eq!(
+            p.drain_events().count(),
+            MAX_EVENTS,
+            "events are bounded too"
+        );
+    }
+
+    #[test]
     fn unresolved_neighbours_are_asked_for_once_per_interval() {
         let mut s = snapshot();
         let mut nhs = (*s.next_hops).clone();
