@@ -273,6 +273,12 @@ impl Pipeline {
         let mut parsed: [Option<Parsed>; MAX_BURST] = [None; MAX_BURST];
         let mut dsts = [0u32; MAX_BURST];
         let mut nhs = [NO_ROUTE; MAX_BURST];
+        // Bring every packet's headers in at once, so their misses overlap (as l3fwd does).
+        for p in pkts.iter().take(n) {
+            if let Some(b) = p.bytes().first() {
+                shared::fib::prefetch(b);
+            }
+        }
         let mut k = 0;
         for i in 0..n {
             match parse(&mut pkts[i]) {
@@ -290,6 +296,7 @@ impl Pipeline {
         if let Some(fib) = snap.fib(snap.ingress_table(in_port)) {
             fib.lookup_bulk(&dsts[..k], &mut nhs[..k]);
         }
+        snap.next_hops.prefetch(&nhs[..k]);
         let mut j = 0;
         for i in 0..n {
             if let Some(p) = parsed[i] {
@@ -320,7 +327,11 @@ impl Pipeline {
                 unreachable(DropReason::NoRoute),
             );
         }
-        let adj = match snap.next_hops.resolve(NextHopId(nh), p.hash) {
+        // The flow hash only matters for equal-cost paths: computed only for them.
+        let adj = match snap
+            .next_hops
+            .resolve_with(NextHopId(nh), || flow_hash_of(pkt.bytes(), p.eh))
+        {
             Resolved::Forward(a) => *a,
             Resolved::Local => return Verdict::Punt,
             Resolved::Glean { port, src, target } => {
@@ -386,9 +397,9 @@ impl Pipeline {
             );
         }
         let bytes = pkt.bytes_mut();
-        // parse() validated the headers: these views succeed.
-        if let Ok(mut ip) = ipv4::Packet::new_checked(&mut bytes[eh..]) {
-            ip.decrement_ttl();
+        // parse() validated the header: no second view needed.
+        if let Some(h) = bytes.get_mut(eh..eh + ipv4::MIN_HEADER_LEN) {
+            ipv4::decrement_ttl_in(h);
         }
         bytes[0..6].copy_from_slice(&adj.dst_mac);
         bytes[6..12].copy_from_slice(&adj.src_mac);
@@ -504,7 +515,6 @@ struct Parsed {
     dst: u32,
     ttl: u8,
     df: bool,
-    hash: u32,
 }
 
 /// Ethernet and IPv4 checks; `Err` carries the verdict for packets that go no further
@@ -523,7 +533,7 @@ fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
         if !ip.verify_checksum() {
             return Err(Verdict::Drop(DropReason::BadChecksum));
         }
-        let (src, dst) = (ip.src(), ip.dst());
+        let dst = ip.dst();
         // Multicast and limited broadcast are for the router's own protocols.
         if dst >> 28 == 0xe || dst == u32::MAX {
             return Err(Verdict::Punt);
@@ -534,7 +544,6 @@ fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
             dst,
             ttl: ip.ttl(),
             df: ip.dont_frag(),
-            hash: flow_hash(src, dst, ip.protocol(), l4_port(&ip, 0), l4_port(&ip, 2)),
         }
     };
     if pkt.bytes().len() > parsed.eh + parsed.ip_len {
@@ -554,6 +563,20 @@ fn unreachable(reason: DropReason) -> IcmpError {
         code: icmp::code::NET_UNREACHABLE,
         mtu: 0,
         reason,
+    }
+}
+
+/// The flow hash of the IPv4 packet at `eh` (validated by `parse`).
+fn flow_hash_of(bytes: &[u8], eh: usize) -> u32 {
+    match ipv4::Packet::new_checked(&bytes[eh..]) {
+        Ok(ip) => flow_hash(
+            ip.src(),
+            ip.dst(),
+            ip.protocol(),
+            l4_port(&ip, 0),
+            l4_port(&ip, 2),
+        ),
+        Err(_) => 0,
     }
 }
 

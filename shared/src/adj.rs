@@ -132,15 +132,39 @@ pub struct NextHops {
 }
 
 impl NextHops {
+    /// Brings the next hops and adjacencies of a burst's lookups (`nhs`, as the FIB returns
+    /// them) towards the cache, so that their misses overlap instead of stalling each packet.
+    #[inline]
+    pub fn prefetch(&self, nhs: &[u32]) {
+        for &nh in nhs {
+            if let Some(h) = self.hops.get(nh as usize) {
+                crate::fib::prefetch(h);
+            }
+        }
+        for &nh in nhs {
+            if let Some(NextHop::Forward(a)) = self.hops.get(nh as usize) {
+                if let Some(adj) = self.adjacencies.get(a.0 as usize) {
+                    crate::fib::prefetch(adj);
+                }
+            }
+        }
+    }
+
     /// Resolves `nh` for a packet of flow `hash`: the ECMP member is chosen by the hash, so
     /// one flow always takes one path.
     #[inline]
     pub fn resolve(&self, nh: NextHopId, hash: u32) -> Resolved<'_> {
+        self.resolve_with(nh, || hash)
+    }
+
+    /// [`Self::resolve`] with the flow hash computed only when `nh` is an ECMP group.
+    #[inline]
+    pub fn resolve_with(&self, nh: NextHopId, hash: impl FnOnce() -> u32) -> Resolved<'_> {
         let adj = match self.hops.get(nh.0 as usize) {
             Some(NextHop::Forward(a)) => *a,
             Some(NextHop::Ecmp { first, count }) => {
                 // Multiply-shift maps the hash onto 0..count without a division.
-                let k = ((u64::from(hash) * u64::from(*count)) >> 32) as u32;
+                let k = ((u64::from(hash()) * u64::from(*count)) >> 32) as u32;
                 match self.members.get((first + k) as usize) {
                     Some(a) => *a,
                     None => return Resolved::Unreachable,

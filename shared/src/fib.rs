@@ -201,7 +201,7 @@ impl FibTable {
 
 /// A cache hint: bring the line holding `r` towards L1. Never faults, never changes memory.
 #[inline(always)]
-fn prefetch<T>(r: &T) {
+pub fn prefetch<T>(r: &T) {
     #[cfg(target_arch = "x86_64")]
     #[allow(unsafe_code)]
     // SAFETY: `prefetcht0` is a hint on a valid reference's address; it cannot fault and has

@@ -17,6 +17,27 @@ pub fn sum(data: &[u8], initial: u32) -> u32 {
     acc as u32
 }
 
+/// Whether `data` (an even number of bytes, as IP headers are) sums to all ones, i.e. its
+/// checksum field is right. Adds 32-bit words in native order: the one's-complement sum is
+/// independent of byte order (RFC 1071 §2(B)), and all ones reads the same either way.
+#[inline]
+pub fn verify(data: &[u8]) -> bool {
+    let mut acc: u64 = 0;
+    let mut words = data.chunks_exact(4);
+    for w in &mut words {
+        acc += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
+    }
+    for h in words.remainder().chunks(2) {
+        let hi = h[0];
+        let lo = h.get(1).copied().unwrap_or(0);
+        acc += u64::from(u16::from_ne_bytes([hi, lo]));
+    }
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    acc == 0xffff
+}
+
 /// Folds a sum to 16 bits and complements it: the checksum field's value.
 #[inline]
 pub fn finish(mut acc: u32) -> u16 {
@@ -48,6 +69,29 @@ pub fn update(check: u16, old: u16, new: u16) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_verify_agrees_with_the_plain_sum() {
+        let mut x: u32 = 7;
+        for len in [20usize, 24, 28, 60, 22, 2] {
+            for _ in 0..500 {
+                let mut d: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        (x >> 16) as u8
+                    })
+                    .collect();
+                let plain = |d: &[u8]| finish(sum(d, 0)) == 0;
+                assert_eq!(verify(&d), plain(&d), "{d:?}");
+                // Make it right: put the checksum in the first word.
+                d[0] = 0;
+                d[1] = 0;
+                let c = finish(sum(&d, 0));
+                d[0..2].copy_from_slice(&c.to_be_bytes());
+                assert!(verify(&d) && plain(&d), "{d:?}");
+            }
+        }
+    }
 
     #[test]
     fn rfc1071_example_and_incremental_update() {

@@ -125,7 +125,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// Whether the header checksum is right.
     pub fn verify_checksum(&self) -> bool {
-        checksum::finish(checksum::sum(&self.b()[..self.header_len()], 0)) == 0
+        checksum::verify(&self.b()[..self.header_len()])
     }
 
     /// The packet, `total_len` bytes (padding after it excluded).
@@ -143,13 +143,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// Decrements the TTL and updates the checksum incrementally (RFC 1624); returns the new
     /// TTL. The caller checks for TTL ≤ 1 first.
     pub fn decrement_ttl(&mut self) -> u8 {
-        let b = self.buf.as_mut();
-        let old = be16(b, 8);
-        b[8] = b[8].wrapping_sub(1);
-        let new = be16(b, 8);
-        let c = checksum::update(be16(b, 10), old, new);
-        put16(b, 10, c);
-        b[8]
+        decrement_ttl_in(self.buf.as_mut())
     }
 
     /// Sets the source address (checksum not updated: call [`Packet::fill_checksum`]).
@@ -176,6 +170,18 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         let (hl, tl) = (self.header_len(), usize::from(self.total_len()));
         &mut self.buf.as_mut()[hl..tl]
     }
+}
+
+/// Decrements the TTL of the IPv4 header at the start of `b` (at least 20 bytes, already
+/// validated) and updates its checksum incrementally; returns the new TTL.
+#[inline]
+pub fn decrement_ttl_in(b: &mut [u8]) -> u8 {
+    let old = be16(b, 8);
+    b[8] = b[8].wrapping_sub(1);
+    let new = be16(b, 8);
+    let c = checksum::update(be16(b, 10), old, new);
+    put16(b, 10, c);
+    b[8]
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! the harness alone touching each frame (the ceiling), and an l3fwd-style loop (DPDK's
 //! l3fwd: `rte_lpm_lookup_bulk` of the same table per burst of 32, MAC rewrite from the next
 //! hop, TTL decrement with l3fwd's checksum adjustment). Medians of 5 runs; latency of a
-//! burst through the pipeline with hdrhistogram.
+//! burst through the pipeline with hdrhistogram. `RSPE_PROFILE_SECS=N` runs only the
+//! pipeline for N seconds, for a profiler.
 //!
 //! Last line: `pipeline: <Mpps> Mpps/core (<ratio> of l3fwd-style rte_lpm loop, <ratio> of
 //! rx/tx ceiling)`.
@@ -145,6 +146,27 @@ fn main() {
         4
     ]);
 
+    if let Some(secs) = std::env::var("RSPE_PROFILE_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        // For a profiler: only our pipeline, in a loop, on frames as below; no baselines.
+        let mut arena = vec![0u8; FRAMES * SLOT];
+        for (i, slot) in arena.chunks_exact_mut(SLOT).enumerate() {
+            let p = prefixes[rng.gen_range(0..prefixes.len())];
+            slot[..FRAME_LEN].copy_from_slice(&frame(p.addr(), i as u32));
+        }
+        let mut pipeline = Pipeline::default();
+        let mut verdicts = [Verdict::Punt; MAX_BURST];
+        let end = Instant::now() + std::time::Duration::from_secs(secs);
+        while Instant::now() < end {
+            for burst in arena.chunks_exact_mut(SLOT * MAX_BURST) {
+                let mut slots = burst_slots(burst);
+                pipeline.process_burst(&snap, PortId(0), &mut slots, &mut verdicts, 0);
+            }
+        }
+        return;
+    }
     println!("  building the rte_lpm baseline (its add is quadratic; this takes minutes)...");
     let mut lpm =
         Lpm::new(&eal, "lpm", prefixes.len() as u32 + 16, 1 << 16).expect("rte_lpm_create");
