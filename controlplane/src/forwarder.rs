@@ -3,14 +3,16 @@
 //! twins in step, and publishes a new snapshot whenever one of these changes.
 
 use crate::config::store::{Item, Store};
-use crate::fwd::{build, Plan, PortBase};
+use crate::fwd::{Builder, Origin, Plan, PortBase};
 use crate::neighbor::{Action, Key, Neighbors};
+use crate::rib::{Imm, Source};
 use crate::twins::{specs, Twins};
 use dataplane::exception::Exception;
 use dataplane::pipeline::Event;
 use dataplane::wire::arp;
 use shared::rcu::Publisher;
 use shared::snapshot::Snapshot;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// How often the neighbour table ages (ns).
@@ -20,6 +22,7 @@ const TICK_NS: u64 = 1_000_000_000;
 pub struct Forwarder {
     ports: Vec<PortBase>,
     plan: Plan,
+    builder: Builder,
     neighbors: Neighbors,
     publisher: Publisher<Snapshot>,
     generation: u64,
@@ -57,6 +60,7 @@ impl Forwarder {
         Forwarder {
             ports,
             plan: Plan::default(),
+            builder: Builder::new(),
             neighbors: Neighbors::default(),
             publisher,
             generation: 0,
@@ -81,11 +85,20 @@ impl Forwarder {
         if let Some(t) = &self.twins {
             t.apply(specs(&self.plan, &self.netns_prefix));
         }
+        self.builder.apply_plan(self.plan.clone());
+        self.builder
+            .set_neighbors(self.neighbors.usable().collect());
         self.publish();
     }
 
-    fn publish(&mut self) {
-        let mut snap = build(&self.plan, &self.neighbors);
+    /// The builder (the RIB and the FIBs).
+    pub fn builder(&mut self) -> &mut Builder {
+        &mut self.builder
+    }
+
+    /// Publishes the builder's state as the next snapshot.
+    pub fn publish(&mut self) {
+        let mut snap = self.builder.snapshot();
         self.generation += 1;
         snap.generation = self.generation;
         self.publisher.publish(snap);
@@ -152,6 +165,8 @@ impl Forwarder {
             }
         }
         if changed {
+            self.builder
+                .set_neighbors(self.neighbors.usable().collect());
             self.publish();
         }
         self.publisher.reclaim();
@@ -166,12 +181,151 @@ impl Forwarder {
         })
     }
 
+    /// `/ip route` items (`all`: `/routing route`, every route with its details): the
+    /// configuration's static routes with their state, and the dynamic connected routes.
+    pub fn route_items(&self, store: &Store, all: bool) -> Vec<Item> {
+        let rib = self.builder.rib();
+        let plan = self.builder.plan();
+        let menu = crate::config::store::m(&["ip", "route"]);
+        let port_name = |p: u16| {
+            let Some(pp) = plan.port(p) else {
+                return format!("port{p}");
+            };
+            match pp.vrf.0 {
+                0 => pp.name.clone(),
+                v => format!("{}@{}", pp.name, plan.vrfs[usize::from(v)]),
+            }
+        };
+        let imm_text = |imm: &[Imm]| {
+            imm.iter()
+                .map(|i| match i.ip {
+                    0 => port_name(i.port),
+                    ip => format!("{}%{}", std::net::Ipv4Addr::from(ip), port_name(i.port)),
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut rows: Vec<((u32, u8, u16), Item)> = Vec::new();
+        for it in store.items(menu).iter() {
+            let mut it = it.clone();
+            let state = self
+                .builder
+                .route_of(Origin::Route(it.id))
+                .and_then(|id| Some((id, rib.state(id)?)));
+            let mut reachable = false;
+            if let Some((id, st)) = state {
+                reachable = st.reachable;
+                if st.active {
+                    it.values.insert("_active".into(), "yes".into());
+                }
+                if !st.imm.is_empty() {
+                    it.values.insert("immediate-gw".into(), imm_text(&st.imm));
+                }
+                if let Some(spec) = rib.spec(id) {
+                    if rib
+                        .selected(spec.table, spec.dst)
+                        .is_some_and(|s| s.routes.len() > 1 && st.active)
+                    {
+                        it.values.insert("_ecmp".into(), "yes".into());
+                    }
+                }
+            }
+            it.values.insert("_source".into(), "s".into());
+            let dst: shared::types::Prefix4 = it
+                .get(menu, "dst-address")
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(shared::types::Prefix4::DEFAULT);
+            let table = it.get(menu, "routing-table").unwrap_or("main").to_string();
+            let t = plan.tables.iter().position(|x| *x == table).unwrap_or(0) as u16;
+            if all {
+                // `/routing route` has no defaults of its own: spell them out.
+                for k in [
+                    "dst-address",
+                    "routing-table",
+                    "distance",
+                    "scope",
+                    "target-scope",
+                ] {
+                    if let Some(v) = it.get(menu, k).map(str::to_owned) {
+                        it.values.insert(k.into(), v);
+                    }
+                }
+                decorate_all(&mut it, reachable, Source::Static.belongs_to());
+            }
+            rows.push(((dst.addr(), dst.len(), t), it));
+        }
+        let mut n = 0u32;
+        let mut connected: BTreeMap<(u32, u8, u16, u16), Item> = BTreeMap::new();
+        for (origin, id) in self.builder.origins() {
+            let Origin::Connected { port, net } = *origin else {
+                continue;
+            };
+            let (Some(spec), Some(st)) = (rib.spec(id), rib.state(id)) else {
+                continue;
+            };
+            let mut values = BTreeMap::new();
+            values.insert("dst-address".to_string(), net.to_string());
+            values.insert("gateway".into(), port_name(port));
+            values.insert("immediate-gw".into(), port_name(port));
+            values.insert(
+                "routing-table".into(),
+                plan.tables[usize::from(spec.table.0)].clone(),
+            );
+            values.insert("distance".into(), "0".into());
+            values.insert("scope".into(), "10".into());
+            if let Some(a) = plan.source_for(port, net.addr()) {
+                values.insert(
+                    "local-address".into(),
+                    format!("{}%{}", std::net::Ipv4Addr::from(a), port_name(port)),
+                );
+            }
+            values.insert("_source".into(), "c".into());
+            if st.active {
+                values.insert("_active".into(), "yes".into());
+            }
+            let mut it = Item {
+                id: 0,
+                values,
+                builtin: false,
+                dynamic: true,
+            };
+            if all {
+                decorate_all(&mut it, st.reachable, Source::Connected.belongs_to());
+            }
+            connected.insert((net.addr(), net.len(), spec.table.0, port), it);
+        }
+        for ((a, l, t, _), mut it) in connected {
+            n += 1;
+            // Dynamic items get ids of their own, clear of the configuration's.
+            it.id = 0x00f0_0000 + n;
+            rows.push(((a, l, t), it));
+        }
+        rows.sort_by_key(|(k, _)| (k.2, k.0, k.1));
+        rows.into_iter().map(|(_, it)| it).collect()
+    }
+
     /// Stops the twins (deletes them and the VRF namespaces).
     pub fn shutdown(&mut self) {
         if let Some(t) = self.twins.take() {
             t.shutdown();
         }
     }
+}
+
+/// The fields `/routing route` shows beyond `/ip route`'s.
+fn decorate_all(it: &mut Item, reachable: bool, belongs_to: &str) {
+    let active = it.values.get("_active").is_some_and(|v| v == "yes");
+    it.values.insert("afi".into(), "ip4".into());
+    it.values.insert("belongs-to".into(), belongs_to.into());
+    for (k, d) in [("distance", "1"), ("scope", "30"), ("target-scope", "10")] {
+        it.values.entry(k.into()).or_insert_with(|| d.into());
+    }
+    let contribution = match (active, reachable) {
+        (true, _) => "active",
+        (false, true) => "candidate",
+        (false, false) => "unreachable",
+    };
+    it.values.insert("contribution".into(), contribution.into());
 }
 
 #[cfg(test)]

@@ -1,21 +1,23 @@
 //! From configuration to forwarding state: the [`Plan`] (ports, their VRFs and addresses,
-//! routing tables, static routes) read from the configuration, and the [`Snapshot`] built
-//! from a plan and the neighbour table.
+//! routing tables, the routes of `/ip address` and `/ip route`) read from the configuration,
+//! and the [`Builder`] that keeps the [`Rib`] and the FIB of every table in step with a plan
+//! and the neighbour table, incrementally, and publishes [`Snapshot`]s.
 //!
-//! This is the part of the routing information base that forwarding needs now: connected
-//! networks (from `/ip address`, in the table of the interface's VRF), the router's own
-//! addresses (delivered to the kernel twin), static routes with `gateway=IP` (resolved on a
-//! connected network of `main`, or of the table named by `IP@table`), `IP%interface`,
-//! `interface` and `interface@vrf`, blackhole routes, and lowest distance first. Recursive
-//! resolution, ECMP between routes and leaking rules beyond these forms belong to the RIB.
+//! What a FIB entry holds, for one (table, prefix), in this order: the router's own address
+//! or a subnet broadcast (local: to the kernel twin); the RIB's selected routes (blackhole,
+//! or their immediate next hops: a resolved neighbour is an adjacency, several make an ECMP
+//! group, an unresolved one a glean); a resolved neighbour on a network reached on link
+//! (a /32 adjacency). Only tables and next hops that changed are copied into a new
+//! snapshot; the rest is shared with the previous one.
 
 use crate::config::store::{m, Item, Store};
 use crate::neighbor::{Key, Neighbors};
+use crate::rib::{Gateway, Imm, Rib, RouteId, RouteSpec, Selected, Source};
 use shared::adj::{Adjacency, LabelStack, NextHop, NextHops};
-use shared::fib::FibBuilder;
+use shared::fib::{FibBuilder, FibTable};
 use shared::snapshot::{PortIface, Snapshot};
 use shared::types::{AdjId, NextHopId, PortId, Prefix4, TableId, VrfId};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
@@ -49,27 +51,18 @@ pub struct PortPlan {
     pub addrs: Vec<(u32, u8)>,
 }
 
-/// A static route's gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Gateway {
-    /// A neighbour's address, resolved on a connected network of `table`, or of `port` only.
-    Ip {
-        ip: u32,
-        table: TableId,
-        port: Option<u16>,
+/// Where a route of the plan comes from: the configuration item (or a port's network).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Origin {
+    /// The connected network of an address on a port.
+    Connected {
+        /// DPDK port id.
+        port: u16,
+        /// The network.
+        net: Prefix4,
     },
-    /// Out of a port, the destination itself on link.
-    Port(u16),
-}
-
-/// A static route.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct StaticRoute {
-    table: TableId,
-    dst: Prefix4,
-    distance: u8,
-    blackhole: bool,
-    gateways: Vec<Gateway>,
+    /// The `/ip route` item with this id.
+    Route(u32),
 }
 
 /// What the configuration says forwarding should be.
@@ -83,7 +76,8 @@ pub struct Plan {
     pub vrf_table: Vec<TableId>,
     /// Table names by [`TableId`] (0: `main`).
     pub tables: Vec<String>,
-    routes: Vec<StaticRoute>,
+    /// Every route: connected networks and enabled static routes.
+    pub routes: Vec<(Origin, RouteSpec)>,
 }
 
 fn ip_of(s: &str) -> Option<u32> {
@@ -177,6 +171,31 @@ impl Plan {
         let port_named = |n: &str| plan_ports.iter().find(|p| p.name == n).map(|p| p.id);
         let route_menu = m(&["ip", "route"]);
         let mut routes = Vec::new();
+        // Connected networks, in the table of the port's VRF (one per network and port).
+        for p in &plan_ports {
+            let table = vrf_table[usize::from(p.vrf.0)];
+            let mut nets = BTreeSet::new();
+            for &(a, len) in &p.addrs {
+                if let Ok(net) = Prefix4::new(a & shared::types::mask(len), len) {
+                    nets.insert(net);
+                }
+            }
+            for net in nets {
+                routes.push((
+                    Origin::Connected { port: p.id, net },
+                    RouteSpec {
+                        table,
+                        dst: net,
+                        source: Source::Connected,
+                        distance: 0,
+                        scope: 10,
+                        target_scope: 0,
+                        gateways: vec![Gateway::Port(p.id)],
+                        blackhole: false,
+                    },
+                ));
+            }
+        }
         for it in store.items(route_menu).iter() {
             if it.disabled() {
                 continue;
@@ -197,13 +216,20 @@ impl Plan {
                         .collect()
                 })
                 .unwrap_or_default();
-            routes.push(StaticRoute {
-                table,
-                dst,
-                distance: get("distance").parse().unwrap_or(1),
-                blackhole: get("blackhole") == "yes",
-                gateways,
-            });
+            let blackhole = get("blackhole") == "yes";
+            routes.push((
+                Origin::Route(it.id),
+                RouteSpec {
+                    table,
+                    dst,
+                    source: Source::Static,
+                    distance: get("distance").parse().unwrap_or(1),
+                    scope: get("scope").parse().unwrap_or(30),
+                    target_scope: get("target-scope").parse().unwrap_or(10),
+                    gateways: if blackhole { Vec::new() } else { gateways },
+                    blackhole,
+                },
+            ));
         }
         Plan {
             ports: plan_ports,
@@ -228,14 +254,34 @@ impl Plan {
             .map(|&(a, _)| a)
     }
 
-    /// Whether `ip` is on a network the router has on `port` (so it may be a neighbour).
+    /// Whether `ip` is on a network the router has on `port` (so it may be a neighbour):
+    /// a network of its addresses, or of a route with the port as its gateway.
     pub fn on_link(&self, port: u16, ip: u32) -> bool {
         self.source_for(port, ip).is_some()
-            || self.routes.iter().any(|r| {
+            || self.routes.iter().any(|(_, r)| {
                 r.dst.contains(ip)
                     && r.gateways.contains(&Gateway::Port(port))
                     && self.port(port).is_some_and(|p| p.enabled)
             })
+    }
+
+    /// The router's own addresses and the broadcast addresses of its networks, per table.
+    pub fn locals(&self) -> BTreeSet<(TableId, Prefix4)> {
+        let mut out = BTreeSet::new();
+        for p in self.ports.iter().filter(|p| p.enabled) {
+            let table = self.vrf_table[usize::from(p.vrf.0)];
+            for &(addr, len) in &p.addrs {
+                if let Ok(me) = Prefix4::new(addr, 32) {
+                    out.insert((table, me));
+                }
+                if len <= 30 {
+                    if let Ok(b) = Prefix4::new(addr | !shared::types::mask(len), 32) {
+                        out.insert((table, b));
+                    }
+                }
+            }
+        }
+        out
     }
 }
 
@@ -270,168 +316,477 @@ fn parse_gateway(
     }
 }
 
-/// Collects next hops and adjacencies without duplicates.
-#[derive(Default)]
+/// Collects next hops and adjacencies without duplicates (append-only: a snapshot's ids
+/// stay valid; the builder starts afresh when too many are no longer used).
+#[derive(Default, Clone)]
 struct HopSet {
     hops: Vec<NextHop>,
     ids: HashMap<NextHop, NextHopId>,
+    members: Vec<AdjId>,
+    groups: HashMap<Vec<AdjId>, NextHopId>,
     adjacencies: Vec<Adjacency>,
     adj_ids: HashMap<Adjacency, AdjId>,
+    grew: bool,
 }
 
 impl HopSet {
     fn hop(&mut self, nh: NextHop) -> NextHopId {
-        *self.ids.entry(nh).or_insert_with(|| {
-            self.hops.push(nh);
-            NextHopId(self.hops.len() as u32 - 1)
-        })
+        if let Some(&id) = self.ids.get(&nh) {
+            return id;
+        }
+        self.hops.push(nh);
+        self.grew = true;
+        let id = NextHopId(self.hops.len() as u32 - 1);
+        self.ids.insert(nh, id);
+        id
+    }
+
+    fn adj_id(&mut self, a: Adjacency) -> AdjId {
+        if let Some(&id) = self.adj_ids.get(&a) {
+            return id;
+        }
+        self.adjacencies.push(a);
+        self.grew = true;
+        let id = AdjId(self.adjacencies.len() as u32 - 1);
+        self.adj_ids.insert(a, id);
+        id
     }
 
     fn adj(&mut self, a: Adjacency) -> NextHopId {
-        let id = *self.adj_ids.entry(a).or_insert_with(|| {
-            self.adjacencies.push(a);
-            AdjId(self.adjacencies.len() as u32 - 1)
-        });
+        let id = self.adj_id(a);
         self.hop(NextHop::Forward(id))
+    }
+
+    fn ecmp(&mut self, adjs: Vec<Adjacency>) -> NextHopId {
+        let ids: Vec<AdjId> = adjs.into_iter().map(|a| self.adj_id(a)).collect();
+        if let Some(&id) = self.groups.get(&ids) {
+            return id;
+        }
+        let first = self.members.len() as u32;
+        self.members.extend(&ids);
+        let id = self.hop(NextHop::Ecmp {
+            first,
+            count: ids.len() as u32,
+        });
+        self.groups.insert(ids, id);
+        id
     }
 }
 
-/// Distance of connected networks and the router's own addresses.
-const CONNECTED: u8 = 0;
-/// Neighbour host entries yield to any route of the same prefix.
-const NEIGHBOUR: u16 = 256;
+/// One table's FIB as the builder keeps it.
+#[derive(Default)]
+struct TableFib {
+    fib: FibBuilder,
+    installed: HashMap<Prefix4, NextHopId>,
+    published: Option<Arc<FibTable>>,
+    changed: bool,
+}
 
-/// Builds the forwarding snapshot for `plan` with the neighbours in `neigh`. The generation
-/// is left 0: the publisher numbers versions.
-pub fn build(plan: &Plan, neigh: &Neighbors) -> Snapshot {
-    let mut hs = HopSet::default();
-    // Per table: prefix → (distance, next hop); lowest distance wins, first one on a tie.
-    let mut entries: Vec<BTreeMap<Prefix4, (u16, NextHopId)>> =
-        vec![BTreeMap::new(); plan.tables.len()];
-    let put = |entries: &mut Vec<BTreeMap<Prefix4, (u16, NextHopId)>>,
-               t: TableId,
-               p: Prefix4,
-               d: u16,
-               nh: NextHopId| {
-        if let Some(tab) = entries.get_mut(usize::from(t.0)) {
-            let e = tab.entry(p).or_insert((d, nh));
-            if d < e.0 {
-                *e = (d, nh);
+/// Keeps the RIB and every table's FIB in step with the plan and the neighbours, and makes
+/// snapshots of what changed.
+pub struct Builder {
+    rib: Rib,
+    origins: HashMap<Origin, (RouteSpec, RouteId)>,
+    plan: Plan,
+    tables: Vec<TableFib>,
+    locals: BTreeSet<(TableId, Prefix4)>,
+    /// Neighbour host entries: (table, /32) → (port, MAC).
+    hosts: HashMap<(TableId, Prefix4), (u16, [u8; 6])>,
+    neighbors: HashMap<Key, [u8; 6]>,
+    /// Which entries use which neighbour as a gateway.
+    by_neighbor: HashMap<Key, BTreeSet<(TableId, Prefix4)>>,
+    hops: HopSet,
+    next_hops: Arc<NextHops>,
+    port_meta: Option<PortMeta>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    /// Nothing yet.
+    pub fn new() -> Builder {
+        Builder {
+            rib: Rib::new(),
+            origins: HashMap::new(),
+            plan: Plan::default(),
+            tables: Vec::new(),
+            locals: BTreeSet::new(),
+            hosts: HashMap::new(),
+            neighbors: HashMap::new(),
+            by_neighbor: HashMap::new(),
+            hops: HopSet::default(),
+            next_hops: Arc::new(NextHops::default()),
+            port_meta: None,
+        }
+    }
+
+    /// The RIB.
+    pub fn rib(&self) -> &Rib {
+        &self.rib
+    }
+
+    /// The plan in force.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The RIB route of a configuration origin.
+    pub fn route_of(&self, origin: Origin) -> Option<RouteId> {
+        self.origins.get(&origin).map(|x| x.1)
+    }
+
+    /// Every origin and its route.
+    pub fn origins(&self) -> impl Iterator<Item = (&Origin, RouteId)> {
+        self.origins.iter().map(|(o, (_, id))| (o, *id))
+    }
+
+    fn table(&mut self, t: TableId) -> &mut TableFib {
+        let i = usize::from(t.0);
+        if self.tables.len() <= i {
+            self.tables.resize_with(i + 1, TableFib::default);
+        }
+        &mut self.tables[i]
+    }
+
+    /// Adds, changes or removes one route (not from the plan: benchmarks and protocols).
+    pub fn add_route(&mut self, origin: Origin, spec: RouteSpec) {
+        if let Some((old, id)) = self.origins.get(&origin) {
+            if *old == spec {
+                return;
+            }
+            let id = *id;
+            self.rib.remove(id);
+        }
+        let id = self.rib.add(spec.clone());
+        self.origins.insert(origin, (spec, id));
+    }
+
+    /// Removes the route of `origin`.
+    pub fn remove_route(&mut self, origin: Origin) {
+        if let Some((_, id)) = self.origins.remove(&origin) {
+            self.rib.remove(id);
+        }
+    }
+
+    /// Applies the route changes made since the last call to the FIBs.
+    pub fn commit(&mut self) {
+        self.rib.process();
+        let changes = self.rib.take_changes();
+        for (t, p) in changes {
+            self.refresh(t, p);
+            self.refresh_hosts_in(t, p);
+        }
+    }
+
+    /// Brings everything in step with `plan`: its routes by difference, ports up or down,
+    /// the router's own addresses.
+    pub fn apply_plan(&mut self, plan: Plan) {
+        for p in &plan.ports {
+            self.rib.set_port_up(p.id, p.enabled);
+        }
+        let wanted: HashMap<Origin, RouteSpec> = plan.routes.iter().cloned().collect();
+        let gone: Vec<Origin> = self
+            .origins
+            .keys()
+            .filter(|o| !wanted.contains_key(o))
+            .copied()
+            .collect();
+        for o in gone {
+            self.remove_route(o);
+        }
+        for (o, spec) in wanted {
+            self.add_route(o, spec);
+        }
+        let locals = plan.locals();
+        let meta_changed = self.plan.ports != plan.ports || self.plan.vrf_table != plan.vrf_table;
+        let old_locals = std::mem::replace(&mut self.locals, locals);
+        self.plan = plan;
+        if meta_changed {
+            self.port_meta = None;
+            // Adjacencies carry the ports' MACs and MTUs: rebuild every entry.
+            let all: Vec<(TableId, Prefix4)> = self
+                .tables
+                .iter()
+                .enumerate()
+                .flat_map(|(t, f)| {
+                    f.installed
+                        .keys()
+                        .map(move |p| (TableId(t as u16), *p))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            for (t, p) in all {
+                self.refresh(t, p);
             }
         }
-    };
-    let mac_of = |port: u16, ip: u32| neigh.get(Key { port, ip }).and_then(|e| e.mac);
-    let usable: HashMap<Key, [u8; 6]> = neigh.usable().collect();
-    let adjacency = |p: &PortPlan, mac: [u8; 6]| Adjacency {
-        port: PortId(p.id),
-        dst_mac: mac,
-        src_mac: p.mac,
-        push: LabelStack::default(),
-        mtu: p.mtu,
-    };
+        for k in old_locals.symmetric_difference(&self.locals.clone()) {
+            self.refresh(k.0, k.1);
+        }
+        self.commit();
+        // Neighbours no longer on link go; the rest may reach new networks.
+        let keep: HashMap<Key, [u8; 6]> = self
+            .neighbors
+            .iter()
+            .filter(|(k, _)| self.plan.on_link(k.port, k.ip))
+            .map(|(k, v)| (*k, *v))
+            .collect();
+        self.neighbors.clear();
+        self.apply_neighbors(keep, true);
+    }
 
-    for port in &plan.ports {
-        let table = plan.vrf_table[usize::from(port.vrf.0)];
-        let addrs = if port.enabled { &port.addrs[..] } else { &[] };
-        for &(addr, len) in addrs {
-            let Ok(net) = Prefix4::new(addr & shared::types::mask(len), len) else {
+    /// Brings the neighbour entries in step with `usable` (every usable neighbour).
+    pub fn set_neighbors(&mut self, usable: HashMap<Key, [u8; 6]>) {
+        self.apply_neighbors(usable, false);
+    }
+
+    fn apply_neighbors(&mut self, usable: HashMap<Key, [u8; 6]>, all: bool) {
+        let mut touched: Vec<Key> = usable
+            .iter()
+            .filter(|(k, m)| all || self.neighbors.get(k) != Some(m))
+            .map(|(k, _)| *k)
+            .collect();
+        touched.extend(self.neighbors.keys().filter(|k| !usable.contains_key(k)));
+        self.neighbors = usable;
+        for k in touched {
+            let deps: Vec<(TableId, Prefix4)> = self
+                .by_neighbor
+                .get(&k)
+                .map(|s| s.iter().copied().collect())
+                .unwrap_or_default();
+            for (t, p) in deps {
+                self.refresh(t, p);
+            }
+            self.refresh_host(k);
+        }
+    }
+
+    /// The host entries of neighbour `k` in every table that reaches it on link.
+    fn refresh_host(&mut self, k: Key) {
+        let Ok(host) = Prefix4::new(k.ip, 32) else {
+            return;
+        };
+        for t in 0..self.plan.tables.len() {
+            let t = TableId(t as u16);
+            let want = self
+                .neighbors
+                .get(&k)
+                .copied()
+                .filter(|_| self.on_link_in(t, k));
+            let had = self.hosts.get(&(t, host)).copied();
+            match want {
+                Some(mac) => {
+                    if had != Some((k.port, mac)) {
+                        self.hosts.insert((t, host), (k.port, mac));
+                        self.refresh(t, host);
+                    }
+                }
+                None => {
+                    if had.is_some_and(|(port, _)| port == k.port) {
+                        self.hosts.remove(&(t, host));
+                        self.refresh(t, host);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Host entries of the neighbours inside `p` in table `t`, after `p` changed.
+    fn refresh_hosts_in(&mut self, t: TableId, p: Prefix4) {
+        let keys: Vec<Key> = self
+            .neighbors
+            .keys()
+            .filter(|k| p.contains(k.ip))
+            .copied()
+            .collect();
+        for k in keys {
+            self.refresh_host_in(t, k);
+        }
+    }
+
+    fn refresh_host_in(&mut self, t: TableId, k: Key) {
+        let Ok(host) = Prefix4::new(k.ip, 32) else {
+            return;
+        };
+        let want = self
+            .neighbors
+            .get(&k)
+            .copied()
+            .filter(|_| self.on_link_in(t, k));
+        let had = self.hosts.get(&(t, host)).copied();
+        match want {
+            Some(mac) if had != Some((k.port, mac)) => {
+                self.hosts.insert((t, host), (k.port, mac));
+                self.refresh(t, host);
+            }
+            None if had.is_some_and(|(port, _)| port == k.port) => {
+                self.hosts.remove(&(t, host));
+                self.refresh(t, host);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether table `t` reaches neighbour `k` on link: its longest match is a network
+    /// (connected, or a route with the port as gateway) out of `k.port`.
+    fn on_link_in(&self, t: TableId, k: Key) -> bool {
+        for len in (0..=32u8).rev() {
+            let Ok(p) = Prefix4::new(k.ip & shared::types::mask(len), len) else {
                 continue;
             };
-            let glean = hs.hop(NextHop::Glean {
-                port: PortId(port.id),
-                src: addr,
-                target: 0,
-            });
-            put(&mut entries, table, net, u16::from(CONNECTED), glean);
-            let local = hs.hop(NextHop::Local);
-            if let Ok(me) = Prefix4::new(addr, 32) {
-                put(&mut entries, table, me, u16::from(CONNECTED), local);
-            }
-            if len <= 30 {
-                let bcast = addr | !shared::types::mask(len);
-                if let Ok(b) = Prefix4::new(bcast, 32) {
-                    put(&mut entries, table, b, u16::from(CONNECTED), local);
+            if len == 32 {
+                // The host entry itself does not count; a /32 route does.
+                if let Some(s) = self.rib.selected(t, p) {
+                    return s.imm.contains(&Imm {
+                        port: k.port,
+                        ip: 0,
+                    });
                 }
+                continue;
+            }
+            if let Some(s) = self.rib.selected(t, p) {
+                return s.imm.contains(&Imm {
+                    port: k.port,
+                    ip: 0,
+                });
             }
         }
+        false
     }
 
-    for r in &plan.routes {
-        let nh = if r.blackhole {
-            Some(hs.hop(NextHop::Blackhole))
-        } else {
-            r.gateways.iter().find_map(|g| match *g {
-                Gateway::Port(id) => {
-                    let p = plan.port(id).filter(|p| p.enabled)?;
-                    let src = p.addrs.first().map_or(0, |a| a.0);
-                    Some(hs.hop(NextHop::Glean {
-                        port: PortId(id),
+    fn adjacency(&self, port: u16, mac: [u8; 6]) -> Option<Adjacency> {
+        let p = self.plan.port(port)?;
+        Some(Adjacency {
+            port: PortId(port),
+            dst_mac: mac,
+            src_mac: p.mac,
+            push: LabelStack::default(),
+            mtu: p.mtu,
+        })
+    }
+
+    /// The next hop for a selected entry; records the neighbours it depends on.
+    fn next_hop_of(&mut self, t: TableId, p: Prefix4, s: &Selected) -> Option<NextHopId> {
+        if s.blackhole {
+            return Some(self.hops.hop(NextHop::Blackhole));
+        }
+        let mut adjs = Vec::new();
+        let mut glean = None;
+        for i in &s.imm {
+            let src = self
+                .plan
+                .source_for(i.port, if i.ip == 0 { p.addr() } else { i.ip })
+                .or_else(|| self.plan.port(i.port)?.addrs.first().map(|a| a.0))
+                .unwrap_or(0);
+            if i.ip == 0 {
+                glean.get_or_insert(NextHop::Glean {
+                    port: PortId(i.port),
+                    src,
+                    target: 0,
+                });
+                continue;
+            }
+            let key = Key {
+                port: i.port,
+                ip: i.ip,
+            };
+            self.by_neighbor.entry(key).or_default().insert((t, p));
+            match self
+                .neighbors
+                .get(&key)
+                .and_then(|&mac| self.adjacency(i.port, mac))
+            {
+                Some(a) => adjs.push(a),
+                None => {
+                    glean.get_or_insert(NextHop::Glean {
+                        port: PortId(i.port),
                         src,
-                        target: 0,
-                    }))
+                        target: i.ip,
+                    });
                 }
-                Gateway::Ip { ip, table, port } => {
-                    // The connected network of `table` (or of `port`) that holds the gateway.
-                    let p = plan.ports.iter().find(|p| {
-                        p.enabled
-                            && port.is_none_or(|want| want == p.id)
-                            && (port.is_some() || plan.vrf_table[usize::from(p.vrf.0)] == table)
-                            && plan.source_for(p.id, ip).is_some()
-                    })?;
-                    let src = plan.source_for(p.id, ip)?;
-                    Some(
-                        match mac_of(p.id, ip)
-                            .filter(|_| usable.contains_key(&Key { port: p.id, ip }))
-                        {
-                            Some(mac) => hs.adj(adjacency(p, mac)),
-                            None => hs.hop(NextHop::Glean {
-                                port: PortId(p.id),
-                                src,
-                                target: ip,
-                            }),
-                        },
-                    )
-                }
-            })
-        };
-        if let Some(nh) = nh {
-            put(&mut entries, r.table, r.dst, u16::from(r.distance), nh);
-        }
-    }
-
-    // Resolved neighbours: a host entry in every table that reaches them on link.
-    for (key, mac) in &usable {
-        let Some(p) = plan.port(key.port).filter(|p| p.enabled) else {
-            continue;
-        };
-        let Ok(host) = Prefix4::new(key.ip, 32) else {
-            continue;
-        };
-        let nh = hs.adj(adjacency(p, *mac));
-        let own = plan.vrf_table[usize::from(p.vrf.0)];
-        if plan.source_for(p.id, key.ip).is_some() {
-            put(&mut entries, own, host, NEIGHBOUR, nh);
-        }
-        for r in &plan.routes {
-            if r.dst.contains(key.ip) && r.gateways.contains(&Gateway::Port(p.id)) {
-                put(&mut entries, r.table, host, NEIGHBOUR, nh);
             }
         }
+        Some(match adjs.len() {
+            0 => self.hops.hop(glean?),
+            1 => self.hops.adj(adjs[0]),
+            _ => self.hops.ecmp(adjs),
+        })
     }
 
-    let mut tables: Vec<Option<Arc<shared::fib::FibTable>>> = vec![None; TableId::MAX_TABLES];
-    for (t, tab) in entries.iter().enumerate() {
-        let mut fib = FibBuilder::new();
-        // Shortest first, so each insert only overwrites what it covers.
-        let mut list: Vec<_> = tab.iter().collect();
-        list.sort_by_key(|(p, _)| (p.len(), p.addr()));
-        for (p, (_, nh)) in list {
-            // Next-hop ids here are small: an insert cannot fail on their size.
-            let _ = fib.insert(*p, *nh);
+    /// Recomputes the FIB entry of (t, p) from its sources and installs it.
+    fn refresh(&mut self, t: TableId, p: Prefix4) {
+        let nh = if self.locals.contains(&(t, p)) {
+            Some(self.hops.hop(NextHop::Local))
+        } else if let Some(s) = self.rib.selected(t, p).cloned() {
+            self.next_hop_of(t, p, &s)
+        } else if let Some(&(port, mac)) = self.hosts.get(&(t, p)) {
+            self.adjacency(port, mac).map(|a| self.hops.adj(a))
+        } else {
+            None
+        };
+        let tab = self.table(t);
+        let old = tab.installed.get(&p).copied();
+        if old == nh {
+            return;
         }
-        tables[t] = Some(fib.publish());
+        match nh {
+            Some(nh) => {
+                // Next-hop ids here are small: an insert cannot fail on their size.
+                let _ = tab.fib.insert(p, nh);
+                tab.installed.insert(p, nh);
+            }
+            None => {
+                tab.fib.remove(p);
+                tab.installed.remove(&p);
+            }
+        }
+        tab.changed = true;
     }
 
+    /// A snapshot of the current state; tables and next hops that did not change since the
+    /// last one are shared with it. The generation is left 0: the publisher numbers them.
+    pub fn snapshot(&mut self) -> Snapshot {
+        let mut tables: Vec<Option<Arc<FibTable>>> = vec![None; TableId::MAX_TABLES];
+        let n = self.plan.tables.len().max(1);
+        for (i, slot) in tables.iter_mut().enumerate().take(n) {
+            let tab = self.table(TableId(i as u16));
+            if tab.changed || tab.published.is_none() {
+                tab.published = Some(tab.fib.publish());
+                tab.changed = false;
+            }
+            *slot = tab.published.clone();
+        }
+        if self.hops.grew {
+            self.next_hops = Arc::new(NextHops {
+                hops: self.hops.hops.clone(),
+                members: self.hops.members.clone(),
+                adjacencies: self.hops.adjacencies.clone(),
+            });
+            self.hops.grew = false;
+        }
+        let (port_vrf, vrf_table, ports) = self
+            .port_meta
+            .get_or_insert_with(|| port_meta(&self.plan))
+            .clone();
+        Snapshot {
+            generation: 0,
+            tables: tables.into(),
+            lfib: shared::lfib::Lfib::new(),
+            next_hops: self.next_hops.clone(),
+            port_vrf,
+            vrf_table,
+            ports,
+        }
+    }
+}
+
+/// The per-port and per-VRF arrays of a snapshot.
+type PortMeta = (Arc<[VrfId]>, Arc<[TableId]>, Arc<[PortIface]>);
+
+fn port_meta(plan: &Plan) -> PortMeta {
     let max_port = plan.ports.iter().map(|p| usize::from(p.id) + 1).max();
     let mut port_vrf = vec![VrfId::MAIN; max_port.unwrap_or(0)];
     let mut ports = vec![
@@ -450,19 +805,20 @@ pub fn build(plan: &Plan, neigh: &Neighbors) -> Snapshot {
             mtu: p.mtu,
         };
     }
-    Snapshot {
-        generation: 0,
-        tables: tables.into(),
-        lfib: shared::lfib::Lfib::new(),
-        next_hops: Arc::new(NextHops {
-            hops: hs.hops,
-            members: Vec::new(),
-            adjacencies: hs.adjacencies,
-        }),
-        port_vrf: port_vrf.into(),
-        vrf_table: plan.vrf_table.clone().into(),
-        ports: ports.into(),
-    }
+    let vrf_table = if plan.vrf_table.is_empty() {
+        vec![TableId::MAIN]
+    } else {
+        plan.vrf_table.clone()
+    };
+    (port_vrf.into(), vrf_table.into(), ports.into())
+}
+
+/// The snapshot for `plan` with the neighbours in `neigh`, built from nothing.
+pub fn build(plan: &Plan, neigh: &Neighbors) -> Snapshot {
+    let mut b = Builder::new();
+    b.apply_plan(plan.clone());
+    b.set_neighbors(neigh.usable().collect());
+    b.snapshot()
 }
 
 #[cfg(test)]

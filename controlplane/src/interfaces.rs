@@ -112,12 +112,18 @@ impl Live for RouterLive {
         self.interfaces.stats(default_name)
     }
 
-    fn items(&self, path: &[&str]) -> Option<Vec<crate::config::store::Item>> {
-        if path != ["ip", "arp"] {
-            return None;
+    fn items(
+        &self,
+        path: &[&str],
+        store: &crate::config::store::Store,
+    ) -> Option<Vec<crate::config::store::Item>> {
+        let f = self.forwarder.as_ref()?;
+        let f = f.lock().unwrap_or_else(|e| e.into_inner());
+        match path {
+            ["ip", "arp"] => Some(f.arp_items()),
+            ["ip", "route"] => Some(f.route_items(store, false)),
+            ["routing", "route"] => Some(f.route_items(store, true)),
+            _ => None,
         }
-        Some(self.forwarder.as_ref().map_or_else(Vec::new, |f| {
-            f.lock().unwrap_or_else(|e| e.into_inner()).arp_items()
-        }))
     }
 }

@@ -8,5 +8,6 @@ pub mod fwd;
 pub mod interfaces;
 pub mod neighbor;
 pub mod netns;
+pub mod rib;
 pub mod router;
 pub mod twins;

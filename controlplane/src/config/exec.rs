@@ -23,7 +23,7 @@ pub trait Live {
     fn stats(&self, default_name: &str) -> Option<IfStats>;
     /// The items of a menu the running router keeps (`/ip arp`); `None`: the menu's items
     /// are the configuration's.
-    fn items(&self, _path: &[&str]) -> Option<Vec<Item>> {
+    fn items(&self, _path: &[&str], _store: &Store) -> Option<Vec<Item>> {
         None
     }
 }
@@ -973,8 +973,20 @@ impl ItemView<'_> {
             '*' => self.it.builtin,
             'D' => self.it.dynamic,
             'C' => path == ["ip", "arp"] && self.it.values.contains_key("mac-address"),
+            // Route state, as the running router reports it (`_` keys are not parameters).
+            'A' => self.it.values.get("_active").is_some_and(|v| v == "yes"),
+            'I' if matches!(path, ["ip", "route"] | ["routing", "route"]) => {
+                !self.it.disabled() && self.it.values.get("_active").is_none_or(|v| v != "yes")
+            }
+            '+' => self.it.values.get("_ecmp").is_some_and(|v| v == "yes"),
+            'c' | 'b' | 'o' | 'y' => {
+                self.it.values.get("_source").map(String::as_str) == Some(&*letter.to_string())
+            }
             'R' => self.running(),
-            's' => path == ["ip", "route"],
+            's' => match self.it.values.get("_source") {
+                Some(src) => src == "s",
+                None => path == ["ip", "route"],
+            },
             'B' => {
                 path == ["ip", "route"]
                     && self.it.values.get("blackhole").map(String::as_str) == Some("yes")
@@ -1122,7 +1134,7 @@ fn print_cmd(
         }
         None => None,
     };
-    let list = match ctx.live.items(menu.path) {
+    let list = match ctx.live.items(menu.path, ctx.store) {
         Some(live) => std::borrow::Cow::Owned(live),
         None => ctx.store.items(mi),
     };

@@ -270,6 +270,46 @@ pub static MENUS: &[Menu] = &[
         PrintStyle::Table(&["address", "network", "interface"]),
         &[&[('X', "DISABLED"), ('I', "INVALID")], &[('D', "DYNAMIC")]],
     ),
+    // Every route of every source, read-only: items come from the running router.
+    Menu::list(
+        &["routing", "route"],
+        &[
+            Param::ro("dst-address", Kind::Text),
+            Param::ro("routing-table", Kind::Text),
+            Param::ro("gateway", Kind::Text),
+            Param::ro("immediate-gw", Kind::Text),
+            Param::ro("afi", Kind::Text),
+            Param::ro("distance", Kind::Text),
+            Param::ro("scope", Kind::Text),
+            Param::ro("target-scope", Kind::Text),
+            Param::ro("belongs-to", Kind::Text),
+            Param::ro("local-address", Kind::Text),
+            Param::ro("contribution", Kind::Text),
+        ],
+        None,
+        PrintStyle::Table(&[
+            "dst-address",
+            "gateway",
+            "afi",
+            "distance",
+            "scope",
+            "target-scope",
+            "immediate-gw",
+        ]),
+        &[
+            &[('X', "DISABLED"), ('I', "INACTIVE"), ('A', "ACTIVE")],
+            &[
+                ('c', "CONNECT"),
+                ('s', "STATIC"),
+                ('b', "BGP"),
+                ('o', "OSPF"),
+                ('y', "BGP-MPLS-VPN"),
+            ],
+            &[('B', "BLACKHOLE")],
+            &[('+', "ECMP")],
+        ],
+    )
+    .fixed(),
     // The neighbour table: items come from the running router (`Live::items`).
     Menu::list(
         &["ip", "arp"],
@@ -301,6 +341,8 @@ pub static MENUS: &[Menu] = &[
             Param::def("blackhole", Kind::Switch, "no"),
             Param::def("suppress-hw-offload", Kind::Bool, "no").shown(),
             Param::opt("vrf-interface", Kind::Ref(IFACE)),
+            Param::ro("immediate-gw", Kind::Text),
+            Param::ro("local-address", Kind::Text),
             COMMENT,
             DISABLED,
         ],
@@ -309,8 +351,15 @@ pub static MENUS: &[Menu] = &[
         &[
             &[('D', "DYNAMIC")],
             &[('X', "DISABLED"), ('I', "INACTIVE"), ('A', "ACTIVE")],
-            &[('c', "CONNECT"), ('s', "STATIC")],
+            &[
+                ('c', "CONNECT"),
+                ('s', "STATIC"),
+                ('b', "BGP"),
+                ('o', "OSPF"),
+                ('y', "BGP-MPLS-VPN"),
+            ],
             &[('B', "BLACKHOLE")],
+            &[('+', "ECMP")],
         ],
     )
     .export_disabled(),
