@@ -122,7 +122,7 @@ fn plan() -> Plan {
 
 /// Route `i`: its table, prefix and gateway.
 fn route(i: usize) -> (Origin, RouteSpec) {
-    let table = if i % 3 == 0 {
+    let table = if i.is_multiple_of(3) {
         TableId::MAIN
     } else {
         TableId(1 + (i % VRFS) as u16)
