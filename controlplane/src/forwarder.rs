@@ -91,6 +91,47 @@ impl Forwarder {
         self.publish();
     }
 
+    /// The plan in force.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The newest published snapshot.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.publisher.current()
+    }
+
+    /// The exception path.
+    pub fn exception(&self) -> Arc<Exception> {
+        self.exception.clone()
+    }
+
+    /// The namespace of VRF number `vrf` (0: main, the daemon's own); `None` without twins.
+    pub fn netns_of(&self, vrf: usize) -> Option<std::io::Result<crate::netns::Netns>> {
+        self.twins.as_ref()?;
+        Some(match vrf {
+            0 => crate::netns::Netns::current(),
+            v => crate::netns::Netns::open(&format!(
+                "{}{}",
+                self.netns_prefix,
+                self.plan.vrfs.get(v).map_or("", String::as_str)
+            )),
+        })
+    }
+
+    /// Something of the router's own wants `ip`'s MAC on `port`: an ARP request from `src`
+    /// within the neighbour table's limits.
+    pub fn want(&mut self, port: u16, ip: u32, src: u32) {
+        if !self.plan.on_link(port, ip) {
+            return;
+        }
+        if let Some(Action::Request(k)) = self.neighbors.want(Key { port, ip }, crate::now_ns()) {
+            if let Some(p) = self.plan.port(k.port) {
+                self.exception.send(k.port, arp_request(p.mac, src, k.ip));
+            }
+        }
+    }
+
     /// The builder (the RIB and the FIBs).
     pub fn builder(&mut self) -> &mut Builder {
         &mut self.builder

@@ -8,6 +8,12 @@ pub mod fwd;
 pub mod interfaces;
 pub mod neighbor;
 pub mod netns;
+pub mod ping;
 pub mod rib;
 pub mod router;
 pub mod twins;
+
+/// The dataplane's clock (nanoseconds since the first call), shared with the workers.
+pub fn now_ns() -> u64 {
+    dataplane::worker::now_ns()
+}

@@ -82,6 +82,20 @@ impl Netns {
         }
     }
 
+    /// The existing namespace called `name` (never made).
+    pub fn open(name: &str) -> io::Result<Netns> {
+        let path = Path::new(NETNS_DIR).join(name);
+        let file = File::open(&path)?;
+        if !is_netns(&file) {
+            return Err(err(&path.display().to_string(), "not a network namespace"));
+        }
+        Ok(Netns {
+            name: Some(name.to_owned()),
+            file,
+            path: None,
+        })
+    }
+
     /// The namespace's handle (for `setns`, or to move a link into it).
     pub fn file(&self) -> &File {
         &self.file

@@ -84,6 +84,26 @@ impl Router {
 
     /// Runs a request in `session`.
     pub fn execute(&self, session: &mut Session, req: &Request) -> Response {
+        // `/ping` runs for seconds: it works on the forwarding state, never holding the
+        // configuration's lock, so other sessions go on meanwhile.
+        if let Some(args) = ping_words(&req.command, &session.prompt_path()) {
+            let result = match &self.forwarder {
+                None => Err("ping: this rspe is a patch panel (--patch), it does not route".into()),
+                Some(f) => crate::ping::parse(&args)
+                    .and_then(|a| crate::ping::run(f, &a))
+                    .map_err(|e| format!("ping: {e}")),
+            };
+            let identity = self
+                .store
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .identity();
+            return Response {
+                result,
+                cwd: session.prompt_path(),
+                identity,
+            };
+        }
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
         let format = match req.format {
             proto::Format::Text => Format::Text,
@@ -132,6 +152,20 @@ impl Router {
             identity: store.identity(),
         }
     }
+}
+
+/// The arguments of a `/ping` command line (`ping` alone at the root), if it is one.
+fn ping_words<'a>(line: &'a str, cwd: &str) -> Option<Vec<&'a str>> {
+    let line = line.trim();
+    let rest = match line.strip_prefix("/ping") {
+        Some(r) => r,
+        None if cwd.is_empty() || cwd == "/" => line.strip_prefix("ping")?,
+        None => return None,
+    };
+    if !(rest.is_empty() || rest.starts_with(char::is_whitespace)) {
+        return None;
+    }
+    Some(rest.split_whitespace().collect())
 }
 
 /// A connection's session.
