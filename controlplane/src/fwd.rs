@@ -63,6 +63,13 @@ pub enum Origin {
     },
     /// The `/ip route` item with this id.
     Route(u32),
+    /// A route a protocol installs (BGP, BGP VPN, OSPF): its source and its own key.
+    Protocol {
+        /// Which protocol.
+        source: Source,
+        /// The protocol's key for the route (a session and prefix, say).
+        key: u64,
+    },
 }
 
 /// What the configuration says forwarding should be.
