@@ -225,7 +225,7 @@ fn abbreviations_where_get_find() {
     );
     r.ok("/ip route disable 0");
     let p = r.ok("/ip route print");
-    assert!(p.contains("\n0  Xs  10.0.0.0/8"), "{p}");
+    assert!(p.contains("\n0  Xs   10.0.0.0/8"), "{p}");
     r.ok("/ip route comment 1 comment=\"to ether one\"");
     assert!(r.ok("/ip route print detail").contains(";;; to ether one"));
     r.ok("/ip route set 1 !gateway gateway=ether2");
