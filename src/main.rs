@@ -11,6 +11,7 @@ use controlplane::fwd::PortBase;
 use controlplane::interfaces::{ether_name, Interface, Interfaces, RouterLive};
 use controlplane::router::Router;
 use controlplane::twins::{self, Twins};
+use dataplane::conntrack::Conntrack;
 use dataplane::counters::WorkerCounters;
 use dataplane::dpdk::{Eal, Mempool, Port, PortConfig, BURST};
 use dataplane::exception::Exception;
@@ -304,6 +305,8 @@ fn run() -> Result<(), Fatal> {
     // The router's forwarding state and exception path (not for a patch panel).
     let mut routing = None;
     let mut forwarder = None;
+    // RouterOS sizes its table by memory; a million connections is its ceiling.
+    let conntrack = Arc::new(Conntrack::new(1 << 20));
     if !opts.patch {
         let twin_taps = if opts.twins {
             twins::create(&bases)?
@@ -324,6 +327,7 @@ fn run() -> Result<(), Fatal> {
             exception.clone(),
             twins,
             opts.netns_prefix.clone(),
+            conntrack.clone(),
         ))));
         routing = Some((exception, readers));
     }
@@ -352,6 +356,7 @@ fn run() -> Result<(), Fatal> {
             rx_by_worker,
             tx_by_worker,
             routing,
+            &conntrack,
             &counters,
             &stop,
             &opts,
@@ -415,6 +420,7 @@ fn launch_workers(
     rx_by_worker: Queues,
     tx_by_worker: TxQueues,
     routing: Option<(Arc<Exception>, Vec<shared::rcu::Reader<Snapshot>>)>,
+    conntrack: &Arc<Conntrack>,
     counters: &[Arc<WorkerCounters>],
     stop: &Arc<AtomicBool>,
     opts: &Options,
@@ -440,6 +446,7 @@ fn launch_workers(
                     snapshots,
                     exception: exception.clone(),
                     pool: pool.clone(),
+                    conntrack: conntrack.clone(),
                 };
                 Box::new(move || worker.run())
             }

@@ -7,6 +7,7 @@ use crate::fwd::{Builder, Origin, Plan, PortBase};
 use crate::neighbor::{Action, Key, Neighbors};
 use crate::rib::{Imm, Source};
 use crate::twins::{specs, Twins};
+use dataplane::conntrack::Conntrack;
 use dataplane::exception::Exception;
 use dataplane::pipeline::Event;
 use dataplane::wire::arp;
@@ -30,6 +31,7 @@ pub struct Forwarder {
     twins: Option<Twins>,
     netns_prefix: String,
     last_tick: u64,
+    conntrack: Arc<Conntrack>,
 }
 
 /// An ARP request for `target` from `src` (`src_mac`), broadcast, padded to 60 bytes.
@@ -56,6 +58,7 @@ impl Forwarder {
         exception: Arc<Exception>,
         twins: Option<Twins>,
         netns_prefix: String,
+        conntrack: Arc<Conntrack>,
     ) -> Forwarder {
         Forwarder {
             ports,
@@ -68,6 +71,7 @@ impl Forwarder {
             twins,
             netns_prefix,
             last_tick: 0,
+            conntrack,
         }
     }
 
@@ -188,6 +192,7 @@ impl Forwarder {
         }
         if now.saturating_sub(self.last_tick) >= TICK_NS {
             self.last_tick = now;
+            self.conntrack.expire(now);
             for a in self.neighbors.tick(now) {
                 match a {
                     Action::Lost(_) | Action::Resolved(..) => changed = true,
@@ -345,6 +350,103 @@ impl Forwarder {
         rows.into_iter().map(|(_, it)| it).collect()
     }
 
+    /// `/ip firewall connection` items: flags `S` seen reply, `A` assured (replies seen),
+    /// protocol, addresses with ports, reply addresses, timeout, connection mark, NAT.
+    pub fn connection_items(&self, now: u64) -> Vec<Item> {
+        let snap = self.publisher.current();
+        let mark_name = |m: u16| {
+            snap.firewall
+                .as_ref()
+                .map_or(String::new(), |f| f.mark_name(m).to_owned())
+        };
+        let proto = |p: u8| match p {
+            1 => "icmp".to_string(),
+            6 => "tcp".into(),
+            17 => "udp".into(),
+            n => n.to_string(),
+        };
+        let ep = |a: u32, port: u16, p: u8| {
+            let a = std::net::Ipv4Addr::from(a);
+            if matches!(p, 6 | 17) {
+                format!("{a}:{port}")
+            } else {
+                a.to_string()
+            }
+        };
+        let mut conns = self.conntrack.snapshot();
+        conns.sort_by_key(|c| {
+            (
+                c.orig.vrf,
+                c.orig.src,
+                c.orig.sport,
+                c.orig.dst,
+                c.orig.dport,
+            )
+        });
+        conns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut v = BTreeMap::new();
+                let pr = c.orig.proto;
+                v.insert("protocol".to_string(), proto(pr));
+                v.insert("src-address".into(), ep(c.orig.src, c.orig.sport, pr));
+                v.insert("dst-address".into(), ep(c.orig.dst, c.orig.dport, pr));
+                v.insert(
+                    "reply-src-address".into(),
+                    ep(c.reply.src, c.reply.sport, pr),
+                );
+                v.insert(
+                    "reply-dst-address".into(),
+                    ep(c.reply.dst, c.reply.dport, pr),
+                );
+                if let Some(t) = c.tcp {
+                    v.insert("tcp-state".into(), t.name().into());
+                }
+                let secs = c.expires.saturating_sub(now) / 1_000_000_000;
+                v.insert(
+                    "timeout".into(),
+                    crate::config::value::fmt_time(secs * 1000),
+                );
+                if c.mark != 0 {
+                    v.insert("connection-mark".into(), mark_name(c.mark));
+                }
+                let vrf_name = |x: u16| {
+                    self.plan
+                        .vrfs
+                        .get(usize::from(x))
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                v.insert("vrf".into(), vrf_name(c.orig.vrf));
+                v.insert("orig-packets".into(), c.packets[0].to_string());
+                v.insert("repl-packets".into(), c.packets[1].to_string());
+                v.insert("orig-bytes".into(), c.bytes[0].to_string());
+                v.insert("repl-bytes".into(), c.bytes[1].to_string());
+                if c.srcnat() {
+                    v.insert("_srcnat".into(), "yes".into());
+                }
+                if c.dstnat() {
+                    v.insert("_dstnat".into(), "yes".into());
+                }
+                if c.seen_reply {
+                    v.insert("_seen_reply".into(), "yes".into());
+                }
+                Item {
+                    id: i as u32 + 1,
+                    values: v,
+                    builtin: false,
+                    dynamic: true,
+                }
+            })
+            .collect()
+    }
+
+    /// The connection table.
+    pub fn conntrack(&self) -> &Arc<Conntrack> {
+        &self.conntrack
+    }
+
     /// Stops the twins (deletes them and the VRF namespaces).
     pub fn shutdown(&mut self) {
         if let Some(t) = self.twins.take() {
@@ -385,7 +487,14 @@ mod tests {
         let publisher = Publisher::new(Snapshot::default());
         let mut reader = publisher.reader();
         let ex = Arc::new(Exception::new(vec![None]));
-        let mut f = Forwarder::new(ports.clone(), publisher, ex.clone(), None, "t-".into());
+        let mut f = Forwarder::new(
+            ports.clone(),
+            publisher,
+            ex.clone(),
+            None,
+            "t-".into(),
+            Arc::new(Conntrack::new(16)),
+        );
         let descs = vec![crate::config::store::PortDesc {
             default_name: "ether1".into(),
             mac: "02:00:00:00:00:01".into(),

@@ -85,6 +85,8 @@ pub struct Plan {
     pub tables: Vec<String>,
     /// Every route: connected networks and enabled static routes.
     pub routes: Vec<(Origin, RouteSpec)>,
+    /// The firewall rules, compiled (`None`: no rule).
+    pub firewall: Option<shared::firewall::Firewall>,
 }
 
 fn ip_of(s: &str) -> Option<u32> {
@@ -238,12 +240,20 @@ impl Plan {
                 },
             ));
         }
+        let firewall = crate::fwcompile::compile(
+            store,
+            &crate::fwcompile::Names {
+                port: &|n| port_named(n),
+                table: &|n| table_id(n),
+            },
+        );
         Plan {
             ports: plan_ports,
             vrfs,
             vrf_table,
             tables,
             routes,
+            firewall,
         }
     }
 
@@ -405,6 +415,7 @@ pub struct Builder {
     hops: HopSet,
     next_hops: Arc<NextHops>,
     port_meta: Option<PortMeta>,
+    firewall: Option<Arc<shared::firewall::Firewall>>,
 }
 
 impl Default for Builder {
@@ -428,6 +439,7 @@ impl Builder {
             hops: HopSet::default(),
             next_hops: Arc::new(NextHops::default()),
             port_meta: None,
+            firewall: None,
         }
     }
 
@@ -511,6 +523,9 @@ impl Builder {
         let locals = plan.locals();
         let meta_changed = self.plan.ports != plan.ports || self.plan.vrf_table != plan.vrf_table;
         let old_locals = std::mem::replace(&mut self.locals, locals);
+        if plan.firewall != self.plan.firewall {
+            self.firewall = plan.firewall.clone().map(Arc::new);
+        }
         self.plan = plan;
         if meta_changed {
             self.port_meta = None;
@@ -786,6 +801,7 @@ impl Builder {
             port_vrf,
             vrf_table,
             ports,
+            firewall: self.firewall.clone(),
         }
     }
 }

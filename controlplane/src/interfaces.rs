@@ -123,6 +123,7 @@ impl Live for RouterLive {
             ["ip", "arp"] => Some(f.arp_items()),
             ["ip", "route"] => Some(f.route_items(store, false)),
             ["routing", "route"] => Some(f.route_items(store, true)),
+            ["ip", "firewall", "connection"] => Some(f.connection_items(crate::now_ns())),
             _ => None,
         }
     }

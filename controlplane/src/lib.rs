@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod forwarder;
+pub mod fwcompile;
 pub mod fwd;
 pub mod interfaces;
 pub mod neighbor;

@@ -44,11 +44,17 @@ pub enum DropReason {
     PuntRateLimited,
     /// The kernel twin did not take the packet (its queue was full, or it is down).
     PuntFailed,
+    /// A firewall rule dropped or rejected it.
+    Filtered,
+    /// The connection table is full: a new connection was refused.
+    ConntrackFull,
+    /// No source port was free for NAT.
+    NatExhausted,
 }
 
 impl DropReason {
     /// Number of reasons.
-    pub const COUNT: usize = 18;
+    pub const COUNT: usize = 21;
     /// Every reason, in counter order.
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::NoPeer,
@@ -69,6 +75,9 @@ impl DropReason {
         DropReason::BadArp,
         DropReason::PuntRateLimited,
         DropReason::PuntFailed,
+        DropReason::Filtered,
+        DropReason::ConntrackFull,
+        DropReason::NatExhausted,
     ];
 
     /// A name for counters output (`no-route`).
@@ -92,6 +101,9 @@ impl DropReason {
             DropReason::BadArp => "bad-arp",
             DropReason::PuntRateLimited => "punt-rate-limited",
             DropReason::PuntFailed => "punt-failed",
+            DropReason::Filtered => "filtered",
+            DropReason::ConntrackFull => "conntrack-full",
+            DropReason::NatExhausted => "nat-exhausted",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! rspe's dataplane: safe DPDK wrappers (`dpdk`, the only place with `unsafe`), zero-copy
 //! packet views (`wire`), and the workers that poll ports.
 
+pub mod conntrack;
 pub mod counters;
 pub mod dpdk;
 pub mod exception;

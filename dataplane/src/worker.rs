@@ -182,6 +182,8 @@ pub struct RouterWorker {
     pub exception: Arc<Exception>,
     /// Where injected frames get their buffers.
     pub pool: Arc<Mempool>,
+    /// The connection table all workers share.
+    pub conntrack: Arc<crate::conntrack::Conntrack>,
 }
 
 impl RouterWorker {
@@ -197,8 +199,9 @@ impl RouterWorker {
             mut snapshots,
             exception,
             pool,
+            conntrack,
         } = self;
-        let mut pipeline = Pipeline::default();
+        let mut pipeline = Pipeline::default().with_conntrack(conntrack);
         let mut burst = MbufBurst::new();
         let mut out: Vec<MbufBurst> = (0..tx.len()).map(|_| MbufBurst::new()).collect();
         let mut verdicts = [Verdict::Punt; BURST];

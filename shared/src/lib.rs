@@ -6,6 +6,7 @@
 pub mod adj;
 pub mod api;
 pub mod fib;
+pub mod firewall;
 pub mod lfib;
 pub mod rcu;
 pub mod snapshot;

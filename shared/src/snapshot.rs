@@ -27,6 +27,8 @@ pub struct Snapshot {
     pub vrf_table: Arc<[TableId]>,
     /// What the dataplane needs of each port's interface, indexed by [`PortId`].
     pub ports: Arc<[PortIface]>,
+    /// Firewall rules; `None`: no rule, nothing tracked.
+    pub firewall: Option<Arc<crate::firewall::Firewall>>,
 }
 
 /// A port's interface as the pipeline sees it.
@@ -52,6 +54,7 @@ impl Default for Snapshot {
             port_vrf: Arc::from(Vec::new()),
             vrf_table: Arc::from(vec![TableId::MAIN]),
             ports: Arc::from(Vec::new()),
+            firewall: None,
         }
     }
 }

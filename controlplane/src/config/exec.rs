@@ -968,6 +968,16 @@ impl ItemView<'_> {
     /// Whether a flag letter applies to the item.
     pub fn has_flag(&self, letter: char) -> bool {
         let path = MENUS[self.mi].path;
+        if path == ["ip", "firewall", "connection"] {
+            let has = |k: &str| self.it.values.contains_key(k);
+            return match letter {
+                'S' | 'A' => has("_seen_reply"),
+                'C' => true,
+                's' => has("_srcnat"),
+                'd' => has("_dstnat"),
+                _ => false,
+            };
+        }
         match letter {
             'X' => self.it.disabled(),
             '*' => self.it.builtin,

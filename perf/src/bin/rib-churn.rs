@@ -95,6 +95,7 @@ fn plan() -> Plan {
         vrf_table,
         tables,
         routes: Vec::new(),
+        firewall: None,
     };
     // Connected routes as the configuration would give them.
     let mut routes = Vec::new();
