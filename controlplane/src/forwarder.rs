@@ -89,6 +89,14 @@ impl Forwarder {
         if let Some(t) = &self.twins {
             t.apply(specs(&self.plan, &self.netns_prefix));
         }
+        self.conntrack.set_max(self.plan.tracking.max_entries);
+        if let Some(t) = self.plan.tracking.timeouts {
+            self.conntrack.set_timeouts(t);
+        }
+        if self.plan.firewall.is_none() {
+            // Tracking off: nothing is tracked any more.
+            self.conntrack.flush();
+        }
         self.builder.apply_plan(self.plan.clone());
         self.builder
             .set_neighbors(self.neighbors.usable().collect());

@@ -291,9 +291,55 @@ fn compile_table(
     Table { chains }
 }
 
-/// The firewall of the configuration; `None` when it has no rule at all (nothing tracked:
-/// RouterOS's `enabled=auto`).
-pub fn compile(store: &Store, names: &Names<'_>) -> Option<Firewall> {
+/// `/ip firewall connection tracking` as the dataplane uses it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Tracking {
+    /// `yes`, `no` or `auto` (on when there is a rule).
+    pub enabled: String,
+    /// `loose-tcp-tracking`.
+    pub loose_tcp: bool,
+    /// `max-entries`.
+    pub max_entries: usize,
+    /// Timeouts (ns).
+    pub timeouts: Option<dataplane::conntrack::Timeouts>,
+}
+
+/// Reads `/ip firewall connection tracking`.
+pub fn tracking(store: &Store) -> Tracking {
+    let menu = m(&["ip", "firewall", "connection", "tracking"]);
+    let Some(it) = store.settings(menu) else {
+        return Tracking {
+            enabled: "auto".into(),
+            loose_tcp: true,
+            max_entries: 1 << 20,
+            timeouts: None,
+        };
+    };
+    let get = |k: &str| it.get(menu, k).unwrap_or("").to_owned();
+    let ns =
+        |k: &str| crate::config::value::time(&get(k)).map_or(0, |ms| ms.saturating_mul(1_000_000));
+    Tracking {
+        enabled: get("enabled"),
+        loose_tcp: get("loose-tcp-tracking") != "no",
+        max_entries: get("max-entries").parse().unwrap_or(1 << 20),
+        timeouts: Some(dataplane::conntrack::Timeouts {
+            tcp_syn: ns("tcp-syn-sent-timeout"),
+            tcp_established: ns("tcp-established-timeout"),
+            tcp_close: ns("tcp-close-timeout"),
+            udp: ns("udp-timeout"),
+            udp_stream: ns("udp-stream-timeout"),
+            icmp: ns("icmp-timeout"),
+            generic: ns("generic-timeout"),
+        }),
+    }
+}
+
+/// The firewall of the configuration; `None` when nothing is tracked: tracking `no`, or
+/// `auto` (the default) with no rule at all.
+pub fn compile(store: &Store, names: &Names<'_>, tracking: &Tracking) -> Option<Firewall> {
+    if tracking.enabled == "no" {
+        return None;
+    }
     let mut marks = Marks(vec![String::new()]);
     let mangle = compile_table(
         store,
@@ -319,7 +365,7 @@ pub fn compile(store: &Store, names: &Names<'_>) -> Option<Firewall> {
     let any = [&mangle, &nat, &filter]
         .iter()
         .any(|t| t.chains.iter().any(|c| !c.rules.is_empty()));
-    if !any {
+    if !any && tracking.enabled != "yes" {
         return None;
     }
     Some(Firewall {
@@ -328,6 +374,6 @@ pub fn compile(store: &Store, names: &Names<'_>) -> Option<Firewall> {
         filter,
         marks: marks.0,
         track: true,
-        loose_tcp: true,
+        loose_tcp: tracking.loose_tcp,
     })
 }

@@ -87,6 +87,8 @@ pub struct Plan {
     pub routes: Vec<(Origin, RouteSpec)>,
     /// The firewall rules, compiled (`None`: no rule).
     pub firewall: Option<shared::firewall::Firewall>,
+    /// `/ip firewall connection tracking`.
+    pub tracking: crate::fwcompile::Tracking,
 }
 
 fn ip_of(s: &str) -> Option<u32> {
@@ -240,12 +242,14 @@ impl Plan {
                 },
             ));
         }
+        let tracking = crate::fwcompile::tracking(store);
         let firewall = crate::fwcompile::compile(
             store,
             &crate::fwcompile::Names {
                 port: &|n| port_named(n),
                 table: &|n| table_id(n),
             },
+            &tracking,
         );
         Plan {
             ports: plan_ports,
@@ -254,6 +258,7 @@ impl Plan {
             tables,
             routes,
             firewall,
+            tracking,
         }
     }
 

@@ -92,7 +92,7 @@ impl TcpState {
 }
 
 /// Timeouts (RouterOS's defaults).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     /// SYN sent / received.
     pub tcp_syn: u64,
@@ -213,8 +213,9 @@ pub struct Conntrack {
     max: AtomicUsize,
     /// New connections refused because the table was full.
     pub full: AtomicU64,
-    /// Timeouts in force.
-    pub timeouts: Timeouts,
+    /// Timeouts in force (ns): tcp-syn, tcp-established, tcp-close, udp, udp-stream, icmp,
+    /// generic.
+    timeouts: [AtomicU64; 7],
 }
 
 /// TCP flags.
@@ -251,12 +252,46 @@ impl std::fmt::Debug for Conntrack {
 impl Conntrack {
     /// A table of at most `max` connections.
     pub fn new(max: usize) -> Conntrack {
-        Conntrack {
+        let ct = Conntrack {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             count: AtomicUsize::new(0),
             max: AtomicUsize::new(max),
             full: AtomicU64::new(0),
-            timeouts: Timeouts::default(),
+            timeouts: std::array::from_fn(|_| AtomicU64::new(0)),
+        };
+        ct.set_timeouts(Timeouts::default());
+        ct
+    }
+
+    /// The timeouts in force.
+    pub fn timeouts(&self) -> Timeouts {
+        let t = |i: usize| self.timeouts[i].load(Ordering::Relaxed);
+        Timeouts {
+            tcp_syn: t(0),
+            tcp_established: t(1),
+            tcp_close: t(2),
+            udp: t(3),
+            udp_stream: t(4),
+            icmp: t(5),
+            generic: t(6),
+        }
+    }
+
+    /// Changes the timeouts (existing connections take them at their next packet).
+    pub fn set_timeouts(&self, t: Timeouts) {
+        for (i, v) in [
+            t.tcp_syn,
+            t.tcp_established,
+            t.tcp_close,
+            t.udp,
+            t.udp_stream,
+            t.icmp,
+            t.generic,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            self.timeouts[i].store(v, Ordering::Relaxed);
         }
     }
 
@@ -299,7 +334,7 @@ impl Conntrack {
         if let Some(st) = conn.tcp {
             conn.tcp = Some(next_tcp(st, dir, flags));
         }
-        conn.expires = now + conn.timeout(&self.timeouts);
+        conn.expires = now + conn.timeout(&self.timeouts());
         Some(Seen {
             id,
             dir,
@@ -313,7 +348,7 @@ impl Conntrack {
             self.full.fetch_add(1, Ordering::Relaxed);
             return Err(AddError::Full);
         }
-        conn.expires = now + conn.timeout(&self.timeouts);
+        conn.expires = now + conn.timeout(&self.timeouts());
         let (so, sr) = (conn.orig.shard(), conn.reply.shard());
         // Both shards locked in index order: no two workers can deadlock.
         let (first, second) = if so <= sr { (so, sr) } else { (sr, so) };

@@ -96,6 +96,7 @@ fn plan() -> Plan {
         tables,
         routes: Vec::new(),
         firewall: None,
+        tracking: Default::default(),
     };
     // Connected routes as the configuration would give them.
     let mut routes = Vec::new();
