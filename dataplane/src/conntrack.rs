@@ -188,9 +188,47 @@ pub struct ConnId {
     slot: u32,
 }
 
+/// A fast hasher for flow keys (multiply-rotate, as rustc's FxHash): the keys come from
+/// the wire, but a shard's map is private to the router and SipHash's cost showed in
+/// profiles; the shard choice already mixes the whole key.
+#[derive(Default, Clone, Copy)]
+struct FlowHasher(u64);
+
+impl std::hash::Hasher for FlowHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.write_u64(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // Spread the high bits down: hashbrown takes its control byte from the top.
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+type FlowMap = HashMap<FlowKey, (ConnId, Dir), std::hash::BuildHasherDefault<FlowHasher>>;
+
 #[derive(Default)]
 struct Shard {
-    keys: HashMap<FlowKey, (ConnId, Dir)>,
+    keys: FlowMap,
     conns: Vec<Option<Conn>>,
     free: Vec<u32>,
 }

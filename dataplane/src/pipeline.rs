@@ -537,15 +537,18 @@ impl Pipeline {
             let icmp_echo = f.proto == protocol::ICMP;
             let mut added = false;
             // Source ports for NAT: from a spot chosen by the flow, then onwards.
+            // First the packet's own source port when the range allows it, then ports
+            // spread by the flow's hash (a prime stride, so probes do not cluster).
             let (lo, hi) = nat_ports.unwrap_or((nsport, nsport));
             let span = u32::from(hi.saturating_sub(lo)) + 1;
-            let start = if nat_ports.is_some() && !(lo..=hi).contains(&f.sport) {
-                flow_hash(f.src, f.dst, f.proto, f.sport, f.dport) % span
-            } else {
-                u32::from(f.sport.saturating_sub(lo)) % span
-            };
-            for attempt in 0..span.min(256) {
-                let port = lo + ((start + attempt) % span) as u16;
+            let keep = (lo..=hi).contains(&f.sport);
+            let h = flow_hash(f.src, f.dst, f.proto, f.sport, f.dport);
+            for attempt in 0..span.min(512) {
+                let port = if attempt == 0 && keep {
+                    f.sport
+                } else {
+                    lo + (h.wrapping_add(attempt.wrapping_mul(7919)) % span) as u16
+                };
                 if nat_ports.is_some() {
                     nsport = port;
                     conn.reply.dport = port;

@@ -1,5 +1,6 @@
 //! Any bytes as a frame arriving on a port of a router with two VRFs, connected networks,
-//! a static route, resolved and unresolved neighbours: a verdict, never a panic, and a
+//! a static route, resolved and unresolved neighbours, masquerade, dst-nat, marks and a
+//! reject rule (so the connection-tracking path runs too): a verdict, never a panic, and a
 //! forwarded or replied frame is still a well-formed IPv4 packet.
 #![no_main]
 
@@ -11,7 +12,8 @@ use rspe_controlplane::neighbor::{Key, Neighbors};
 use rspe_dataplane::pipeline::{Pipeline, Verdict, MAX_BURST};
 use rspe_shared::snapshot::Snapshot;
 use rspe_shared::types::PortId;
-use std::sync::OnceLock;
+use rspe_dataplane::conntrack::Conntrack;
+use std::sync::{Arc, OnceLock};
 
 const CONFIG: &str = "\
 /interface ethernet set ether2 mtu=1280
@@ -22,6 +24,11 @@ const CONFIG: &str = "\
 /ip route add dst-address=0.0.0.0/0 gateway=10.0.0.2
 /ip route add dst-address=172.16.0.0/12 gateway=10.1.1.9@a routing-table=a
 /ip route add dst-address=198.18.0.0/15 blackhole
+/ip firewall nat add chain=srcnat out-interface=ether3 action=masquerade
+/ip firewall nat add chain=dstnat protocol=tcp dst-port=8080 action=dst-nat to-addresses=192.168.1.2 to-ports=80
+/ip firewall mangle add chain=prerouting connection-state=new in-interface=ether1 action=mark-connection new-connection-mark=a passthrough=yes
+/ip firewall mangle add chain=prerouting connection-mark=a in-interface=ether3 action=mark-routing new-routing-mark=a
+/ip firewall filter add chain=forward protocol=udp dst-port=9 action=reject
 ";
 
 fn snapshot() -> &'static Snapshot {
@@ -68,7 +75,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let snap = snapshot();
     let port = PortId(u16::from(first % 4));
-    let mut p = Pipeline::default();
+    // One connection table for every input: full tables, NAT port reuse and old entries are
+    // part of what the fuzzer gets to see.
+    static CT: OnceLock<Arc<Conntrack>> = OnceLock::new();
+    let ct = CT.get_or_init(|| Arc::new(Conntrack::new(4096))).clone();
+    ct.expire(u64::from(first) << 33);
+    let mut p = Pipeline::default().with_conntrack(ct);
     let mut one = frame.to_vec();
     let v = p.process(snap, port, &mut one, u64::from(first) << 20);
     if let Verdict::Forward(_) | Verdict::Reply(..) = v {
