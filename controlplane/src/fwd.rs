@@ -307,6 +307,55 @@ impl Plan {
     }
 }
 
+/// For tests, benchmarks and fuzzing: the plan of a router with `ports` ports (`ether1`..,
+/// MAC 02:00:00:00:00:0N) configured by the script `config`.
+pub fn plan_from_config(config: &str, ports: u16) -> Result<(Plan, Vec<PortBase>), String> {
+    use crate::config::exec::{self, Ctx, Format, NoLive, Session};
+    use crate::config::store::PortDesc;
+    let bases: Vec<PortBase> = (0..ports)
+        .map(|i| PortBase {
+            id: i,
+            default_name: format!("ether{}", i + 1),
+            mac: [2, 0, 0, 0, 0, i as u8 + 1],
+        })
+        .collect();
+    let descs: Vec<PortDesc> = bases
+        .iter()
+        .map(|p| PortDesc {
+            default_name: p.default_name.clone(),
+            mac: crate::interfaces::mac_text(&p.mac),
+            driver: "none".into(),
+        })
+        .collect();
+    let pristine = Store::new(&descs);
+    let mut store = pristine.clone();
+    let mut session = Session::default();
+    let mut ctx = Ctx {
+        store: &mut store,
+        pristine: &pristine,
+        session: &mut session,
+        live: &NoLive,
+        format: Format::Text,
+    };
+    exec::run(&mut ctx, config).map_err(|f| f.error.to_string())?;
+    Ok((Plan::from_store(&store, &bases), bases))
+}
+
+/// For tests, benchmarks and fuzzing: the snapshot of [`plan_from_config`] with the
+/// neighbours `(port, address)` resolved (MAC 02:00:00:09:PP:01).
+pub fn snapshot_from_config(
+    config: &str,
+    ports: u16,
+    neighbors: &[(u16, u32)],
+) -> Result<Snapshot, String> {
+    let (plan, _) = plan_from_config(config, ports)?;
+    let mut n = Neighbors::default();
+    for &(port, ip) in neighbors {
+        n.heard(Key { port, ip }, [2, 0, 0, 9, port as u8, 1], true, 1);
+    }
+    Ok(build(&plan, &n))
+}
+
 /// `10.0.0.1`, `10.0.0.1@table`, `10.0.0.1%ether1`, `ether1`, `ether1@vrf`.
 fn parse_gateway(
     g: &str,
@@ -338,8 +387,9 @@ fn parse_gateway(
     }
 }
 
-/// Collects next hops and adjacencies without duplicates (append-only: a snapshot's ids
-/// stay valid; the builder starts afresh when too many are no longer used).
+/// Collects next hops and adjacencies without duplicates. Append-only, so a snapshot's ids
+/// stay valid; next hops no entry uses any more stay until the builder is made anew (they
+/// are few: one per gateway and neighbour ever seen).
 #[derive(Default, Clone)]
 struct HopSet {
     hops: Vec<NextHop>,
@@ -593,31 +643,8 @@ impl Builder {
 
     /// The host entries of neighbour `k` in every table that reaches it on link.
     fn refresh_host(&mut self, k: Key) {
-        let Ok(host) = Prefix4::new(k.ip, 32) else {
-            return;
-        };
         for t in 0..self.plan.tables.len() {
-            let t = TableId(t as u16);
-            let want = self
-                .neighbors
-                .get(&k)
-                .copied()
-                .filter(|_| self.on_link_in(t, k));
-            let had = self.hosts.get(&(t, host)).copied();
-            match want {
-                Some(mac) => {
-                    if had != Some((k.port, mac)) {
-                        self.hosts.insert((t, host), (k.port, mac));
-                        self.refresh(t, host);
-                    }
-                }
-                None => {
-                    if had.is_some_and(|(port, _)| port == k.port) {
-                        self.hosts.remove(&(t, host));
-                        self.refresh(t, host);
-                    }
-                }
-            }
+            self.refresh_host_in(TableId(t as u16), k);
         }
     }
 

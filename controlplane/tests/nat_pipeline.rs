@@ -8,10 +8,7 @@ use dataplane::conntrack::Conntrack;
 use dataplane::counters::DropReason;
 use dataplane::pipeline::{Pipeline, Verdict};
 use dataplane::wire::{icmp, ipv4, tcp, udp};
-use rspe_controlplane::config::exec::{self, Ctx, Format, NoLive, Session};
-use rspe_controlplane::config::store::{PortDesc, Store};
-use rspe_controlplane::fwd::{build, Plan, PortBase};
-use rspe_controlplane::neighbor::{Key, Neighbors};
+use rspe_controlplane::fwd::snapshot_from_config;
 use shared::snapshot::Snapshot;
 use shared::types::PortId;
 use std::sync::Arc;
@@ -39,45 +36,8 @@ const PUBLIC: u32 = 0xac10_0102; // 172.16.1.2
 const HOST: u32 = 0xc0a8_0102; // 192.168.1.2 (both customers)
 const SERVER: u32 = 0x0808_0808;
 
-fn mac(p: u16) -> [u8; 6] {
-    [2, 0, 0, 0, 0, p as u8 + 1]
-}
-
 fn snapshot() -> Snapshot {
-    let ports: Vec<PortBase> = (0..3u16)
-        .map(|i| PortBase {
-            id: i,
-            default_name: format!("ether{}", i + 1),
-            mac: mac(i),
-        })
-        .collect();
-    let descs: Vec<PortDesc> = ports
-        .iter()
-        .map(|p| PortDesc {
-            default_name: p.default_name.clone(),
-            mac: String::new(),
-            driver: "test".into(),
-        })
-        .collect();
-    let pristine = Store::new(&descs);
-    let mut store = pristine.clone();
-    let mut session = Session::default();
-    let mut ctx = Ctx {
-        store: &mut store,
-        pristine: &pristine,
-        session: &mut session,
-        live: &NoLive,
-        format: Format::Text,
-    };
-    if let Err(f) = exec::run(&mut ctx, CONFIG) {
-        panic!("{}", f.error);
-    }
-    let plan = Plan::from_store(&store, &ports);
-    let mut n = Neighbors::default();
-    for (port, ip) in [(2u16, GW), (0, HOST), (1, HOST)] {
-        n.heard(Key { port, ip }, [2, 0, 0, 9, port as u8, 1], true, 1);
-    }
-    build(&plan, &n)
+    snapshot_from_config(CONFIG, 3, &[(2, GW), (0, HOST), (1, HOST)]).unwrap()
 }
 
 /// An Ethernet + IPv4 frame with `l4` as payload.

@@ -5,10 +5,6 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rspe_controlplane::config::exec::{self, Ctx, Format, NoLive, Session};
-use rspe_controlplane::config::store::{PortDesc, Store};
-use rspe_controlplane::fwd::{build, Plan, PortBase};
-use rspe_controlplane::neighbor::{Key, Neighbors};
 use rspe_dataplane::pipeline::{Pipeline, Verdict, MAX_BURST};
 use rspe_shared::snapshot::Snapshot;
 use rspe_shared::types::PortId;
@@ -34,38 +30,8 @@ const CONFIG: &str = "\
 fn snapshot() -> &'static Snapshot {
     static SNAP: OnceLock<Snapshot> = OnceLock::new();
     SNAP.get_or_init(|| {
-        let ports: Vec<PortBase> = (0..3u16)
-            .map(|i| PortBase {
-                id: i,
-                default_name: format!("ether{}", i + 1),
-                mac: [2, 0, 0, 0, 0, i as u8 + 1],
-            })
-            .collect();
-        let descs: Vec<PortDesc> = ports
-            .iter()
-            .map(|p| PortDesc {
-                default_name: p.default_name.clone(),
-                mac: String::new(),
-                driver: "fuzz".into(),
-            })
-            .collect();
-        let pristine = Store::new(&descs);
-        let mut store = pristine.clone();
-        let mut session = Session::default();
-        let mut ctx = Ctx {
-            store: &mut store,
-            pristine: &pristine,
-            session: &mut session,
-            live: &NoLive,
-            format: Format::Text,
-        };
-        assert!(exec::run(&mut ctx, CONFIG).is_ok());
-        let plan = Plan::from_store(&store, &ports);
-        let mut n = Neighbors::default();
-        for (port, ip) in [(2u16, 0x0a00_0002u32), (0, 0xc0a8_0102)] {
-            n.heard(Key { port, ip }, [2, 0, 0, 0, 9, port as u8], true, 1);
-        }
-        build(&plan, &n)
+        rspe_controlplane::fwd::snapshot_from_config(CONFIG, 3, &[(2, 0x0a00_0002), (0, 0xc0a8_0102)])
+            .unwrap_or_else(|e| panic!("{e}"))
     })
 }
 

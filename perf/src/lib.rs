@@ -157,6 +157,42 @@ impl Drop for Daemon {
     }
 }
 
+/// One frame in a benchmark's arena of fixed-size slots, as a pipeline packet buffer.
+pub struct Slot<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl dataplane::pipeline::PacketBuf for Slot<'_> {
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[..self.len]
+    }
+    fn set_len(&mut self, len: usize) -> bool {
+        if len > self.buf.len() {
+            return false;
+        }
+        self.len = len;
+        true
+    }
+}
+
+/// The frames of one burst (slots of `slot` bytes holding `len`-byte frames) as packet
+/// buffers, without allocating.
+pub fn burst_slots(
+    burst: &mut [u8],
+    slot: usize,
+    len: usize,
+) -> [Slot<'_>; dataplane::pipeline::MAX_BURST] {
+    let mut it = burst.chunks_exact_mut(slot);
+    std::array::from_fn(|_| Slot {
+        buf: it.next().unwrap_or_default(),
+        len,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,15 +10,12 @@
 //!
 //! Last line: `nat: <Mpps> Mpps/core (<ratio> of plain forwarding), <conn/s> new conn/s`.
 
-use controlplane::config::exec::{self, Ctx, Format, NoLive, Session};
-use controlplane::config::store::{PortDesc, Store};
-use controlplane::fwd::{build, Plan, PortBase};
-use controlplane::neighbor::{Key, Neighbors};
+use controlplane::fwd::snapshot_from_config;
 use dataplane::conntrack::Conntrack;
-use dataplane::pipeline::{PacketBuf, Pipeline, Verdict, MAX_BURST};
+use dataplane::pipeline::{Pipeline, Verdict, MAX_BURST};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rspe_perf::{median, rate, timed};
+use rspe_perf::{burst_slots, median, rate, timed};
 use shared::snapshot::Snapshot;
 use shared::types::PortId;
 use std::sync::Arc;
@@ -51,46 +48,14 @@ const FIREWALL: &str = "\
 ";
 
 fn snapshot(firewall: bool) -> Snapshot {
-    let ports: Vec<PortBase> = (0..3u16)
-        .map(|i| PortBase {
-            id: i,
-            default_name: format!("ether{}", i + 1),
-            mac: [2, 0, 0, 0, 0, i as u8 + 1],
-        })
-        .collect();
-    let descs: Vec<PortDesc> = ports
-        .iter()
-        .map(|p| PortDesc {
-            default_name: p.default_name.clone(),
-            mac: String::new(),
-            driver: "bench".into(),
-        })
-        .collect();
-    let pristine = Store::new(&descs);
-    let mut store = pristine.clone();
-    let mut session = Session::default();
-    let mut ctx = Ctx {
-        store: &mut store,
-        pristine: &pristine,
-        session: &mut session,
-        live: &NoLive,
-        format: Format::Text,
-    };
     let text = if firewall {
         format!("{CONFIG}{FIREWALL}")
     } else {
         CONFIG.to_string()
     };
-    if let Err(f) = exec::run(&mut ctx, &text) {
-        panic!("{}", f.error);
-    }
-    let plan = Plan::from_store(&store, &ports);
-    let mut n = Neighbors::default();
     // The internet gateway, and the customer's router with its hosts behind it.
-    for (port, ip) in [(2u16, 0xac10_0101u32), (0, 0x0a00_0002)] {
-        n.heard(Key { port, ip }, [2, 0, 0, 9, 9, port as u8], true, 1);
-    }
-    build(&plan, &n)
+    snapshot_from_config(&text, 3, &[(2, 0xac10_0101), (0, 0x0a00_0002)])
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A UDP frame from customer host `src`:`sport` to server `dst`, port 53.
@@ -114,41 +79,12 @@ fn frame(src: u32, sport: u16, dst: u32) -> [u8; FRAME_LEN] {
     f
 }
 
-struct Slot<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl PacketBuf for Slot<'_> {
-    fn bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut self.buf[..self.len]
-    }
-    fn set_len(&mut self, len: usize) -> bool {
-        if len > self.buf.len() {
-            return false;
-        }
-        self.len = len;
-        true
-    }
-}
-
-fn slots(burst: &mut [u8]) -> [Slot<'_>; MAX_BURST] {
-    let mut it = burst.chunks_exact_mut(SLOT);
-    std::array::from_fn(|_| Slot {
-        buf: it.next().unwrap_or_default(),
-        len: FRAME_LEN,
-    })
-}
-
 /// Every frame of `arena` through the pipeline once; returns how many were forwarded.
 fn pass(p: &mut Pipeline, snap: &Snapshot, port: u16, arena: &mut [u8], now: u64) -> usize {
     let mut verdicts = [Verdict::Punt; MAX_BURST];
     let mut fw = 0;
     for burst in arena.chunks_exact_mut(SLOT * MAX_BURST) {
-        let mut s = slots(burst);
+        let mut s = burst_slots(burst, SLOT, FRAME_LEN);
         p.process_burst(snap, PortId(port), &mut s, &mut verdicts, now);
         fw += verdicts
             .iter()

@@ -12,11 +12,11 @@
 //! rx/tx ceiling)`.
 
 use dataplane::dpdk::{Eal, Lpm, LPM_LOOKUP_SUCCESS};
-use dataplane::pipeline::{PacketBuf, Pipeline, Verdict, MAX_BURST};
+use dataplane::pipeline::{Pipeline, Verdict, MAX_BURST};
 use hdrhistogram::Histogram;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rspe_perf::{eal_args, load_table, median, next_hop_of, rate, timed};
+use rspe_perf::{burst_slots, eal_args, load_table, median, next_hop_of, rate, timed};
 use shared::adj::{Adjacency, LabelStack, NextHop, NextHops};
 use shared::fib::FibBuilder;
 use shared::snapshot::{PortIface, Snapshot};
@@ -30,37 +30,6 @@ const SLOT: usize = 64;
 const FRAME_LEN: usize = 60;
 const NEXT_HOPS: u32 = 1024;
 const RUNS: usize = 5;
-
-/// One frame in the arena.
-struct Slot<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl PacketBuf for Slot<'_> {
-    fn bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut self.buf[..self.len]
-    }
-    fn set_len(&mut self, len: usize) -> bool {
-        if len > self.buf.len() {
-            return false;
-        }
-        self.len = len;
-        true
-    }
-}
-
-/// The frames of one burst as packet buffers, without allocating.
-fn burst_slots(burst: &mut [u8]) -> [Slot<'_>; MAX_BURST] {
-    let mut it = burst.chunks_exact_mut(SLOT);
-    std::array::from_fn(|_| Slot {
-        buf: it.next().unwrap_or_default(),
-        len: FRAME_LEN,
-    })
-}
 
 fn mac_of(i: u32) -> [u8; 6] {
     let b = i.to_be_bytes();
@@ -161,7 +130,7 @@ fn main() {
         let end = Instant::now() + std::time::Duration::from_secs(secs);
         while Instant::now() < end {
             for burst in arena.chunks_exact_mut(SLOT * MAX_BURST) {
-                let mut slots = burst_slots(burst);
+                let mut slots = burst_slots(burst, SLOT, FRAME_LEN);
                 pipeline.process_burst(&snap, PortId(0), &mut slots, &mut verdicts, 0);
             }
         }
@@ -212,7 +181,7 @@ fn main() {
             FRAMES,
             timed(|| {
                 for burst in arena.chunks_exact_mut(SLOT * MAX_BURST) {
-                    let mut slots = burst_slots(burst);
+                    let mut slots = burst_slots(burst, SLOT, FRAME_LEN);
                     pipeline.process_burst(&snap, PortId(0), &mut slots, &mut verdicts, 0);
                     fw += verdicts
                         .iter()
@@ -266,7 +235,7 @@ fn main() {
     let mut hist = Histogram::<u64>::new_with_bounds(1, 100_000_000, 3).expect("histogram");
     for burst in arena.chunks_exact_mut(SLOT * MAX_BURST) {
         let t = Instant::now();
-        let mut slots = burst_slots(burst);
+        let mut slots = burst_slots(burst, SLOT, FRAME_LEN);
         pipeline.process_burst(&snap, PortId(0), &mut slots, &mut verdicts, 0);
         let _ = hist.record(t.elapsed().as_nanos().max(1) as u64);
     }
