@@ -89,13 +89,12 @@ fn compile_rule(
     get: &dyn Fn(&str) -> Option<String>,
     names: &Names<'_>,
     marks: &mut Marks,
+    lists: &mut Marks,
     chain_of: &mut dyn FnMut(&str) -> usize,
 ) -> Option<Rule> {
     let mut mm = Match::default();
     // Matchers this dataplane does not evaluate: the rule is left out.
     for unsupported in [
-        "src-address-list",
-        "dst-address-list",
         "in-interface-list",
         "out-interface-list",
         "src-address-type",
@@ -117,6 +116,15 @@ fn compile_rule(
     }
     if let Some(v) = get("dst-address") {
         mm.dst = Some(addr(v)?);
+    }
+    for (k, slot) in [
+        ("src-address-list", &mut mm.src_list),
+        ("dst-address-list", &mut mm.dst_list),
+    ] {
+        if let Some(v) = get(k) {
+            let (n, name) = neg(&v);
+            *slot = Some((lists.id(name), n));
+        }
     }
     if let Some(v) = get("protocol") {
         let (n, p) = neg(&v);
@@ -248,6 +256,7 @@ fn compile_table(
     builtin: &[&str],
     names: &Names<'_>,
     marks: &mut Marks,
+    lists: &mut Marks,
 ) -> Table {
     let menu = m(path);
     let mut chains: Vec<Chain> = builtin
@@ -284,7 +293,7 @@ fn compile_table(
         };
         let get = |k: &str| it.get(menu, k).map(str::to_owned);
         let mut chain_of = |n: &str| index.get(n).copied().unwrap_or(usize::MAX);
-        if let Some(rule) = compile_rule(&get, names, marks, &mut chain_of) {
+        if let Some(rule) = compile_rule(&get, names, marks, lists, &mut chain_of) {
             chains[chain].rules.push(rule);
         }
     }
@@ -341,12 +350,15 @@ pub fn compile(store: &Store, names: &Names<'_>, tracking: &Tracking) -> Option<
         return None;
     }
     let mut marks = Marks(vec![String::new()]);
+    // Address-list names get ids the same way (0 is never a list).
+    let mut lists = Marks(vec![String::new()]);
     let mangle = compile_table(
         store,
         &["ip", "firewall", "mangle"],
         &["prerouting", "input", "forward", "output", "postrouting"],
         names,
         &mut marks,
+        &mut lists,
     );
     let nat = compile_table(
         store,
@@ -354,6 +366,7 @@ pub fn compile(store: &Store, names: &Names<'_>, tracking: &Tracking) -> Option<
         &["srcnat", "dstnat", "input", "output"],
         names,
         &mut marks,
+        &mut lists,
     );
     let filter = compile_table(
         store,
@@ -361,6 +374,7 @@ pub fn compile(store: &Store, names: &Names<'_>, tracking: &Tracking) -> Option<
         &["input", "forward", "output"],
         names,
         &mut marks,
+        &mut lists,
     );
     let any = [&mangle, &nat, &filter]
         .iter()
@@ -368,11 +382,26 @@ pub fn compile(store: &Store, names: &Names<'_>, tracking: &Tracking) -> Option<
     if !any && tracking.enabled != "yes" {
         return None;
     }
+    // The members of every list a rule names (an unknown list is empty).
+    let menu = m(&["ip", "firewall", "address-list"]);
+    let items = store.items(menu);
+    let members = lists
+        .0
+        .iter()
+        .map(|name| {
+            items
+                .iter()
+                .filter(|it| !it.disabled() && it.values.get("list") == Some(name))
+                .filter_map(|it| range(it.values.get("address")?.trim_start_matches('!')))
+                .collect()
+        })
+        .collect();
     Some(Firewall {
         mangle,
         nat,
         filter,
         marks: marks.0,
+        lists: members,
         track: true,
         loose_tcp: tracking.loose_tcp,
     })

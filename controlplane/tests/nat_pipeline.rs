@@ -29,6 +29,9 @@ const CONFIG: &str = "\
 /ip firewall mangle add action=mark-routing chain=prerouting connection-mark=cust_a_conn in-interface=public new-routing-mark=cust_a
 /ip firewall mangle add action=mark-routing chain=prerouting connection-mark=cust_b_conn in-interface=public new-routing-mark=cust_b
 /ip firewall filter add chain=forward protocol=tcp dst-port=23 action=drop
+/ip firewall address-list add list=blocked address=9.9.9.0/24
+/ip firewall address-list add list=blocked address=1.1.1.1
+/ip firewall filter add chain=forward dst-address-list=blocked action=reject reject-with=icmp-admin-prohibited
 ";
 
 const GW: u32 = 0xac10_0101; // 172.16.1.1
@@ -185,6 +188,22 @@ fn tcp_and_icmp_echo_through_nat_and_the_filter() {
     assert_eq!(
         p.process(&snap, PortId(0), &mut telnet, 3),
         Verdict::Drop(DropReason::Filtered)
+    );
+    // An address list: 9.9.9.0/24 and 1.1.1.1 are rejected (administratively prohibited).
+    for dst in [0x0909_0909u32, 0x0101_0101] {
+        let mut f = udp_frame(HOST, 1234, dst, 53, b"x");
+        assert_eq!(
+            p.process(&snap, PortId(0), &mut f, 3),
+            Verdict::Reply(PortId(0), DropReason::Filtered)
+        );
+        let ip = ipv4::Packet::new_checked(&f[14..]).unwrap();
+        let m = icmp::Packet::new_checked(ip.payload()).unwrap();
+        assert_eq!((m.msg_type(), m.code()), (3, 13));
+    }
+    let mut ok = udp_frame(HOST, 1234, 0x0101_0102, 53, b"x");
+    assert_eq!(
+        p.process(&snap, PortId(0), &mut ok, 3),
+        Verdict::Forward(PortId(2))
     );
     // ICMP echo: the identifier is the port.
     let mut echo = vec![8u8, 0, 0, 0, 0x12, 0x34, 0, 1];

@@ -55,6 +55,10 @@ impl PortMatch {
 pub struct Match {
     /// Source address.
     pub src: Option<AddrMatch>,
+    /// Source address in an address list (by list id), negated when the flag is set.
+    pub src_list: Option<(u16, bool)>,
+    /// Destination address in an address list.
+    pub dst_list: Option<(u16, bool)>,
     /// Destination address.
     pub dst: Option<AddrMatch>,
     /// IP protocol, negated when the flag is set.
@@ -220,10 +224,25 @@ pub enum Outcome {
 /// Deepest jump nesting followed; deeper jumps are ignored (a loop of jumps ends).
 pub const MAX_JUMPS: usize = 16;
 
+/// Address lists by id: each a set of (first, last) ranges.
+pub type Lists = [Vec<(u32, u32)>];
+
+fn in_list(lists: &Lists, id: u16, a: u32) -> bool {
+    lists
+        .get(usize::from(id))
+        .is_some_and(|l| l.iter().any(|&(f, t)| (f..=t).contains(&a)))
+}
+
 impl Match {
-    fn hit(&self, p: &Packet, m: &Marks) -> bool {
+    fn hit(&self, p: &Packet, m: &Marks, lists: &Lists) -> bool {
         let ports = matches!(p.protocol, 6 | 17);
         self.src.is_none_or(|a| a.hit(p.src))
+            && self
+                .src_list
+                .is_none_or(|(id, neg)| in_list(lists, id, p.src) != neg)
+            && self
+                .dst_list
+                .is_none_or(|(id, neg)| in_list(lists, id, p.dst) != neg)
             && self.dst.is_none_or(|a| a.hit(p.dst))
             && self
                 .protocol
@@ -263,7 +282,7 @@ impl Match {
 
 impl Table {
     /// Runs chain `chain` for `p`, updating `marks`; the first terminating action decides.
-    pub fn run(&self, chain: usize, p: &Packet, marks: &mut Marks) -> Outcome {
+    pub fn run(&self, chain: usize, p: &Packet, marks: &mut Marks, lists: &Lists) -> Outcome {
         // (chain, next rule) frames for jump/return.
         let mut stack: Vec<(usize, usize)> = Vec::new();
         let (mut c, mut i) = (chain, 0);
@@ -283,7 +302,7 @@ impl Table {
                 }
             };
             i += 1;
-            if !rule.m.hit(p, marks) {
+            if !rule.m.hit(p, marks, lists) {
                 continue;
             }
             match &rule.action {
@@ -343,6 +362,8 @@ pub struct Firewall {
     pub filter: Table,
     /// Connection and packet mark names, by id (0: `no-mark`).
     pub marks: Vec<String>,
+    /// `/ip firewall address-list`, by list id.
+    pub lists: Vec<Vec<(u32, u32)>>,
     /// Whether connections are tracked (any rule exists, or tracking is forced on).
     pub track: bool,
     /// `loose-tcp-tracking`: mid-stream TCP packets start a connection.
@@ -358,7 +379,7 @@ impl Firewall {
     /// Runs built-in chain `chain` of `table` (absent chain: accept).
     pub fn run(&self, table: &Table, chain: &str, p: &Packet, marks: &mut Marks) -> Outcome {
         match table.chain(chain) {
-            Some(c) => table.run(c, p, marks),
+            Some(c) => table.run(c, p, marks, &self.lists),
             None => Outcome::Accept,
         }
     }
@@ -432,17 +453,17 @@ mod tests {
             ..Packet::default()
         };
         let mut m = Marks::default();
-        assert_eq!(t.run(0, &p, &mut m), Outcome::Accept);
+        assert_eq!(t.run(0, &p, &mut m, &[]), Outcome::Accept);
         assert_eq!(m.conn, 1, "passthrough=no stops at the first mark");
         assert_eq!(m.routing, None);
         p.state = state::ESTABLISHED;
         let mut m = Marks::default();
         // The user chain marks 2 then jumps to itself: bounded, then back to prerouting.
-        assert_eq!(t.run(0, &p, &mut m), Outcome::Accept);
+        assert_eq!(t.run(0, &p, &mut m, &[]), Outcome::Accept);
         assert_eq!((m.conn, m.routing), (2, Some(TableId(3))));
         p.protocol = 17;
         let mut m = Marks::default();
-        t.run(0, &p, &mut m);
+        t.run(0, &p, &mut m, &[]);
         assert_eq!((m.conn, m.routing), (0, None), "return before the mark");
     }
 
@@ -463,16 +484,17 @@ mod tests {
             in_port: Some(1),
             ..Packet::default()
         };
-        assert!(m.hit(&p, &Marks::default()));
+        assert!(m.hit(&p, &Marks::default(), &[]));
         assert!(!m.hit(
             &Packet {
                 in_port: Some(2),
                 ..p
             },
-            &Marks::default()
+            &Marks::default(),
+            &[]
         ));
         assert!(
-            !m.hit(&Packet { protocol: 1, ..p }, &Marks::default()),
+            !m.hit(&Packet { protocol: 1, ..p }, &Marks::default(), &[]),
             "no ports"
         );
         assert!(!m.hit(
@@ -480,7 +502,33 @@ mod tests {
             &Marks {
                 conn: 4,
                 ..Marks::default()
-            }
+            },
+            &[]
         ));
+        // Address lists: list 1 holds 10.0.0.0/8; `!` inverts.
+        let lists = vec![vec![], vec![(0x0a00_0000, 0x0aff_ffff)]];
+        let l = Match {
+            src_list: Some((1, false)),
+            dst_list: Some((1, true)),
+            ..Match::default()
+        };
+        let q = Packet {
+            src: 0x0a01_0203,
+            dst: 0x0808_0808,
+            ..Packet::default()
+        };
+        assert!(l.hit(&q, &Marks::default(), &lists));
+        assert!(!l.hit(
+            &Packet {
+                dst: 0x0a00_0001,
+                ..q
+            },
+            &Marks::default(),
+            &lists
+        ));
+        assert!(
+            !l.hit(&q, &Marks::default(), &[]),
+            "an unknown list holds nothing"
+        );
     }
 }

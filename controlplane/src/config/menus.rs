@@ -380,6 +380,19 @@ pub static MENUS: &[Menu] = &[
         &[&[('X', ""), ('I', "INVALID")]],
     )
     .fixed(),
+    Menu::list(
+        &["ip", "firewall", "address-list"],
+        &[
+            Param::req("list", Kind::Word),
+            Param::req("address", Kind::FwAddress),
+            Param::opt("timeout", Kind::Time),
+            COMMENT,
+            DISABLED,
+        ],
+        None,
+        PrintStyle::Table(&["list", "address"]),
+        &[&[('X', "DISABLED")], &[('D', "DYNAMIC")]],
+    ),
     firewall(&["ip", "firewall", "filter"], FILTER_PARAMS),
     // The connection table: items come from the running router.
     Menu::list(
