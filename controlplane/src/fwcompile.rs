@@ -1,7 +1,8 @@
 //! `/ip firewall mangle|nat|filter` compiled into [`shared::firewall::Firewall`] for the
 //! snapshot: interface names become port ids, tables become table ids, mark names become
-//! small numbers. Rules using matchers the dataplane does not evaluate yet (address lists,
-//! interface lists, other address types) are left out, so they never match.
+//! small numbers, address lists sets of ranges. Rules using matchers the dataplane does not
+//! evaluate yet (interface lists, address types other than `local`) are left out, so they
+//! never match.
 
 use crate::config::store::{m, Store};
 use shared::firewall::{state, Action, AddrMatch, Chain, Firewall, Match, PortMatch, Rule, Table};
