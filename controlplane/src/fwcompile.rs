@@ -397,7 +397,13 @@ pub fn compile(store: &Store, names: &Names<'_>, tracking: &Tracking) -> Option<
                 .collect()
         })
         .collect();
+    let needs_dst_local = [&mangle, &nat, &filter].iter().any(|t| {
+        t.chains
+            .iter()
+            .any(|c| c.rules.iter().any(|r| r.m.dst_local.is_some()))
+    });
     Some(Firewall {
+        needs_dst_local,
         mangle,
         nat,
         filter,

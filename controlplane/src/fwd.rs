@@ -576,15 +576,22 @@ impl Builder {
             self.add_route(o, spec);
         }
         let locals = plan.locals();
-        let meta_changed = self.plan.ports != plan.ports || self.plan.vrf_table != plan.vrf_table;
+        // Adjacencies carry the ports' MACs and MTUs; the snapshot's port arrays carry
+        // more (VRFs, first addresses).
+        let adj_of = |p: &Plan| -> Vec<(u16, [u8; 6], u16)> {
+            p.ports.iter().map(|x| (x.id, x.mac, x.mtu)).collect()
+        };
+        let adjacencies_changed = adj_of(&self.plan) != adj_of(&plan);
+        if self.plan.ports != plan.ports || self.plan.vrf_table != plan.vrf_table {
+            self.port_meta = None;
+        }
         let old_locals = std::mem::replace(&mut self.locals, locals);
         if plan.firewall != self.plan.firewall {
             self.firewall = plan.firewall.clone().map(Arc::new);
         }
         self.plan = plan;
-        if meta_changed {
-            self.port_meta = None;
-            // Adjacencies carry the ports' MACs and MTUs: rebuild every entry.
+        self.commit();
+        if adjacencies_changed {
             let all: Vec<(TableId, Prefix4)> = self
                 .tables
                 .iter()
@@ -600,30 +607,29 @@ impl Builder {
                 self.refresh(t, p);
             }
         }
-        for k in old_locals.symmetric_difference(&self.locals.clone()) {
-            self.refresh(k.0, k.1);
+        let changed: Vec<(TableId, Prefix4)> = old_locals
+            .symmetric_difference(&self.locals)
+            .copied()
+            .collect();
+        for (t, p) in changed {
+            self.refresh(t, p);
         }
-        self.commit();
-        // Neighbours no longer on link go; the rest may reach new networks.
+        // Neighbours no longer on link go. Those that stay follow the RIB already: `commit`
+        // refreshed the host entries inside every prefix that changed.
         let keep: HashMap<Key, [u8; 6]> = self
             .neighbors
             .iter()
             .filter(|(k, _)| self.plan.on_link(k.port, k.ip))
             .map(|(k, v)| (*k, *v))
             .collect();
-        self.neighbors.clear();
-        self.apply_neighbors(keep, true);
+        self.set_neighbors(keep);
     }
 
     /// Brings the neighbour entries in step with `usable` (every usable neighbour).
     pub fn set_neighbors(&mut self, usable: HashMap<Key, [u8; 6]>) {
-        self.apply_neighbors(usable, false);
-    }
-
-    fn apply_neighbors(&mut self, usable: HashMap<Key, [u8; 6]>, all: bool) {
         let mut touched: Vec<Key> = usable
             .iter()
-            .filter(|(k, m)| all || self.neighbors.get(k) != Some(m))
+            .filter(|(k, m)| self.neighbors.get(k) != Some(m))
             .map(|(k, _)| *k)
             .collect();
         touched.extend(self.neighbors.keys().filter(|k| !usable.contains_key(k)));
@@ -879,43 +885,12 @@ pub fn build(plan: &Plan, neigh: &Neighbors) -> Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::exec::{self, Ctx, Format, NoLive, Session};
-    use crate::config::store::PortDesc;
     use shared::adj::Resolved;
 
-    fn ports(n: u16) -> Vec<PortBase> {
-        (0..n)
-            .map(|i| PortBase {
-                id: i,
-                default_name: format!("ether{}", i + 1),
-                mac: [2, 0, 0, 0, 0, i as u8 + 1],
-            })
-            .collect()
-    }
-
-    fn store(n: u16, script: &str) -> Store {
-        let descs: Vec<PortDesc> = ports(n)
-            .iter()
-            .map(|p| PortDesc {
-                default_name: p.default_name.clone(),
-                mac: crate::interfaces::mac_text(&p.mac),
-                driver: "net_null".into(),
-            })
-            .collect();
-        let pristine = Store::new(&descs);
-        let mut s = pristine.clone();
-        let mut session = Session::default();
-        let mut ctx = Ctx {
-            store: &mut s,
-            pristine: &pristine,
-            session: &mut session,
-            live: &NoLive,
-            format: Format::Text,
-        };
-        if let Err(f) = exec::run(&mut ctx, script) {
-            panic!("{}", f.error);
-        }
-        s
+    fn plan(n: u16, script: &str) -> Plan {
+        plan_from_config(script, n)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .0
     }
 
     fn ip(s: &str) -> u32 {
@@ -939,8 +914,7 @@ mod tests {
 
     #[test]
     fn overlapping_networks_stay_in_their_vrfs() {
-        let s = store(5, TWO_VRFS);
-        let plan = Plan::from_store(&s, &ports(5));
+        let plan = plan(5, TWO_VRFS);
         assert_eq!(plan.vrfs, vec!["main", "cust-a", "cust-b"]);
         assert_eq!(plan.ports[0].vrf, VrfId(1));
         assert_eq!(plan.ports[2].vrf, VrfId(2));
@@ -984,7 +958,7 @@ mod tests {
 
     #[test]
     fn static_routes_by_gateway_form_and_distance() {
-        let s = store(
+        let plan = plan(
             5,
             &format!(
                 "{TWO_VRFS}\
@@ -999,7 +973,6 @@ mod tests {
 "
             ),
         );
-        let plan = Plan::from_store(&s, &ports(5));
         let mut n = Neighbors::default();
         let mac = [2, 0, 0, 0, 0xbb, 9];
         n.heard(
@@ -1054,13 +1027,12 @@ mod tests {
 
     #[test]
     fn disabled_ports_and_addresses_connect_nothing() {
-        let s = store(
+        let plan = plan(
             2,
             "/ip address add address=10.0.0.1/24 interface=ether1\n\
              /ip address add address=10.0.1.1/24 interface=ether2 disabled=yes\n\
              /interface ethernet set ether1 disabled=yes mtu=1400 name=wan\n",
         );
-        let plan = Plan::from_store(&s, &ports(2));
         assert_eq!(plan.ports[0].name, "wan");
         assert_eq!(plan.ports[0].mtu, 1400);
         assert!(!plan.ports[0].enabled);

@@ -67,27 +67,9 @@ pub fn parse(words: &[&str]) -> Result<PingArgs, String> {
                 have_addr = true;
             }
             "vrf" => a.vrf = Some(v.to_owned()).filter(|v| v != "main"),
-            "count" => {
-                a.count = v
-                    .parse()
-                    .ok()
-                    .filter(|c| (1..=10_000).contains(c))
-                    .ok_or_else(|| format!("count={v}: expected 1..10000"))?
-            }
-            "size" => {
-                a.size = v
-                    .parse()
-                    .ok()
-                    .filter(|s| (14..=1472).contains(s))
-                    .ok_or_else(|| format!("size={v}: expected 14..1472"))?
-            }
-            "ttl" => {
-                a.ttl = v
-                    .parse()
-                    .ok()
-                    .filter(|t| *t >= 1)
-                    .ok_or_else(|| format!("ttl={v}: expected 1..255"))?
-            }
+            "count" => a.count = number(k, v, 1, 10_000)? as u32,
+            "size" => a.size = number(k, v, 14, 1472)? as u16,
+            "ttl" => a.ttl = number(k, v, 1, 255)? as u8,
             "src-address" => a.src = Some(ip(v)?),
             "interval" => {
                 let d =
@@ -101,6 +83,14 @@ pub fn parse(words: &[&str]) -> Result<PingArgs, String> {
         return Err("ping needs an address".into());
     }
     Ok(a)
+}
+
+/// `name=v` as a number in `lo..=hi`.
+fn number(name: &str, v: &str, lo: u64, hi: u64) -> Result<u64, String> {
+    v.parse::<u64>()
+        .ok()
+        .filter(|n| (lo..=hi).contains(n))
+        .ok_or_else(|| format!("{name}={v}: expected {lo}..{hi}"))
 }
 
 fn parse_interval(v: &str) -> Option<Duration> {

@@ -168,6 +168,19 @@ impl Default for TableRib {
 /// A route's resolution: its immediate next hops and the prefixes it resolved through.
 type Resolution = (Vec<Imm>, Vec<(TableId, Prefix4)>);
 
+/// The (table, address) lookups a route's gateways need (`IP` and `IP@table`; not
+/// `IP%iface` or interfaces).
+fn gateway_lookups(spec: &RouteSpec) -> impl Iterator<Item = (TableId, u32)> + '_ {
+    spec.gateways.iter().filter_map(|g| match *g {
+        Gateway::Ip {
+            ip,
+            table,
+            port: None,
+        } => Some((table, ip)),
+        _ => None,
+    })
+}
+
 /// Longest recursion chain followed.
 pub const MAX_DEPTH: usize = 8;
 /// Most re-selections of one prefix in one batch.
@@ -233,6 +246,8 @@ impl Rib {
 
     /// Adds a route; it takes effect at the next [`Rib::process`].
     pub fn add(&mut self, spec: RouteSpec) -> RouteId {
+        let (table, dst) = (spec.table, spec.dst);
+        let lookups: Vec<(TableId, u32)> = gateway_lookups(&spec).collect();
         let route = Route {
             spec,
             state: RouteState::default(),
@@ -248,26 +263,19 @@ impl Rib {
                 (self.routes.len() - 1) as RouteId
             }
         };
-        let spec = self.routes[id as usize].as_ref().map(|r| r.spec.clone());
-        if let Some(spec) = spec {
-            let t = self.table_mut(spec.table);
-            t.candidates.entry(spec.dst).or_default().push(id);
-            for g in &spec.gateways {
-                if let Gateway::Ip {
-                    ip,
-                    table,
-                    port: None,
-                } = *g
-                {
-                    self.table_mut(table)
-                        .by_gateway
-                        .entry(ip)
-                        .or_default()
-                        .insert(id);
-                }
-            }
-            self.dirty.insert((spec.table, spec.dst));
+        self.table_mut(table)
+            .candidates
+            .entry(dst)
+            .or_default()
+            .push(id);
+        for (t, ip) in lookups {
+            self.table_mut(t)
+                .by_gateway
+                .entry(ip)
+                .or_default()
+                .insert(id);
         }
+        self.dirty.insert((table, dst));
         id
     }
 
@@ -284,19 +292,12 @@ impl Rib {
                 t.candidates.remove(&spec.dst);
             }
         }
-        for g in &spec.gateways {
-            if let Gateway::Ip {
-                ip,
-                table,
-                port: None,
-            } = *g
-            {
-                let t = self.table_mut(table);
-                if let Some(s) = t.by_gateway.get_mut(&ip) {
-                    s.remove(&id);
-                    if s.is_empty() {
-                        t.by_gateway.remove(&ip);
-                    }
+        for (table, ip) in gateway_lookups(&spec) {
+            let t = self.table_mut(table);
+            if let Some(s) = t.by_gateway.get_mut(&ip) {
+                s.remove(&id);
+                if s.is_empty() {
+                    t.by_gateway.remove(&ip);
                 }
             }
         }

@@ -344,7 +344,7 @@ impl Pipeline {
         p: Parsed,
         now: u64,
     ) -> Verdict {
-        let (Some(ct), Some(fwl)) = (self.conntrack.clone(), snap.firewall.clone()) else {
+        let (Some(ct), Some(fwl)) = (self.conntrack.clone(), snap.firewall.as_deref()) else {
             return Verdict::Drop(DropReason::UnknownPort);
         };
         let Some(f) = flow_of(pkt.bytes(), p.eh) else {
@@ -391,10 +391,13 @@ impl Pipeline {
             ..Marks::default()
         };
         let vrf_table = snap.ingress_table(in_port);
+        // Only rules with `dst-address-type` need to know before routing: a lookup saved.
         let is_local = |t: TableId, a: u32| {
-            snap.fib(t)
-                .and_then(|f| f.lookup(a))
-                .is_some_and(|nh| matches!(snap.next_hops.resolve(nh, 0), Resolved::Local))
+            fwl.needs_dst_local
+                && snap
+                    .fib(t)
+                    .and_then(|f| f.lookup(a))
+                    .is_some_and(|nh| matches!(snap.next_hops.resolve(nh, 0), Resolved::Local))
         };
         let nat_state = seen.as_ref().map_or(0, |s| {
             u8::from(s.conn.srcnat()) | (u8::from(s.conn.dstnat()) << 1)
@@ -411,7 +414,6 @@ impl Pipeline {
             nat_state,
             dst_local: is_local(vrf_table, ndst),
         };
-        let mangle_conn_before = marks.conn;
         if let Outcome::Drop | Outcome::Reject(_) =
             fwl.run(&fwl.mangle, "prerouting", &info, &mut marks)
         {
@@ -443,16 +445,16 @@ impl Pipeline {
             .and_then(lookup)
             .or_else(|| lookup(vrf_table))
             .map_or(NO_ROUTE, |n| n.0);
-        let local =
-            nh != NO_ROUTE && matches!(snap.next_hops.resolve(NextHopId(nh), 0), Resolved::Local);
-        let out_port = if nh == NO_ROUTE || local {
-            None
+        let resolved = if nh == NO_ROUTE {
+            Resolved::Unreachable
         } else {
-            match snap.next_hops.resolve(NextHopId(nh), 0) {
-                Resolved::Forward(a) => Some(a.port.0),
-                Resolved::Glean { port, .. } => Some(port.0),
-                _ => None,
-            }
+            snap.next_hops.resolve(NextHopId(nh), 0)
+        };
+        let (local, out_port) = match resolved {
+            Resolved::Local => (true, None),
+            Resolved::Forward(a) => (false, Some(a.port.0)),
+            Resolved::Glean { port, .. } => (false, Some(port.0)),
+            _ => (false, None),
         };
         info.out_port = out_port;
         let (mangle_chain, filter_chain) = if local {
@@ -579,7 +581,7 @@ impl Pipeline {
                 ndport = nsport;
             }
         } else if let Some(s) = &seen {
-            if marks.conn != mangle_conn_before || marks.conn != s.conn.mark {
+            if marks.conn != s.conn.mark {
                 ct.set_mark(s.id, marks.conn);
             }
         }

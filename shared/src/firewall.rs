@@ -368,6 +368,8 @@ pub struct Firewall {
     pub track: bool,
     /// `loose-tcp-tracking`: mid-stream TCP packets start a connection.
     pub loose_tcp: bool,
+    /// Some rule matches `dst-address-type` (so packets need it before routing).
+    pub needs_dst_local: bool,
 }
 
 impl Firewall {
