@@ -2,6 +2,7 @@
 //! configuration store and the routing protocols grow here.
 
 pub mod api;
+pub mod bgp;
 pub mod config;
 pub mod forwarder;
 pub mod fwcompile;
