@@ -2,3 +2,4 @@
 //! namespace for PE-CE sessions), IPv4 unicast best path and the RIB attachment.
 
 pub mod packet;
+pub mod fsm;
