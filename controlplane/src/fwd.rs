@@ -307,9 +307,9 @@ impl Plan {
     }
 }
 
-/// For tests, benchmarks and fuzzing: the plan of a router with `ports` ports (`ether1`..,
-/// MAC 02:00:00:00:00:0N) configured by the script `config`.
-pub fn plan_from_config(config: &str, ports: u16) -> Result<(Plan, Vec<PortBase>), String> {
+/// For tests, benchmarks and fuzzing: the configuration of a router with `ports` ports
+/// (`ether1`.., MAC 02:00:00:00:00:0N) after the script `config`.
+pub fn store_from_config(config: &str, ports: u16) -> Result<(Store, Vec<PortBase>), String> {
     use crate::config::exec::{self, Ctx, Format, NoLive, Session};
     use crate::config::store::PortDesc;
     let bases: Vec<PortBase> = (0..ports)
@@ -338,6 +338,13 @@ pub fn plan_from_config(config: &str, ports: u16) -> Result<(Plan, Vec<PortBase>
         format: Format::Text,
     };
     exec::run(&mut ctx, config).map_err(|f| f.error.to_string())?;
+    Ok((store, bases))
+}
+
+/// For tests, benchmarks and fuzzing: the plan of a router with `ports` ports (`ether1`..,
+/// MAC 02:00:00:00:00:0N) configured by the script `config`.
+pub fn plan_from_config(config: &str, ports: u16) -> Result<(Plan, Vec<PortBase>), String> {
+    let (store, bases) = store_from_config(config, ports)?;
     Ok((Plan::from_store(&store, &bases), bases))
 }
 

@@ -3,3 +3,6 @@
 
 pub mod packet;
 pub mod fsm;
+pub mod config;
+pub mod instance;
+pub mod md5;
