@@ -336,9 +336,17 @@ fn run() -> Result<(), Fatal> {
         list: interfaces,
         counters: counters.clone(),
     });
+    let bgp = match &forwarder {
+        Some(f) => Some(Arc::new(
+            controlplane::bgp::Bgp::start(f.clone())
+                .map_err(|e| Fatal(format!("bgp thread: {e}"), 1))?,
+        )),
+        None => None,
+    };
     let live = Arc::new(RouterLive {
         interfaces: interfaces.clone(),
         forwarder: forwarder.clone(),
+        bgp: bgp.clone(),
     });
     // The configuration is loaded and the first snapshot published before any worker runs.
     let router = Router::new(
@@ -346,6 +354,7 @@ fn run() -> Result<(), Fatal> {
         opts.config.clone(),
         live,
         forwarder.clone(),
+        bgp.clone(),
     );
 
     let mut running = Vec::new();
@@ -383,7 +392,11 @@ fn run() -> Result<(), Fatal> {
         (_, Err(e)) => Err(e),
     };
 
-    // Stop: workers first, then ports, then the EAL.
+    // Stop: BGP sessions first (their NOTIFICATIONs still go out), then the workers,
+    // then ports, then the EAL.
+    if let Some(b) = &bgp {
+        b.shutdown();
+    }
     stop.store(true, Ordering::Relaxed);
     for r in running {
         let ok = match r {

@@ -101,6 +101,8 @@ pub struct RouterLive {
     pub interfaces: Arc<Interfaces>,
     /// The forwarding state (`None`: a patch panel, nothing routed).
     pub forwarder: Option<Arc<std::sync::Mutex<crate::forwarder::Forwarder>>>,
+    /// The BGP speaker.
+    pub bgp: Option<Arc<crate::bgp::Bgp>>,
 }
 
 impl Live for RouterLive {
@@ -117,6 +119,14 @@ impl Live for RouterLive {
         path: &[&str],
         store: &crate::config::store::Store,
     ) -> Option<Vec<crate::config::store::Item>> {
+        match (path, &self.bgp) {
+            (["routing", "bgp", "session"], Some(b)) => return Some(b.session_items()),
+            (["routing", "bgp", "advertisements"], Some(b)) => {
+                return Some(b.advertisement_items())
+            }
+            (["routing", "bgp", "session" | "advertisements"], None) => return Some(Vec::new()),
+            _ => {}
+        }
         let f = self.forwarder.as_ref()?;
         let f = f.lock().unwrap_or_else(|e| e.into_inner());
         match path {

@@ -17,6 +17,7 @@ pub struct Router {
     config: Option<PathBuf>,
     live: Arc<dyn Live + Send + Sync>,
     forwarder: Option<Arc<Mutex<Forwarder>>>,
+    bgp: Option<Arc<crate::bgp::Bgp>>,
 }
 
 impl Router {
@@ -27,6 +28,7 @@ impl Router {
         config: Option<PathBuf>,
         live: Arc<dyn Live + Send + Sync>,
         forwarder: Option<Arc<Mutex<Forwarder>>>,
+        bgp: Option<Arc<crate::bgp::Bgp>>,
     ) -> Result<Router, String> {
         let pristine = Store::new(ports);
         let mut store = pristine.clone();
@@ -54,6 +56,9 @@ impl Router {
             f.lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .configure(&store);
+            if let Some(b) = &bgp {
+                b.configure(&store, f);
+            }
         }
         Ok(Router {
             store: Mutex::new(store),
@@ -61,6 +66,7 @@ impl Router {
             config,
             live,
             forwarder,
+            bgp,
         })
     }
 
@@ -127,6 +133,9 @@ impl Router {
                 f.lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .configure(&store);
+                if let Some(b) = &self.bgp {
+                    b.configure(&store, f);
+                }
             }
             if let Some(path) = &self.config {
                 let text = self.saved_form(&store);

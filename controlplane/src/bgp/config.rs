@@ -137,7 +137,7 @@ impl Lookup<'_> {
             return Some(v.clone());
         }
         let mut seen = Vec::new();
-        if let Some(v) = self.from_templates(self.item, self.conn_menu, name, &mut seen) {
+        if let Some(v) = self.inherited(self.item, self.conn_menu, name, &mut seen) {
             return Some(v);
         }
         MENUS[self.conn_menu]
@@ -146,7 +146,7 @@ impl Lookup<'_> {
             .map(str::to_owned)
     }
 
-    fn from_templates(
+    fn inherited(
         &self,
         item: &Item,
         menu: usize,
@@ -177,7 +177,7 @@ impl Lookup<'_> {
                 return Some(v.clone());
             }
             if ti.values.contains_key("templates") {
-                if let Some(v) = self.from_templates(ti, self.tmpl_menu, name, seen) {
+                if let Some(v) = self.inherited(ti, self.tmpl_menu, name, seen) {
                     return Some(v);
                 }
             }

@@ -67,6 +67,8 @@ struct PeerRib {
     /// Changes not yet sent.
     out_withdraw: Vec<Prefix4>,
     out_announce: HashMap<usize, (Arc<Attrs>, Vec<Prefix4>)>,
+    /// End-of-RIB is due after the initial table.
+    eor: bool,
 }
 
 /// One advertised route, for `/routing bgp advertisements print`.
@@ -171,6 +173,7 @@ impl Instance {
                 received: 0,
                 out_withdraw: Vec::new(),
                 out_announce: HashMap::new(),
+                eor: true,
             },
         );
         let mut all: HashSet<Prefix4> = self
@@ -572,7 +575,7 @@ impl Instance {
     /// Encodes and sends every peer's pending changes.
     fn send_pending(&mut self) {
         for p in self.peers.values_mut() {
-            if p.out_withdraw.is_empty() && p.out_announce.is_empty() {
+            if p.out_withdraw.is_empty() && p.out_announce.is_empty() && !p.eor {
                 continue;
             }
             let mut msgs = Vec::new();
@@ -585,6 +588,9 @@ impl Instance {
             for (a, mut list) in groups {
                 list.sort();
                 packet::announce_updates(&a, p.info.as4, &list, &mut msgs);
+            }
+            if std::mem::take(&mut p.eor) {
+                msgs.push(packet::end_of_rib());
             }
             for m in msgs {
                 // A closed writer: the session is going down and will report it.

@@ -1,8 +1,539 @@
 //! BGP-4 (RFC 4271): codecs, the session state machine, sessions over TCP (in the VRF's
 //! namespace for PE-CE sessions), IPv4 unicast best path and the RIB attachment.
+//!
+//! Everything runs on a thread of its own ("bgp") with a single-threaded tokio runtime:
+//! a manager that follows the configuration (sessions and listening sockets), one task
+//! per session (state machine, timers, one reader and one writer task per connection),
+//! and the instance task that owns the routes and installs them through the forwarder.
 
-pub mod packet;
-pub mod fsm;
 pub mod config;
+pub mod fsm;
 pub mod instance;
 pub mod md5;
+pub mod packet;
+pub mod peer;
+
+use crate::config::store::{Item, Store};
+use crate::forwarder::Forwarder;
+use crate::fwd::{Origin, Plan};
+use crate::netns::Netns;
+use crate::rib::Source;
+use config::{Inactive, PeerConfig};
+use instance::{Instance, Local, PeerId};
+use packet::{err, Notification};
+use peer::{PeerMsg, Session, Stats, ToInstance, View};
+use shared::types::{Prefix4, TableId};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// A running session, as `print` reads it.
+#[derive(Clone)]
+pub struct SessionEntry {
+    /// Its number.
+    pub id: PeerId,
+    /// Its configuration.
+    pub cfg: Arc<PeerConfig>,
+    /// What the session task reports.
+    pub view: Arc<Mutex<View>>,
+    /// Counters.
+    pub stats: Arc<Stats>,
+}
+
+/// What the console reads.
+#[derive(Default)]
+pub struct Shared {
+    /// The routes.
+    pub instance: Mutex<Instance>,
+    /// Sessions, by connection name.
+    pub sessions: Mutex<BTreeMap<String, SessionEntry>>,
+    /// Connections that cannot run.
+    pub inactive: Mutex<Vec<Inactive>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+enum Ctl {
+    Configure {
+        peers: Vec<PeerConfig>,
+        netns: HashMap<String, Option<String>>,
+    },
+    Redistribute,
+}
+
+/// The BGP speaker.
+pub struct Bgp {
+    ctl: Mutex<Option<mpsc::UnboundedSender<Ctl>>>,
+    /// What the console reads.
+    pub shared: Arc<Shared>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// The namespace name of VRF `vrf` for sockets (`None`: the daemon's own).
+fn netns_name(f: &Forwarder, vrf: usize) -> Option<String> {
+    if vrf == 0 {
+        return None;
+    }
+    f.netns_of(vrf)
+        .and_then(Result::ok)
+        .and_then(|n| n.name.clone())
+}
+
+impl Bgp {
+    /// Starts the speaker's thread. Routes are installed through `forwarder`.
+    pub fn start(forwarder: Arc<Mutex<Forwarder>>) -> std::io::Result<Bgp> {
+        let shared = Arc::new(Shared::default());
+        let (ctl, rx) = mpsc::unbounded_channel();
+        let s = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("bgp".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        eprintln!("rspe: bgp: no runtime: {e}");
+                        return;
+                    }
+                };
+                rt.block_on(manager(rx, s, forwarder));
+            })?;
+        Ok(Bgp {
+            ctl: Mutex::new(Some(ctl)),
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Follows a new configuration.
+    pub fn configure(&self, store: &Store, forwarder: &Mutex<Forwarder>) {
+        let f = lock(forwarder);
+        let plan: &Plan = f.plan();
+        let (peers, inactive) = config::peers(store, plan);
+        let mut netns = HashMap::new();
+        for p in &peers {
+            netns.insert(p.name.clone(), netns_name(&f, p.vrf_id));
+        }
+        drop(f);
+        *lock(&self.shared.inactive) = inactive;
+        if let Some(ctl) = &*lock(&self.ctl) {
+            let _ = ctl.send(Ctl::Configure { peers, netns });
+            let _ = ctl.send(Ctl::Redistribute);
+        }
+    }
+
+    /// Stops every session (NOTIFICATION Cease, administrative shutdown) and the thread.
+    pub fn shutdown(&self) {
+        // Closing the channel ends the manager, which stops the sessions first.
+        lock(&self.ctl).take();
+        if let Some(t) = lock(&self.thread).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Running {
+    cfg: Arc<PeerConfig>,
+    netns: Option<String>,
+    tx: mpsc::Sender<PeerMsg>,
+}
+
+type Listeners = HashMap<(Option<String>, u16), (Arc<tokio::net::TcpListener>, tokio::task::JoinHandle<()>)>;
+type Routes = Arc<Mutex<HashMap<(Option<String>, Ipv4Addr), mpsc::Sender<PeerMsg>>>>;
+
+async fn manager(
+    mut rx: mpsc::UnboundedReceiver<Ctl>,
+    shared: Arc<Shared>,
+    forwarder: Arc<Mutex<Forwarder>>,
+) {
+    let (itx, irx) = mpsc::channel::<ToInstance>(4096);
+    let inst = tokio::spawn(instance_task(irx, shared.clone(), forwarder.clone()));
+    let mut running: HashMap<String, Running> = HashMap::new();
+    let mut listeners: Listeners = HashMap::new();
+    let routes: Routes = Arc::default();
+    let mut next_id: PeerId = 1;
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            m = rx.recv() => match m {
+                None => break,
+                Some(Ctl::Configure { peers, netns }) => {
+                    let want: HashMap<String, PeerConfig> =
+                        peers.into_iter().map(|p| (p.name.clone(), p)).collect();
+                    // Gone or changed: stopped.
+                    let names: Vec<String> = running.keys().cloned().collect();
+                    for n in names {
+                        let keep = want.get(&n).is_some_and(|c| *c == *running[&n].cfg
+                            && netns.get(&n) == Some(&running[&n].netns));
+                        if keep {
+                            continue;
+                        }
+                        if let Some(r) = running.remove(&n) {
+                            let sub = if want.contains_key(&n) { err::CONFIG_CHANGE } else { err::DECONFIGURED };
+                            let _ = r.tx.send(PeerMsg::Stop(Notification::new(err::CEASE, sub, []))).await;
+                            lock(&routes).remove(&(r.netns.clone(), r.cfg.remote));
+                            lock(&shared.sessions).remove(&n);
+                        }
+                    }
+                    for (n, cfg) in want {
+                        if running.contains_key(&n) {
+                            continue;
+                        }
+                        let ns = netns.get(&n).cloned().flatten();
+                        let cfg = Arc::new(cfg);
+                        let (tx, prx) = mpsc::channel(1024);
+                        let view = Arc::new(Mutex::new(View::default()));
+                        let stats = Arc::new(Stats::default());
+                        let id = next_id;
+                        next_id += 1;
+                        lock(&shared.sessions).insert(n.clone(), SessionEntry {
+                            id, cfg: cfg.clone(), view: view.clone(), stats: stats.clone(),
+                        });
+                        lock(&routes).insert((ns.clone(), cfg.remote), tx.clone());
+                        let s = Session::new(id, cfg.clone(), ns.clone(), tx.clone(), prx, itx.clone(), view, stats);
+                        tokio::spawn(s.run());
+                        running.insert(n, Running { cfg, netns: ns, tx });
+                    }
+                    sync_listeners(&running, &mut listeners, &routes);
+                }
+                Some(Ctl::Redistribute) => {
+                    let _ = itx.send(ToInstance::Redistribute).await;
+                }
+            },
+            _ = tick.tick() => {
+                // Namespaces made since, ports freed since: listeners retried.
+                sync_listeners(&running, &mut listeners, &routes);
+                let _ = itx.send(ToInstance::Redistribute).await;
+            }
+        }
+    }
+    for (_, r) in running.drain() {
+        let _ = r
+            .tx
+            .send(PeerMsg::Stop(Notification::new(err::CEASE, err::ADMIN_SHUTDOWN, [])))
+            .await;
+    }
+    for (_, (_, h)) in listeners.drain() {
+        h.abort();
+    }
+    // Let the sessions flush their NOTIFICATIONs.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(itx);
+    let _ = inst.await;
+}
+
+/// One listening socket per (namespace, port) that some session listens on, with the
+/// MD5 keys of its sessions.
+fn sync_listeners(running: &HashMap<String, Running>, listeners: &mut Listeners, routes: &Routes) {
+    let mut want: HashMap<(Option<String>, u16), Vec<&PeerConfig>> = HashMap::new();
+    for r in running.values() {
+        if r.cfg.listen {
+            want.entry((r.netns.clone(), r.cfg.local_port))
+                .or_default()
+                .push(&r.cfg);
+        }
+    }
+    listeners.retain(|k, (_, h)| {
+        let keep = want.contains_key(k);
+        if !keep {
+            h.abort();
+        }
+        keep
+    });
+    for (k, peers) in want {
+        if !listeners.contains_key(&k) {
+            match listen(k.0.as_deref(), k.1) {
+                Ok(l) => {
+                    let l = Arc::new(l);
+                    let h = tokio::spawn(accept_loop(l.clone(), k.0.clone(), routes.clone()));
+                    listeners.insert(k.clone(), (l, h));
+                }
+                Err(_) => continue,
+            }
+        }
+        if let Some((l, _)) = listeners.get(&k) {
+            for p in peers {
+                if let Some(key) = &p.md5 {
+                    let _ = md5::set_key(&**l, p.remote, key.as_bytes());
+                }
+            }
+        }
+    }
+}
+
+fn listen(netns: Option<&str>, port: u16) -> std::io::Result<tokio::net::TcpListener> {
+    let ns = match netns {
+        Some(n) => Some(Netns::open(n)?),
+        None => None,
+    };
+    let s = peer::socket_in(ns.as_ref())?;
+    s.set_reuse_address(true)?;
+    s.bind(&std::net::SocketAddr::from(([0, 0, 0, 0], port)).into())?;
+    s.listen(64)?;
+    tokio::net::TcpListener::from_std(s.into())
+}
+
+async fn accept_loop(l: Arc<tokio::net::TcpListener>, netns: Option<String>, routes: Routes) {
+    loop {
+        let Ok((s, _)) = l.accept().await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let Some(ip) = peer::peer_ip(&s) else {
+            continue;
+        };
+        let tx = lock(&routes).get(&(netns.clone(), ip)).cloned();
+        match tx {
+            // An unknown peer: the connection is closed at once.
+            None => drop(s),
+            Some(tx) => {
+                let _ = tx.send(PeerMsg::Incoming(s)).await;
+            }
+        }
+    }
+}
+
+/// The redistributable routes of every table, and which tables have an active default.
+fn locals_of(f: &mut Forwarder) -> (HashMap<TableId, HashMap<Prefix4, Local>>, HashSet<TableId>) {
+    let b = f.builder();
+    let rib = b.rib();
+    let mut out: HashMap<TableId, HashMap<Prefix4, Local>> = HashMap::new();
+    let mut defaults = HashSet::new();
+    for (o, id) in b.origins() {
+        let source = match o {
+            Origin::Connected { .. } => Source::Connected,
+            Origin::Route(_) => Source::Static,
+            Origin::Protocol { .. } => continue,
+        };
+        let (Some(spec), Some(st)) = (rib.spec(id), rib.state(id)) else {
+            continue;
+        };
+        if !st.active || spec.blackhole {
+            continue;
+        }
+        out.entry(spec.table)
+            .or_default()
+            .insert(spec.dst, Local { source });
+    }
+    for t in 0..b.plan().tables.len().max(1) {
+        let t = TableId(t as u16);
+        if rib.selected(t, Prefix4::DEFAULT).is_some() {
+            defaults.insert(t);
+        }
+    }
+    (out, defaults)
+}
+
+async fn instance_task(
+    mut rx: mpsc::Receiver<ToInstance>,
+    shared: Arc<Shared>,
+    forwarder: Arc<Mutex<Forwarder>>,
+) {
+    let mut gc_due = 0u32;
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 512 {
+            match rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
+            }
+        }
+        let mut inst = lock(&shared.instance);
+        let mut redistribute = false;
+        for m in batch {
+            match m {
+                ToInstance::Up(info) => {
+                    inst.peer_up(info);
+                }
+                ToInstance::Down(id) => inst.peer_down(id),
+                ToInstance::Update(id, u) => inst.update(id, u),
+                ToInstance::Refresh(id) => inst.refresh(id),
+                ToInstance::Redistribute => redistribute = true,
+            }
+        }
+        let mut f = lock(&forwarder);
+        if redistribute {
+            let (l, d) = locals_of(&mut f);
+            inst.set_locals(l, d);
+            gc_due += 1;
+            if gc_due >= 15 {
+                gc_due = 0;
+                inst.gc();
+            }
+        }
+        let changed = inst.flush(f.builder());
+        if changed > 0 {
+            f.builder().commit();
+            f.publish();
+        }
+    }
+}
+
+fn fmt_ms(d: Duration) -> String {
+    crate::config::value::fmt_time(d.as_millis() as u64)
+}
+
+impl Bgp {
+    /// `/routing bgp session` items.
+    pub fn session_items(&self) -> Vec<Item> {
+        let sessions: Vec<SessionEntry> = lock(&self.shared.sessions).values().cloned().collect();
+        let inst = lock(&self.shared.instance);
+        let mut out = Vec::new();
+        for s in sessions {
+            let v = lock(&s.view).clone();
+            // RouterOS: no entry until TCP connected once.
+            if v.remote_open.is_none() && v.local.is_none() {
+                continue;
+            }
+            let mut m = BTreeMap::new();
+            let mut put = |k: &str, val: String| {
+                m.insert(k.to_owned(), val);
+            };
+            put("name", format!("{}-1", s.cfg.name));
+            let caps = |o: &packet::Open| {
+                let mut c: Vec<&str> = o.caps.iter().map(|c| c.short()).filter(|c| !c.is_empty()).collect();
+                c.dedup();
+                c.join(",")
+            };
+            let remote = v.remote.map_or(s.cfg.remote, |r| *r.ip());
+            let vrf_suffix = if s.cfg.vrf == "main" { String::new() } else { format!("@{}", s.cfg.vrf) };
+            put("remote.address", format!("{remote}{vrf_suffix}"));
+            if let Some(o) = &v.remote_open {
+                put("remote.as", o.real_as().to_string());
+                put("remote.id", Ipv4Addr::from(o.id).to_string());
+                put("remote.capabilities", caps(o));
+                let afi: Vec<&str> = o
+                    .caps
+                    .iter()
+                    .filter_map(|c| match c {
+                        packet::Capability::Mp { afi: 1, safi: 1 } => Some("ip"),
+                        packet::Capability::Mp { afi: 1, safi: 128 } => Some("vpnv4"),
+                        packet::Capability::Mp { afi: 2, safi: 1 } => Some("ipv6"),
+                        _ => None,
+                    })
+                    .collect();
+                put("remote.afi", afi.join(","));
+                put("remote.hold-time", fmt_ms(Duration::from_secs(o.hold_time.into())));
+            }
+            let st = &s.stats;
+            use std::sync::atomic::Ordering::Relaxed;
+            put("remote.messages", st.msgs_in.load(Relaxed).to_string());
+            put("remote.bytes", st.bytes_in.load(Relaxed).to_string());
+            if let Some(l) = v.local {
+                put("local.address", l.ip().to_string());
+            }
+            put("local.as", s.cfg.local_as.to_string());
+            put("local.id", Ipv4Addr::from(s.cfg.router_id).to_string());
+            if let Some(o) = &v.local_open {
+                put("local.capabilities", caps(o));
+            }
+            put("local.messages", st.msgs_out.load(Relaxed).to_string());
+            put("local.bytes", st.bytes_out.load(Relaxed).to_string());
+            put(
+                "local.role",
+                match s.cfg.role {
+                    config::Role::Ibgp => "ibgp",
+                    config::Role::IbgpRr => "ibgp-rr",
+                    config::Role::Ebgp => "ebgp",
+                }
+                .into(),
+            );
+            put("output.keep-sent-attributes", if s.cfg.keep_sent { "yes" } else { "no" }.into());
+            if let Some(n) = &v.last_out {
+                put("output.last-notification", n.hex());
+            }
+            if let Some(n) = &v.last_in {
+                put("input.last-notification", n.hex());
+            }
+            if v.ebgp {
+                put("ebgp", "yes".into());
+            } else {
+                put("ibgp", "yes".into());
+            }
+            if v.remote_open.is_some() && v.up_since.is_some() {
+                put("hold-time", fmt_ms(Duration::from_secs(v.hold.into())));
+                put("keepalive-time", fmt_ms(Duration::from_secs(v.keepalive.into())));
+            }
+            if let Some(t) = v.up_since {
+                put("uptime", fmt_ms(t.elapsed()));
+                put("_established", "yes".into());
+                put("prefix-count", inst.received(s.id).to_string());
+            }
+            put("state", v.state.map_or("idle", fsm::State::name).into());
+            if !v.last_error.is_empty() {
+                put("last-error", v.last_error.clone());
+            }
+            if s.cfg.vrf != "main" {
+                put("vrf", s.cfg.vrf.clone());
+            }
+            out.push(Item {
+                id: s.id,
+                values: m,
+                builtin: false,
+                dynamic: true,
+            });
+        }
+        out
+    }
+
+    /// `/routing bgp advertisements` items.
+    pub fn advertisement_items(&self) -> Vec<Item> {
+        let inst = lock(&self.shared.instance);
+        inst.advertised()
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let mut m = BTreeMap::new();
+                m.insert("peer".to_owned(), format!("{}-1", a.peer));
+                m.insert("dst".into(), a.dst.to_string());
+                m.insert("afi".into(), "ip".into());
+                let at = &a.attrs;
+                if let Some(nh) = at.next_hop {
+                    m.insert("nexthop".into(), Ipv4Addr::from(nh).to_string());
+                }
+                if let Some(lp) = at.local_pref {
+                    m.insert("local-pref".into(), lp.to_string());
+                }
+                if let Some(med) = at.med {
+                    m.insert("med".into(), med.to_string());
+                }
+                if let Some(o) = at.origin {
+                    m.insert("origin".into(), o.to_string());
+                }
+                m.insert("as-path".into(), at.as_path_text());
+                if !at.communities.is_empty() {
+                    let c: Vec<String> = at
+                        .communities
+                        .iter()
+                        .map(|c| format!("{}:{}", c >> 16, c & 0xffff))
+                        .collect();
+                    m.insert("communities".into(), c.join(","));
+                }
+                if !at.large_communities.is_empty() {
+                    let c: Vec<String> = at
+                        .large_communities
+                        .iter()
+                        .map(|c| format!("{}:{}:{}", c[0], c[1], c[2]))
+                        .collect();
+                    m.insert("large-communities".into(), c.join(","));
+                }
+                if at.atomic_aggregate {
+                    m.insert("atomic-aggregate".into(), "yes".into());
+                }
+                Item {
+                    id: i as u32 + 1,
+                    values: m,
+                    builtin: false,
+                    dynamic: true,
+                }
+            })
+            .collect()
+    }
+}

@@ -989,6 +989,7 @@ impl ItemView<'_> {
                 !self.it.disabled() && self.it.values.get("_active").is_none_or(|v| v != "yes")
             }
             '+' => self.it.values.get("_ecmp").is_some_and(|v| v == "yes"),
+            'E' => self.it.values.contains_key("_established"),
             'c' | 'b' | 'o' | 'y' => {
                 self.it.values.get("_source").map(String::as_str) == Some(&*letter.to_string())
             }

@@ -514,6 +514,65 @@ pub static MENUS: &[Menu] = &[
     )
     .auto_name("bgp")
     .export_disabled(),
+    // Read-only: the running sessions and what was sent to them.
+    Menu::list(
+        &["routing", "bgp", "session"],
+        &[
+            Param::ro("name", Kind::Text),
+            Param::ro("remote.address", Kind::Word),
+            Param::ro("remote.as", Kind::Word),
+            Param::ro("remote.id", Kind::Word),
+            Param::ro("remote.capabilities", Kind::Word),
+            Param::ro("remote.afi", Kind::Word),
+            Param::ro("remote.hold-time", Kind::Word),
+            Param::ro("remote.messages", Kind::Word),
+            Param::ro("remote.bytes", Kind::Word),
+            Param::ro("local.address", Kind::Word),
+            Param::ro("local.as", Kind::Word),
+            Param::ro("local.id", Kind::Word),
+            Param::ro("local.capabilities", Kind::Word),
+            Param::ro("local.messages", Kind::Word),
+            Param::ro("local.bytes", Kind::Word),
+            Param::ro("local.role", Kind::Word),
+            Param::ro("output.keep-sent-attributes", Kind::Word),
+            Param::ro("output.last-notification", Kind::Word),
+            Param::ro("input.last-notification", Kind::Word),
+            Param::ro("ebgp", Kind::Switch),
+            Param::ro("ibgp", Kind::Switch),
+            Param::ro("vrf", Kind::Word),
+            Param::ro("hold-time", Kind::Word),
+            Param::ro("keepalive-time", Kind::Word),
+            Param::ro("uptime", Kind::Word),
+            Param::ro("prefix-count", Kind::Word),
+            Param::ro("state", Kind::Word),
+            Param::ro("last-error", Kind::Text),
+        ],
+        None,
+        PrintStyle::Detail,
+        &[&[('E', "established")]],
+    )
+    .fixed(),
+    Menu::list(
+        &["routing", "bgp", "advertisements"],
+        &[
+            Param::ro("peer", Kind::Word),
+            Param::ro("dst", Kind::Word),
+            Param::ro("afi", Kind::Word),
+            Param::ro("nexthop", Kind::Word),
+            Param::ro("local-pref", Kind::Word),
+            Param::ro("med", Kind::Word),
+            Param::ro("origin", Kind::Word),
+            Param::ro("as-path", Kind::Word),
+            Param::ro("communities", Kind::Word),
+            Param::ro("ext-communities", Kind::Word),
+            Param::ro("large-communities", Kind::Word),
+            Param::ro("atomic-aggregate", Kind::Word),
+        ],
+        None,
+        PrintStyle::Detail,
+        &[],
+    )
+    .fixed(),
     // RouterOS lists it as mandatory, yet the seed adds VPNs without one; an entry
     // without it is kept and simply exports nothing.
     Menu::list(

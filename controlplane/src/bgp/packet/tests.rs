@@ -6,7 +6,8 @@ fn pcap_messages(path: &str) -> Vec<(u16, Vec<u8>)> {
     let data = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     assert_eq!(&data[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
     let link = u32::from_le_bytes(data[20..24].try_into().unwrap());
-    let mut streams: Vec<((u32, u16, u32, u16), Vec<u8>)> = Vec::new();
+    type Stream = ((u32, u16, u32, u16), Vec<u8>);
+    let mut streams: Vec<Stream> = Vec::new();
     let mut out = Vec::new();
     let mut i = 24;
     while i + 16 <= data.len() {
