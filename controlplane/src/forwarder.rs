@@ -118,6 +118,20 @@ impl Forwarder {
         self.exception.clone()
     }
 
+    /// The name of VRF number `vrf`'s namespace, whether or not it exists yet (`None`:
+    /// main, or no twins: the daemon's own namespace).
+    pub fn netns_name(&self, vrf: usize) -> Option<String> {
+        self.twins.as_ref()?;
+        match vrf {
+            0 => None,
+            v => Some(format!(
+                "{}{}",
+                self.netns_prefix,
+                self.plan.vrfs.get(v).map_or("", String::as_str)
+            )),
+        }
+    }
+
     /// The namespace of VRF number `vrf` (0: main, the daemon's own); `None` without twins.
     pub fn netns_of(&self, vrf: usize) -> Option<std::io::Result<crate::netns::Netns>> {
         self.twins.as_ref()?;
@@ -348,11 +362,65 @@ impl Forwarder {
             }
             connected.insert((net.addr(), net.len(), spec.table.0, port), it);
         }
+        // Routes of the protocols (BGP, OSPF), dynamic.
+        let mut proto: Vec<((u32, u8, u16), Item)> = Vec::new();
+        for (origin, id) in self.builder.origins() {
+            let Origin::Protocol { source, .. } = *origin else {
+                continue;
+            };
+            let (Some(spec), Some(st)) = (rib.spec(id), rib.state(id)) else {
+                continue;
+            };
+            let mut values = BTreeMap::new();
+            values.insert("dst-address".to_string(), spec.dst.to_string());
+            let gws: Vec<String> = spec
+                .gateways
+                .iter()
+                .map(|g| match *g {
+                    crate::rib::Gateway::Ip { ip, .. } => std::net::Ipv4Addr::from(ip).to_string(),
+                    crate::rib::Gateway::Port(p) => port_name(p),
+                })
+                .collect();
+            values.insert("gateway".into(), gws.join(","));
+            if !st.imm.is_empty() {
+                values.insert("immediate-gw".into(), imm_text(&st.imm));
+            }
+            values.insert(
+                "routing-table".into(),
+                plan.tables
+                    .get(usize::from(spec.table.0))
+                    .cloned()
+                    .unwrap_or_else(|| "main".into()),
+            );
+            values.insert("distance".into(), spec.distance.to_string());
+            values.insert("scope".into(), spec.scope.to_string());
+            values.insert("target-scope".into(), spec.target_scope.to_string());
+            values.insert("_source".into(), source.flag().to_string());
+            if st.active {
+                values.insert("_active".into(), "yes".into());
+            }
+            let mut it = Item {
+                id: 0,
+                values,
+                builtin: false,
+                dynamic: true,
+            };
+            if all {
+                decorate_all(&mut it, st.reachable, source.belongs_to());
+            }
+            proto.push(((spec.dst.addr(), spec.dst.len(), spec.table.0), it));
+        }
+        proto.sort_by_key(|(k, _)| *k);
         for ((a, l, t, _), mut it) in connected {
             n += 1;
             // Dynamic items get ids of their own, clear of the configuration's.
             it.id = 0x00f0_0000 + n;
             rows.push(((a, l, t), it));
+        }
+        for (k, mut it) in proto {
+            n += 1;
+            it.id = 0x00f0_0000 + n;
+            rows.push((k, it));
         }
         rows.sort_by_key(|(k, _)| (k.2, k.0, k.1));
         rows.into_iter().map(|(_, it)| it).collect()

@@ -229,10 +229,16 @@ pub fn peers(store: &Store, plan: &Plan) -> (Vec<PeerConfig>, Vec<Inactive>) {
             name: name.clone(),
             why: why.to_owned(),
         };
-        let remote = match l.get("remote.address").as_deref().map(str::parse::<Ipv4Addr>) {
+        let remote = match l
+            .get("remote.address")
+            .as_deref()
+            .map(str::parse::<Ipv4Addr>)
+        {
             Some(Ok(a)) => a,
             _ => {
-                bad.push(fail("remote.address is a prefix or not IPv4: dynamic peers are not served"));
+                bad.push(fail(
+                    "remote.address is a prefix or not IPv4: dynamic peers are not served",
+                ));
                 continue;
             }
         };
@@ -278,7 +284,9 @@ pub fn peers(store: &Store, plan: &Plan) -> (Vec<PeerConfig>, Vec<Inactive>) {
             None => auto_id(plan, vrf_id),
         };
         let Some(router_id) = router_id else {
-            bad.push(fail("no router id: no address to take one from; set router-id="));
+            bad.push(fail(
+                "no router id: no address to take one from; set router-id=",
+            ));
             continue;
         };
         let afi = l.get("afi").unwrap_or_else(|| "ip".into());
@@ -287,10 +295,16 @@ pub fn peers(store: &Store, plan: &Plan) -> (Vec<PeerConfig>, Vec<Inactive>) {
         ok.push(PeerConfig {
             name: name.clone(),
             remote,
-            remote_port: l.get("remote.port").and_then(|p| p.parse().ok()).unwrap_or(179),
+            remote_port: l
+                .get("remote.port")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(179),
             remote_as: l.get("remote.as").and_then(|a| a.parse().ok()),
             local_address: l.get("local.address").and_then(|a| a.parse().ok()),
-            local_port: l.get("local.port").and_then(|p| p.parse().ok()).unwrap_or(179),
+            local_port: l
+                .get("local.port")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(179),
             role,
             local_as,
             router_id,
@@ -319,7 +333,10 @@ pub fn peers(store: &Store, plan: &Plan) -> (Vec<PeerConfig>, Vec<Inactive>) {
                 Some("if-installed") => DefaultOriginate::IfInstalled,
                 _ => DefaultOriginate::Never,
             },
-            allow_as: l.get("input.allow-as").and_then(|a| a.parse().ok()).unwrap_or(0),
+            allow_as: l
+                .get("input.allow-as")
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(0),
             ignore_as_path_len: yes("input.ignore-as-path-len"),
             keep_sent: yes("output.keep-sent-attributes"),
             default_prepend: l
@@ -363,9 +380,15 @@ mod tests {
         let a = &ok[0];
         assert_eq!((a.local_as, a.hold_time, a.keepalive), (65000, 90, None));
         assert_eq!(a.router_id, u32::from(Ipv4Addr::new(10, 0, 0, 1)));
-        assert_eq!((a.role, a.vrf.as_str(), a.table), (Role::Ibgp, "main", TableId::MAIN));
+        assert_eq!(
+            (a.role, a.vrf.as_str(), a.table),
+            (Role::Ibgp, "main", TableId::MAIN)
+        );
         let b = &ok[1];
-        assert_eq!((b.local_as, b.hold_time, b.keepalive), (65000, 90, Some(10)));
+        assert_eq!(
+            (b.local_as, b.hold_time, b.keepalive),
+            (65000, 90, Some(10))
+        );
         assert!(b.multihop && b.ebgp());
         assert_eq!(b.remote_as, Some(65009));
         assert_eq!(b.vrf, "cust");

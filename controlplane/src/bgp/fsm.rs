@@ -126,14 +126,14 @@ pub fn step(state: State, ev: Event) -> (State, Vec<Action>) {
         (S::Idle, pre)
     };
     match (state, ev) {
-        (S::Idle, E::Start { active: true }) => (S::Connect, vec![A::StartConnectRetry, A::Connect]),
+        (S::Idle, E::Start { active: true }) => {
+            (S::Connect, vec![A::StartConnectRetry, A::Connect])
+        }
         (S::Idle, E::Start { active: false }) => (S::Active, vec![A::StartConnectRetry]),
         (S::Idle, E::ConnectRetryExpired) => (S::Idle, vec![]),
         (S::Idle, _) => (S::Idle, vec![]),
         (_, E::Start { .. }) => (state, vec![]),
-        (S::Connect | S::Active, E::Stop(_)) => {
-            (S::Idle, vec![A::Close, A::StopConnectRetry])
-        }
+        (S::Connect | S::Active, E::Stop(_)) => (S::Idle, vec![A::Close, A::StopConnectRetry]),
         (_, E::Stop(n)) => {
             let (_, mut a) = teardown(vec![A::SendNotification(n)]);
             a.retain(|x| *x != A::StartConnectRetry);
@@ -143,20 +143,20 @@ pub fn step(state: State, ev: Event) -> (State, Vec<Action>) {
         (S::Connect, E::ConnectRetryExpired) => {
             (S::Connect, vec![A::Close, A::StartConnectRetry, A::Connect])
         }
-        (S::Active, E::ConnectRetryExpired) => {
-            (S::Connect, vec![A::StartConnectRetry, A::Connect])
-        }
+        (S::Active, E::ConnectRetryExpired) => (S::Connect, vec![A::StartConnectRetry, A::Connect]),
         (S::Connect | S::Active, E::TcpConnected) => (
             S::OpenSent,
             vec![A::StopConnectRetry, A::SendOpen, A::Hold(OPEN_HOLD)],
         ),
-        (S::Connect | S::Active, E::TcpFailed) => {
-            (S::Active, vec![A::Close, A::StartConnectRetry])
-        }
+        (S::Connect | S::Active, E::TcpFailed) => (S::Active, vec![A::Close, A::StartConnectRetry]),
         (S::Connect | S::Active, _) => (state, vec![A::Close, A::StartConnectRetry]),
         (S::OpenSent, E::Open { hold, keepalive }) => (
             S::OpenConfirm,
-            vec![A::SendKeepalive, A::Hold(hold), A::KeepaliveEvery(keepalive)],
+            vec![
+                A::SendKeepalive,
+                A::Hold(hold),
+                A::KeepaliveEvery(keepalive),
+            ],
         ),
         (S::OpenSent, E::TcpFailed) => (S::Active, vec![A::Close, A::StartConnectRetry]),
         (S::OpenConfirm | S::Established, E::TcpFailed) => teardown(vec![]),
@@ -213,10 +213,7 @@ mod tests {
         assert_eq!(s, S::Established);
         assert_eq!(a[0], [A::StartConnectRetry, A::Connect]);
         assert_eq!(a[1], [A::StopConnectRetry, A::SendOpen, A::Hold(OPEN_HOLD)]);
-        assert_eq!(
-            a[2],
-            [A::SendKeepalive, A::Hold(90), A::KeepaliveEvery(30)]
-        );
+        assert_eq!(a[2], [A::SendKeepalive, A::Hold(90), A::KeepaliveEvery(30)]);
         assert_eq!(a[3], [A::RestartHold, A::Up]);
         let (s, a) = step(S::Established, E::HoldExpired);
         assert_eq!(s, S::Idle);
@@ -242,7 +239,10 @@ mod tests {
         // A KEEPALIVE before the OPEN: RFC 6608 subcode 1.
         let (s, a) = step(S::OpenSent, E::Keepalive);
         assert_eq!(s, S::Idle);
-        assert_eq!(a[0], A::SendNotification(Notification::new(err::FSM, 1, [])));
+        assert_eq!(
+            a[0],
+            A::SendNotification(Notification::new(err::FSM, 1, []))
+        );
         // An OPEN when established: subcode 3.
         let (_, a) = step(
             S::Established,
@@ -251,10 +251,16 @@ mod tests {
                 keepalive: 1,
             },
         );
-        assert_eq!(a[0], A::SendNotification(Notification::new(err::FSM, 3, [])));
+        assert_eq!(
+            a[0],
+            A::SendNotification(Notification::new(err::FSM, 3, []))
+        );
         // An UPDATE in OpenConfirm: subcode 2.
         let (_, a) = step(S::OpenConfirm, E::Update);
-        assert_eq!(a[0], A::SendNotification(Notification::new(err::FSM, 2, [])));
+        assert_eq!(
+            a[0],
+            A::SendNotification(Notification::new(err::FSM, 2, []))
+        );
     }
 
     #[test]

@@ -247,10 +247,7 @@ impl Instance {
             // RFC 4271 §9.1.2: our own AS in the path is a loop; a next hop of our own
             // or an unusable one makes the route unusable (RFC 4271 §6.3: ignored).
             let nh = u.attrs.next_hop.unwrap_or(0);
-            let unusable = nh == 0
-                || nh == own_addr
-                || (nh >> 24) == 127
-                || (nh >> 28) >= 14;
+            let unusable = nh == 0 || nh == own_addr || (nh >> 24) == 127 || (nh >> 28) >= 14;
             if u.attrs.has_loop(local_as, allow) || unusable {
                 if unusable {
                     self.ignored += u.nlri.len() as u64;

@@ -38,7 +38,12 @@ pub fn set_key(sock: &impl AsRawFd, peer: Ipv4Addr, key: &[u8]) -> io::Result<()
     };
     // SAFETY: sockaddr_in is smaller than sockaddr_storage and both are plain data; the
     // write stays inside `addr`.
-    unsafe { std::ptr::write(std::ptr::addr_of_mut!(addr).cast::<libc::sockaddr_in>(), sin) };
+    unsafe {
+        std::ptr::write(
+            std::ptr::addr_of_mut!(addr).cast::<libc::sockaddr_in>(),
+            sin,
+        )
+    };
     let mut sig = TcpMd5Sig {
         addr,
         flags: 0,

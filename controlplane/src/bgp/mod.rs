@@ -73,16 +73,6 @@ pub struct Bgp {
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
-/// The namespace name of VRF `vrf` for sockets (`None`: the daemon's own).
-fn netns_name(f: &Forwarder, vrf: usize) -> Option<String> {
-    if vrf == 0 {
-        return None;
-    }
-    f.netns_of(vrf)
-        .and_then(Result::ok)
-        .and_then(|n| n.name.clone())
-}
-
 impl Bgp {
     /// Starts the speaker's thread. Routes are installed through `forwarder`.
     pub fn start(forwarder: Arc<Mutex<Forwarder>>) -> std::io::Result<Bgp> {
@@ -118,7 +108,7 @@ impl Bgp {
         let (peers, inactive) = config::peers(store, plan);
         let mut netns = HashMap::new();
         for p in &peers {
-            netns.insert(p.name.clone(), netns_name(&f, p.vrf_id));
+            netns.insert(p.name.clone(), f.netns_name(p.vrf_id));
         }
         drop(f);
         *lock(&self.shared.inactive) = inactive;
@@ -144,7 +134,8 @@ struct Running {
     tx: mpsc::Sender<PeerMsg>,
 }
 
-type Listeners = HashMap<(Option<String>, u16), (Arc<tokio::net::TcpListener>, tokio::task::JoinHandle<()>)>;
+type Listeners =
+    HashMap<(Option<String>, u16), (Arc<tokio::net::TcpListener>, tokio::task::JoinHandle<()>)>;
 type Routes = Arc<Mutex<HashMap<(Option<String>, Ipv4Addr), mpsc::Sender<PeerMsg>>>>;
 
 async fn manager(
@@ -215,9 +206,12 @@ async fn manager(
         }
     }
     for (_, r) in running.drain() {
-        let _ = r
-            .tx
-            .send(PeerMsg::Stop(Notification::new(err::CEASE, err::ADMIN_SHUTDOWN, [])))
+        let _ =
+            r.tx.send(PeerMsg::Stop(Notification::new(
+                err::CEASE,
+                err::ADMIN_SHUTDOWN,
+                [],
+            )))
             .await;
     }
     for (_, (_, h)) in listeners.drain() {
@@ -398,12 +392,21 @@ impl Bgp {
             };
             put("name", format!("{}-1", s.cfg.name));
             let caps = |o: &packet::Open| {
-                let mut c: Vec<&str> = o.caps.iter().map(|c| c.short()).filter(|c| !c.is_empty()).collect();
+                let mut c: Vec<&str> = o
+                    .caps
+                    .iter()
+                    .map(|c| c.short())
+                    .filter(|c| !c.is_empty())
+                    .collect();
                 c.dedup();
                 c.join(",")
             };
             let remote = v.remote.map_or(s.cfg.remote, |r| *r.ip());
-            let vrf_suffix = if s.cfg.vrf == "main" { String::new() } else { format!("@{}", s.cfg.vrf) };
+            let vrf_suffix = if s.cfg.vrf == "main" {
+                String::new()
+            } else {
+                format!("@{}", s.cfg.vrf)
+            };
             put("remote.address", format!("{remote}{vrf_suffix}"));
             if let Some(o) = &v.remote_open {
                 put("remote.as", o.real_as().to_string());
@@ -420,7 +423,10 @@ impl Bgp {
                     })
                     .collect();
                 put("remote.afi", afi.join(","));
-                put("remote.hold-time", fmt_ms(Duration::from_secs(o.hold_time.into())));
+                put(
+                    "remote.hold-time",
+                    fmt_ms(Duration::from_secs(o.hold_time.into())),
+                );
             }
             let st = &s.stats;
             use std::sync::atomic::Ordering::Relaxed;
@@ -445,7 +451,10 @@ impl Bgp {
                 }
                 .into(),
             );
-            put("output.keep-sent-attributes", if s.cfg.keep_sent { "yes" } else { "no" }.into());
+            put(
+                "output.keep-sent-attributes",
+                if s.cfg.keep_sent { "yes" } else { "no" }.into(),
+            );
             if let Some(n) = &v.last_out {
                 put("output.last-notification", n.hex());
             }
@@ -459,7 +468,10 @@ impl Bgp {
             }
             if v.remote_open.is_some() && v.up_since.is_some() {
                 put("hold-time", fmt_ms(Duration::from_secs(v.hold.into())));
-                put("keepalive-time", fmt_ms(Duration::from_secs(v.keepalive.into())));
+                put(
+                    "keepalive-time",
+                    fmt_ms(Duration::from_secs(v.keepalive.into())),
+                );
             }
             if let Some(t) = v.up_since {
                 put("uptime", fmt_ms(t.elapsed()));

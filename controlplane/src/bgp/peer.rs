@@ -359,7 +359,11 @@ impl Session {
         };
         c.send(self.open().encode());
         self.other = Some(c);
-        let known = self.conn.as_ref().and_then(|c| c.open.as_ref()).map(|o| o.id);
+        let known = self
+            .conn
+            .as_ref()
+            .and_then(|c| c.open.as_ref())
+            .map(|o| o.id);
         if let Some(id) = known {
             self.resolve(id).await;
         }
@@ -440,8 +444,7 @@ impl Session {
             },
             msg::KEEPALIVE => self.event(Event::Keepalive).await,
             msg::NOTIFICATION => {
-                let n = Notification::decode(&body)
-                    .unwrap_or_else(|_| Notification::new(0, 0, []));
+                let n = Notification::decode(&body).unwrap_or_else(|_| Notification::new(0, 0, []));
                 {
                     let mut v = self.view();
                     v.last_error = format!("peer sent {n}");
@@ -498,11 +501,12 @@ impl Session {
             return;
         }
         let remote = o.real_as();
-        let confed = u
-            .attrs
-            .as_path
-            .iter()
-            .any(|s| matches!(s.kind, packet::seg::CONFED_SEQUENCE | packet::seg::CONFED_SET));
+        let confed = u.attrs.as_path.iter().any(|s| {
+            matches!(
+                s.kind,
+                packet::seg::CONFED_SEQUENCE | packet::seg::CONFED_SET
+            )
+        });
         if u.attrs.first_as() != Some(remote) || confed {
             let nlri = std::mem::take(&mut u.nlri);
             u.withdrawn.extend(nlri);
@@ -520,7 +524,9 @@ impl Session {
             Notification::new(
                 err::OPEN,
                 err::BAD_PEER_AS,
-                u16::try_from(remote_as).unwrap_or(packet::AS_TRANS).to_be_bytes(),
+                u16::try_from(remote_as)
+                    .unwrap_or(packet::AS_TRANS)
+                    .to_be_bytes(),
             )
         };
         if let Some(want) = self.cfg.remote_as {
@@ -533,7 +539,11 @@ impl Session {
             return Err(bad_as());
         }
         if ibgp && o.id == self.cfg.router_id {
-            return Err(Notification::new(err::OPEN, err::BAD_ID, o.id.to_be_bytes()));
+            return Err(Notification::new(
+                err::OPEN,
+                err::BAD_ID,
+                o.id.to_be_bytes(),
+            ));
         }
         Ok(o)
     }
@@ -547,7 +557,10 @@ impl Session {
         let keepalive = if hold == 0 {
             0
         } else {
-            self.cfg.keepalive.unwrap_or(hold / 3).clamp(1, (hold / 3).max(1))
+            self.cfg
+                .keepalive
+                .unwrap_or(hold / 3)
+                .clamp(1, (hold / 3).max(1))
         };
         {
             let mut v = self.view();
@@ -640,7 +653,11 @@ impl Session {
                 match r.read_buf(&mut buf).await {
                     Ok(0) => {
                         let _ = ptx
-                            .send(PeerMsg::Broken(id, None, "connection closed by peer".into()))
+                            .send(PeerMsg::Broken(
+                                id,
+                                None,
+                                "connection closed by peer".into(),
+                            ))
                             .await;
                         return;
                     }
