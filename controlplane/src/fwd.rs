@@ -570,10 +570,11 @@ impl Builder {
             self.rib.set_port_up(p.id, p.enabled);
         }
         let wanted: HashMap<Origin, RouteSpec> = plan.routes.iter().cloned().collect();
+        // Protocols' routes are theirs to add and remove, not the plan's.
         let gone: Vec<Origin> = self
             .origins
             .keys()
-            .filter(|o| !wanted.contains_key(o))
+            .filter(|o| !matches!(o, Origin::Protocol { .. }) && !wanted.contains_key(o))
             .copied()
             .collect();
         for o in gone {
@@ -918,6 +919,40 @@ mod tests {
 /ip address add address=10.1.1.1/24 interface=ether4
 /ip address add address=10.0.0.1/24 interface=ether5
 ";
+
+    #[test]
+    fn a_configuration_change_keeps_the_protocols_routes() {
+        let mut b = Builder::new();
+        b.apply_plan(plan(1, "/ip address add address=10.0.0.1/24 interface=ether1"));
+        let o = Origin::Protocol {
+            source: Source::Bgp,
+            key: 7,
+        };
+        b.add_route(
+            o,
+            RouteSpec {
+                table: TableId::MAIN,
+                dst: "172.16.0.0/16".parse().unwrap(),
+                source: Source::Bgp,
+                distance: 20,
+                scope: 40,
+                target_scope: 10,
+                gateways: vec![Gateway::Ip {
+                    ip: ip("10.0.0.2"),
+                    table: TableId::MAIN,
+                    port: None,
+                }],
+                blackhole: false,
+            },
+        );
+        b.commit();
+        b.apply_plan(plan(
+            1,
+            "/ip address add address=10.0.0.1/24 interface=ether1\n/ip route add gateway=10.0.0.3",
+        ));
+        let id = b.route_of(o).expect("still there");
+        assert!(b.rib().state(id).unwrap().active);
+    }
 
     #[test]
     fn overlapping_networks_stay_in_their_vrfs() {
