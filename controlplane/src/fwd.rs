@@ -456,7 +456,7 @@ impl HopSet {
 #[derive(Default)]
 struct TableFib {
     fib: FibBuilder,
-    installed: HashMap<Prefix4, NextHopId>,
+    installed: rustc_hash::FxHashMap<Prefix4, NextHopId>,
     published: Option<Arc<FibTable>>,
     changed: bool,
 }
@@ -465,7 +465,7 @@ struct TableFib {
 /// snapshots of what changed.
 pub struct Builder {
     rib: Rib,
-    origins: HashMap<Origin, (RouteSpec, RouteId)>,
+    origins: rustc_hash::FxHashMap<Origin, RouteId>,
     plan: Plan,
     tables: Vec<TableFib>,
     locals: BTreeSet<(TableId, Prefix4)>,
@@ -491,7 +491,7 @@ impl Builder {
     pub fn new() -> Builder {
         Builder {
             rib: Rib::new(),
-            origins: HashMap::new(),
+            origins: Default::default(),
             plan: Plan::default(),
             tables: Vec::new(),
             locals: BTreeSet::new(),
@@ -517,12 +517,12 @@ impl Builder {
 
     /// The RIB route of a configuration origin.
     pub fn route_of(&self, origin: Origin) -> Option<RouteId> {
-        self.origins.get(&origin).map(|x| x.1)
+        self.origins.get(&origin).copied()
     }
 
     /// Every origin and its route.
     pub fn origins(&self) -> impl Iterator<Item = (&Origin, RouteId)> {
-        self.origins.iter().map(|(o, (_, id))| (o, *id))
+        self.origins.iter().map(|(o, id)| (o, *id))
     }
 
     fn table(&mut self, t: TableId) -> &mut TableFib {
@@ -535,20 +535,24 @@ impl Builder {
 
     /// Adds, changes or removes one route (not from the plan: benchmarks and protocols).
     pub fn add_route(&mut self, origin: Origin, spec: RouteSpec) {
-        if let Some((old, id)) = self.origins.get(&origin) {
-            if *old == spec {
+        if let Some(&id) = self.origins.get(&origin) {
+            if self.rib.spec(id) == Some(&spec) {
                 return;
             }
-            let id = *id;
             self.rib.remove(id);
         }
-        let id = self.rib.add(spec.clone());
-        self.origins.insert(origin, (spec, id));
+        let id = self.rib.add(spec);
+        self.origins.insert(origin, id);
+    }
+
+    /// The route of `origin` as it was given.
+    pub fn route_spec(&self, origin: Origin) -> Option<&RouteSpec> {
+        self.rib.spec(*self.origins.get(&origin)?)
     }
 
     /// Removes the route of `origin`.
     pub fn remove_route(&mut self, origin: Origin) {
-        if let Some((_, id)) = self.origins.remove(&origin) {
+        if let Some(id) = self.origins.remove(&origin) {
             self.rib.remove(id);
         }
     }
@@ -923,7 +927,10 @@ mod tests {
     #[test]
     fn a_configuration_change_keeps_the_protocols_routes() {
         let mut b = Builder::new();
-        b.apply_plan(plan(1, "/ip address add address=10.0.0.1/24 interface=ether1"));
+        b.apply_plan(plan(
+            1,
+            "/ip address add address=10.0.0.1/24 interface=ether1",
+        ));
         let o = Origin::Protocol {
             source: Source::Bgp,
             key: 7,

@@ -18,7 +18,13 @@
 //! taken by the snapshot builder ([`Rib::take_changes`]).
 
 use shared::types::{mask, Prefix4, TableId};
+use smallvec::SmallVec;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+/// Immediate next hops: one in the common case, kept inline.
+pub type Imms = SmallVec<[Imm; 1]>;
+/// Prefixes a resolution went through: usually one or none, kept inline.
+type Vias = SmallVec<[(TableId, Prefix4); 1]>;
 
 /// Where a route comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -110,9 +116,9 @@ pub struct Imm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selected {
     /// The active routes (several: ECMP).
-    pub routes: Vec<RouteId>,
+    pub routes: SmallVec<[RouteId; 2]>,
     /// Their immediate next hops, merged.
-    pub imm: Vec<Imm>,
+    pub imm: Imms,
     /// A blackhole route won.
     pub blackhole: bool,
     /// The scope of the winning routes (the smallest).
@@ -120,7 +126,7 @@ pub struct Selected {
     /// A connected network won.
     pub connected: bool,
     /// The prefixes the gateways were resolved through, to refuse loops.
-    via: Vec<(TableId, Prefix4)>,
+    via: Vias,
 }
 
 /// A route's handle.
@@ -134,14 +140,14 @@ pub struct RouteState {
     /// It is (one of) the selected route(s) of its prefix.
     pub active: bool,
     /// Its immediate next hops.
-    pub imm: Vec<Imm>,
+    pub imm: Imms,
 }
 
 #[derive(Debug, Clone)]
 struct Route {
     spec: RouteSpec,
     state: RouteState,
-    via: Vec<(TableId, Prefix4)>,
+    via: Vias,
 }
 
 #[derive(Debug, Clone)]
@@ -166,7 +172,7 @@ impl Default for TableRib {
 }
 
 /// A route's resolution: its immediate next hops and the prefixes it resolved through.
-type Resolution = (Vec<Imm>, Vec<(TableId, Prefix4)>);
+type Resolution = (Imms, Vias);
 
 /// The (table, address) lookups a route's gateways need (`IP` and `IP@table`; not
 /// `IP%iface` or interfaces).
@@ -251,7 +257,7 @@ impl Rib {
         let route = Route {
             spec,
             state: RouteState::default(),
-            via: Vec::new(),
+            via: Vias::new(),
         };
         let id = match self.free.pop() {
             Some(id) => {
@@ -386,11 +392,11 @@ impl Rib {
         let r = self.routes.get(id as usize)?.as_ref()?;
         let spec = &r.spec;
         if spec.blackhole {
-            return Some((Vec::new(), Vec::new()));
+            return Some((Imms::new(), Vias::new()));
         }
         let me = (spec.table, spec.dst);
-        let mut imm = Vec::new();
-        let mut via = Vec::new();
+        let mut imm = Imms::new();
+        let mut via = Vias::new();
         for g in &spec.gateways {
             match *g {
                 Gateway::Port(p) => {
@@ -476,7 +482,7 @@ impl Rib {
             match &mut sel {
                 None => {
                     sel = Some(Selected {
-                        routes: vec![*id],
+                        routes: smallvec::smallvec![*id],
                         imm,
                         blackhole: spec.blackhole,
                         scope: spec.scope,
@@ -616,8 +622,8 @@ mod tests {
         r.process();
         assert!(r.state(s).unwrap().active);
         assert_eq!(
-            r.selected(TableId(0), p("10.9.0.0/16")).unwrap().imm,
-            vec![Imm {
+            r.selected(TableId(0), p("10.9.0.0/16")).unwrap().imm[..],
+            [Imm {
                 port: 1,
                 ip: ip("192.168.1.7")
             }]
@@ -692,8 +698,8 @@ mod tests {
         r.process();
         assert!(r.state(d).unwrap().active);
         assert_eq!(
-            r.state(d).unwrap().imm,
-            vec![Imm {
+            r.state(d).unwrap().imm[..],
+            [Imm {
                 port: 0,
                 ip: ip("10.111.0.1")
             }],

@@ -8,10 +8,16 @@ use super::packet::{self, Attrs, Update};
 use crate::fwd::{Builder, Origin};
 use crate::rib::{Gateway, RouteSpec, Source};
 use bytes::Bytes;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use shared::types::{Prefix4, TableId};
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// Redistributable routes by table.
+pub type Locals = HashMap<TableId, HashMap<Prefix4, Local>>;
+/// A set of tables.
+pub type Tables = HashSet<TableId>;
 
 /// A session's number.
 pub type PeerId = u32;
@@ -89,12 +95,10 @@ pub struct Instance {
     interned: HashSet<Arc<Attrs>>,
     peers: BTreeMap<PeerId, PeerRib>,
     /// Redistributable routes by table.
-    locals: HashMap<TableId, HashMap<Prefix4, Local>>,
+    locals: Locals,
     /// Tables with an active default route (for `default-originate=if-installed`).
     has_default: HashSet<TableId>,
     dirty: HashSet<(TableId, Prefix4)>,
-    /// Installed in the RIB: (table, prefix) → (next hop, distance, target scope).
-    installed: HashMap<(TableId, Prefix4), (u32, u8, u8)>,
     /// Routes whose next hop is our own address or unusable: not installed.
     pub ignored: u64,
 }
@@ -121,13 +125,12 @@ impl Instance {
     /// Empty.
     pub fn new() -> Instance {
         Instance {
-            dests: HashMap::new(),
-            interned: HashSet::new(),
+            dests: HashMap::default(),
+            interned: HashSet::default(),
             peers: BTreeMap::new(),
-            locals: HashMap::new(),
-            has_default: HashSet::new(),
-            dirty: HashSet::new(),
-            installed: HashMap::new(),
+            locals: HashMap::default(),
+            has_default: HashSet::default(),
+            dirty: HashSet::default(),
             ignored: 0,
         }
     }
@@ -169,10 +172,10 @@ impl Instance {
             id,
             PeerRib {
                 info,
-                adj_out: HashMap::new(),
+                adj_out: HashMap::default(),
                 received: 0,
                 out_withdraw: Vec::new(),
-                out_announce: HashMap::new(),
+                out_announce: HashMap::default(),
                 eor: true,
             },
         );
@@ -297,12 +300,8 @@ impl Instance {
     }
 
     /// The redistributable routes and active default routes of every table (from the RIB).
-    pub fn set_locals(
-        &mut self,
-        locals: HashMap<TableId, HashMap<Prefix4, Local>>,
-        has_default: HashSet<TableId>,
-    ) {
-        let mut touched: HashSet<(TableId, Prefix4)> = HashSet::new();
+    pub fn set_locals(&mut self, locals: Locals, has_default: Tables) {
+        let mut touched: HashSet<(TableId, Prefix4)> = HashSet::default();
         for (t, m) in &self.locals {
             for (p, l) in m {
                 if locals.get(t).and_then(|n| n.get(p)) != Some(l) {
@@ -411,22 +410,17 @@ impl Instance {
                     blackhole: false,
                 })
             });
+            let origin = origin_key(key.0, key.1);
             match spec {
                 Some(s) => {
-                    let ip = match s.gateways[0] {
-                        Gateway::Ip { ip, .. } => ip,
-                        Gateway::Port(_) => 0,
-                    };
-                    let short = (ip, s.distance, s.target_scope);
-                    if self.installed.get(&key) != Some(&short) {
-                        builder.add_route(origin_key(key.0, key.1), s);
-                        self.installed.insert(key, short);
+                    if builder.route_spec(origin) != Some(&s) {
+                        builder.add_route(origin, s);
                         changed += 1;
                     }
                 }
                 None => {
-                    if self.installed.remove(&key).is_some() {
-                        builder.remove_route(origin_key(key.0, key.1));
+                    if builder.route_spec(origin).is_some() {
+                        builder.remove_route(origin);
                         changed += 1;
                     }
                 }

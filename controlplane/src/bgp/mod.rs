@@ -23,7 +23,7 @@ use instance::{Instance, Local, PeerId};
 use packet::{err, Notification};
 use peer::{PeerMsg, Session, Stats, ToInstance, View};
 use shared::types::{Prefix4, TableId};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -295,11 +295,11 @@ async fn accept_loop(l: Arc<tokio::net::TcpListener>, netns: Option<String>, rou
 }
 
 /// The redistributable routes of every table, and which tables have an active default.
-fn locals_of(f: &mut Forwarder) -> (HashMap<TableId, HashMap<Prefix4, Local>>, HashSet<TableId>) {
+fn locals_of(f: &mut Forwarder) -> (instance::Locals, instance::Tables) {
     let b = f.builder();
     let rib = b.rib();
-    let mut out: HashMap<TableId, HashMap<Prefix4, Local>> = HashMap::new();
-    let mut defaults = HashSet::new();
+    let mut out = instance::Locals::default();
+    let mut defaults = instance::Tables::default();
     for (o, id) in b.origins() {
         let source = match o {
             Origin::Connected { .. } => Source::Connected,
@@ -332,22 +332,31 @@ async fn instance_task(
 ) {
     let mut gc_due = 0u32;
     while let Some(first) = rx.recv().await {
+        // Everything that is waiting is applied in one go (up to a limit, so that the
+        // console and the dataplane see progress at least every few milliseconds): one
+        // RIB commit and one snapshot per batch.
+        let started = std::time::Instant::now();
         let mut batch = vec![first];
-        while batch.len() < 512 {
+        while batch.len() < 65_536 && started.elapsed() < Duration::from_millis(20) {
             match rx.try_recv() {
                 Ok(m) => batch.push(m),
-                Err(_) => break,
+                Err(_) => {
+                    // The sessions may have more decoded: let them run, then look again.
+                    tokio::task::yield_now().await;
+                    match rx.try_recv() {
+                        Ok(m) => batch.push(m),
+                        Err(_) => break,
+                    }
+                }
             }
         }
         let mut inst = lock(&shared.instance);
         let mut redistribute = false;
         for m in batch {
             match m {
-                ToInstance::Up(info) => {
-                    inst.peer_up(info);
-                }
+                ToInstance::Up(info) => inst.peer_up(info),
                 ToInstance::Down(id) => inst.peer_down(id),
-                ToInstance::Update(id, u) => inst.update(id, u),
+                ToInstance::Update(id, u) => inst.update(id, *u),
                 ToInstance::Refresh(id) => inst.refresh(id),
                 ToInstance::Redistribute => redistribute = true,
             }

@@ -94,7 +94,7 @@ pub enum ToInstance {
     /// Down.
     Down(PeerId),
     /// An UPDATE.
-    Update(PeerId, packet::Update),
+    Update(PeerId, Box<packet::Update>),
     /// A ROUTE-REFRESH.
     Refresh(PeerId),
     /// Look at the RIB's connected and static routes again.
@@ -468,7 +468,7 @@ impl Session {
                             u.withdrawn.clear();
                         }
                         self.event(Event::Update).await;
-                        let _ = self.instance.send(ToInstance::Update(self.id, u)).await;
+                        let _ = self.instance.send(ToInstance::Update(self.id, Box::new(u))).await;
                     }
                     Err(n) => {
                         self.view().last_error = format!("bad UPDATE: {n}");

@@ -43,7 +43,9 @@ fn attrs_of(p: Prefix4) -> Attrs {
     let key = u64::from(p.addr() >> 11) << 2 | u64::from(p.len() >= 24);
     let h = mix(key);
     // Tier-1/2 transit ASes, then an origin from the public 16- and 32-bit ranges.
-    let transit = [174, 1299, 2914, 3257, 3356, 3491, 6453, 6461, 6762, 6939, 7018, 9002];
+    let transit = [
+        174, 1299, 2914, 3257, 3356, 3491, 6453, 6461, 6762, 6939, 7018, 9002,
+    ];
     let mut path = vec![GEN_AS, transit[(h % 12) as usize]];
     if h >> 8 & 3 != 0 {
         path.push(1000 + (h >> 12) as u32 % 30_000);
@@ -261,7 +263,10 @@ impl Dut for Rspe {
                 "--vdev",
                 "net_null0,no-rx=1",
             ])
-            .arg(format!("--file-prefix=rspe-bench-bgp-{}", std::process::id()))
+            .arg(format!(
+                "--file-prefix=rspe-bench-bgp-{}",
+                std::process::id()
+            ))
             .stdout(Stdio::null())
             .stderr(if std::env::var_os("RSPE_BENCH_LOG").is_some() {
                 Stdio::inherit()
@@ -276,7 +281,11 @@ impl Dut for Rspe {
             assert!(Instant::now() < deadline, "rspe did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        (p, Ipv4Addr::new(127, 0, 0, 2), SocketAddr::from(([127, 0, 0, 1], 17901)))
+        (
+            p,
+            Ipv4Addr::new(127, 0, 0, 2),
+            SocketAddr::from(([127, 0, 0, 1], 17901)),
+        )
     }
     fn count(&self, dir: &Path) -> Option<usize> {
         let out = run_out(
@@ -327,15 +336,19 @@ impl Dut for Frr {
             assert!(Instant::now() < deadline, "bgpd did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        (p, Ipv4Addr::new(127, 0, 0, 3), SocketAddr::from(([127, 0, 0, 1], 17902)))
+        (
+            p,
+            Ipv4Addr::new(127, 0, 0, 3),
+            SocketAddr::from(([127, 0, 0, 1], 17902)),
+        )
     }
     fn count(&self, dir: &Path) -> Option<usize> {
-        let out = run_out(
-            Command::new("vtysh")
-                .arg("--vty_socket")
-                .arg(dir)
-                .args(["-d", "bgpd", "-c", "show bgp ipv4 unicast summary"]),
-        )?;
+        let out = run_out(Command::new("vtysh").arg("--vty_socket").arg(dir).args([
+            "-d",
+            "bgpd",
+            "-c",
+            "show bgp ipv4 unicast summary",
+        ]))?;
         // "127.0.0.3 4 65001 ... Up/Down State/PfxRcd PfxSnt Desc"
         let line = out.lines().find(|l| l.starts_with("127.0.0.3"))?;
         let w: Vec<&str> = line.split_whitespace().collect();
@@ -372,7 +385,11 @@ impl Dut for Bird {
             assert!(Instant::now() < deadline, "bird did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        (p, Ipv4Addr::new(127, 0, 0, 4), SocketAddr::from(([127, 0, 0, 1], 17903)))
+        (
+            p,
+            Ipv4Addr::new(127, 0, 0, 4),
+            SocketAddr::from(([127, 0, 0, 1], 17903)),
+        )
     }
     fn count(&self, dir: &Path) -> Option<usize> {
         let out = run_out(
@@ -395,7 +412,13 @@ impl Dut for Bird {
 }
 
 /// One run: (seconds, MB of route memory, peak MB, idle MB).
-fn run(dut: &dyn Dut, table: &Arc<Vec<u8>>, n: usize, base: &Path, i: usize) -> (f64, f64, f64, f64) {
+fn run(
+    dut: &dyn Dut,
+    table: &Arc<Vec<u8>>,
+    n: usize,
+    base: &Path,
+    i: usize,
+) -> (f64, f64, f64, f64) {
     let dir: PathBuf = base.join(format!("{}-{i}", dut.name()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
@@ -409,7 +432,11 @@ fn run(dut: &dyn Dut, table: &Arc<Vec<u8>>, n: usize, base: &Path, i: usize) -> 
         if dut.count(&dir).is_some_and(|c| c >= n) {
             break t0.elapsed().as_secs_f64();
         }
-        assert!(Instant::now() < deadline, "{}: not all prefixes after 600 s", dut.name());
+        assert!(
+            Instant::now() < deadline,
+            "{}: not all prefixes after 600 s",
+            dut.name()
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let peak = status_kb(pid, "VmHWM:");
