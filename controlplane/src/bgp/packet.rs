@@ -1083,6 +1083,49 @@ fn merge_as4(path: Vec<Segment>, as4: Vec<Segment>) -> Vec<Segment> {
     out
 }
 
+/// MP_REACH_NLRI or MP_UNREACH_NLRI into `u`: IPv4 unicast merged with the NLRI fields,
+/// other families kept encoded. `Err` when its structure is broken.
+fn decode_mp(code: u8, val: &[u8], u: &mut Update) -> Result<(), ()> {
+    if code == attr::MP_REACH {
+        let [a0, a1, safi, nhl, rest @ ..] = val else {
+            return Err(());
+        };
+        let nhl = usize::from(*nhl);
+        let nh = rest.get(..nhl).ok_or(())?;
+        let nlri = rest.get(nhl + 1..).ok_or(())?;
+        let afi = u16::from_be_bytes([*a0, *a1]);
+        if (afi, *safi) == (afi::IPV4, afi::UNICAST) {
+            if nhl != 4 {
+                return Err(());
+            }
+            u.attrs.next_hop = Some(u32_at(nh, 0));
+            decode_prefixes(nlri, &mut u.nlri).ok_or(())?;
+        } else {
+            u.mp_reach = Some(MpReach {
+                afi,
+                safi: *safi,
+                next_hop: nh.to_vec(),
+                nlri: nlri.to_vec(),
+            });
+        }
+    } else {
+        let [a0, a1, safi, rest @ ..] = val else {
+            return Err(());
+        };
+        let afi = u16::from_be_bytes([*a0, *a1]);
+        if (afi, *safi) == (afi::IPV4, afi::UNICAST) {
+            decode_prefixes(rest, &mut u.withdrawn).ok_or(())?;
+        } else {
+            u.mp_unreach = Some(MpUnreach {
+                afi,
+                safi: *safi,
+                withdrawn: rest.to_vec(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Decodes an UPDATE's body. `Err` is a session reset with its NOTIFICATION; everything
 /// RFC 7606 handles more gently is reported in [`Update::treatment`].
 pub fn decode_update(body: &[u8], ctx: Ctx) -> Result<Update, Notification> {
@@ -1246,46 +1289,26 @@ pub fn decode_update(body: &[u8], ctx: Ctx) -> Result<Update, Notification> {
                 _ => v.note(Severity::Discard, bad_len("AS4_AGGREGATOR")),
             },
             attr::AS4_PATH | attr::AS4_AGGREGATOR => {}
-            attr::MP_REACH => {
-                // RFC 7606 §7.11 / RFC 4760: an MP_REACH_NLRI that cannot be parsed
-                // resets the session.
+            attr::MP_REACH | attr::MP_UNREACH => {
+                // RFC 4760 §7 / RFC 7606 §7.11: a malformed MP attribute of a family we
+                // carry (IPv4 unicast, VPNv4) resets the session; of another family it is
+                // dropped, with that family's routes ("AFI/SAFI disable").
                 let opt_err = || Notification::new(err::UPDATE, err::OPTIONAL_ATTR, []);
-                let [a0, a1, safi, nhl, rest @ ..] = val else {
-                    return Err(opt_err());
+                let family = match val {
+                    [a0, a1, safi, ..] => Some((u16::from_be_bytes([*a0, *a1]), *safi)),
+                    _ => None,
                 };
-                let nhl = usize::from(*nhl);
-                let nh = rest.get(..nhl).ok_or_else(opt_err)?;
-                let nlri = rest.get(nhl + 1..).ok_or_else(opt_err)?;
-                let afi = u16::from_be_bytes([*a0, *a1]);
-                if (afi, *safi) == (afi::IPV4, afi::UNICAST) {
-                    if nhl != 4 {
-                        return Err(opt_err());
-                    }
-                    at.next_hop = Some(u32_at(nh, 0));
-                    decode_prefixes(nlri, &mut u.nlri).ok_or_else(opt_err)?;
-                } else {
-                    u.mp_reach = Some(MpReach {
-                        afi,
-                        safi: *safi,
-                        next_hop: nh.to_vec(),
-                        nlri: nlri.to_vec(),
-                    });
-                }
-            }
-            attr::MP_UNREACH => {
-                let opt_err = || Notification::new(err::UPDATE, err::OPTIONAL_ATTR, []);
-                let [a0, a1, safi, rest @ ..] = val else {
-                    return Err(opt_err());
-                };
-                let afi = u16::from_be_bytes([*a0, *a1]);
-                if (afi, *safi) == (afi::IPV4, afi::UNICAST) {
-                    decode_prefixes(rest, &mut u.withdrawn).ok_or_else(opt_err)?;
-                } else {
-                    u.mp_unreach = Some(MpUnreach {
-                        afi,
-                        safi: *safi,
-                        withdrawn: rest.to_vec(),
-                    });
+                let ours = matches!(
+                    family,
+                    Some((afi::IPV4, afi::UNICAST)) | Some((afi::IPV4, afi::VPN))
+                );
+                match decode_mp(code, val, &mut u) {
+                    Ok(()) => {}
+                    Err(()) if ours || family.is_none() => return Err(opt_err()),
+                    Err(()) => v.note(
+                        Severity::Discard,
+                        format!("malformed attribute {code} of AFI/SAFI {family:?}"),
+                    ),
                 }
             }
             _ if flags & flag::OPTIONAL == 0 => {
