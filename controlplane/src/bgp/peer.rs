@@ -468,7 +468,10 @@ impl Session {
                             u.withdrawn.clear();
                         }
                         self.event(Event::Update).await;
-                        let _ = self.instance.send(ToInstance::Update(self.id, Box::new(u))).await;
+                        let _ = self
+                            .instance
+                            .send(ToInstance::Update(self.id, Box::new(u)))
+                            .await;
                     }
                     Err(n) => {
                         self.view().last_error = format!("bad UPDATE: {n}");
