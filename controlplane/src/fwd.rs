@@ -201,7 +201,7 @@ impl Plan {
                         distance: 0,
                         scope: 10,
                         target_scope: 0,
-                        gateways: vec![Gateway::Port(p.id)],
+                        gateways: [Gateway::Port(p.id)].into(),
                         blackhole: false,
                     },
                 ));
@@ -237,7 +237,11 @@ impl Plan {
                     distance: get("distance").parse().unwrap_or(1),
                     scope: get("scope").parse().unwrap_or(30),
                     target_scope: get("target-scope").parse().unwrap_or(10),
-                    gateways: if blackhole { Vec::new() } else { gateways },
+                    gateways: if blackhole {
+                        Default::default()
+                    } else {
+                        gateways
+                    },
                     blackhole,
                 },
             ));
@@ -944,7 +948,7 @@ mod tests {
                 distance: 20,
                 scope: 40,
                 target_scope: 10,
-                gateways: vec![Gateway::Ip {
+                gateways: smallvec::smallvec![Gateway::Ip {
                     ip: ip("10.0.0.2"),
                     table: TableId::MAIN,
                     port: None,

@@ -23,6 +23,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 /// Immediate next hops: one in the common case, kept inline.
 pub type Imms = SmallVec<[Imm; 1]>;
+/// A route's gateways: one in the common case, kept inline.
+pub type Gateways = SmallVec<[Gateway; 1]>;
 /// Prefixes a resolution went through: usually one or none, kept inline.
 type Vias = SmallVec<[(TableId, Prefix4); 1]>;
 
@@ -98,7 +100,7 @@ pub struct RouteSpec {
     /// The largest scope of the routes its gateways may resolve through.
     pub target_scope: u8,
     /// Gateways (several: ECMP).
-    pub gateways: Vec<Gateway>,
+    pub gateways: Gateways,
     /// Drop what matches.
     pub blackhole: bool,
 }
@@ -152,8 +154,8 @@ struct Route {
 
 #[derive(Debug, Clone)]
 struct TableRib {
-    candidates: BTreeMap<Prefix4, Vec<RouteId>>,
-    selected: BTreeMap<Prefix4, Selected>,
+    candidates: rustc_hash::FxHashMap<Prefix4, SmallVec<[RouteId; 1]>>,
+    selected: rustc_hash::FxHashMap<Prefix4, Selected>,
     /// How many selected prefixes of each length (LPM skips empty lengths).
     lens: [u32; 33],
     /// Routes whose address gateway is resolved in this table, by gateway address.
@@ -163,8 +165,8 @@ struct TableRib {
 impl Default for TableRib {
     fn default() -> Self {
         TableRib {
-            candidates: BTreeMap::new(),
-            selected: BTreeMap::new(),
+            candidates: Default::default(),
+            selected: Default::default(),
             lens: [0; 33],
             by_gateway: BTreeMap::new(),
         }
@@ -293,7 +295,7 @@ impl Rib {
         let spec = route.spec;
         let t = self.table_mut(spec.table);
         if let Some(v) = t.candidates.get_mut(&spec.dst) {
-            v.retain(|&r| r != id);
+            v.retain(|r| *r != id);
             if v.is_empty() {
                 t.candidates.remove(&spec.dst);
             }
@@ -448,7 +450,7 @@ impl Rib {
 
     /// Re-selects (table, prefix); returns whether the selected entry changed.
     fn select(&mut self, table: TableId, dst: Prefix4) -> bool {
-        let cands: Vec<RouteId> = self
+        let cands: SmallVec<[RouteId; 1]> = self
             .tables
             .get(usize::from(table.0))
             .and_then(|t| t.candidates.get(&dst))
@@ -582,7 +584,7 @@ mod tests {
             distance: 0,
             scope: 10,
             target_scope: 0,
-            gateways: vec![Gateway::Port(port)],
+            gateways: [Gateway::Port(port)].into(),
             blackhole: false,
         }
     }
@@ -595,7 +597,7 @@ mod tests {
             distance: 1,
             scope: 30,
             target_scope: 10,
-            gateways: vec![Gateway::Ip {
+            gateways: smallvec::smallvec![Gateway::Ip {
                 ip: ip(gw),
                 table: TableId(gw_table),
                 port: None,

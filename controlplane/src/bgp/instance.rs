@@ -90,7 +90,7 @@ pub struct Advertised {
 
 /// Every BGP route.
 pub struct Instance {
-    dests: HashMap<(TableId, Prefix4), Vec<Path>>,
+    dests: HashMap<(TableId, Prefix4), smallvec::SmallVec<[Path; 1]>>,
     /// Interned attribute sets: one copy for all the routes that share them.
     interned: HashSet<Arc<Attrs>>,
     peers: BTreeMap<PeerId, PeerRib>,
@@ -402,7 +402,7 @@ impl Instance {
                     distance: if p.info.ebgp() { 20 } else { 200 },
                     scope: 40,
                     target_scope: if single_hop { 10 } else { 30 },
-                    gateways: vec![Gateway::Ip {
+                    gateways: smallvec::smallvec![Gateway::Ip {
                         ip: nh,
                         table: key.0,
                         port: None,

@@ -113,7 +113,7 @@ fn plan() -> Plan {
                 distance: 0,
                 scope: 10,
                 target_scope: 0,
-                gateways: vec![Gateway::Port(port.id)],
+                gateways: [Gateway::Port(port.id)].into(),
                 blackhole: false,
             },
         ));
@@ -164,7 +164,7 @@ fn route(i: usize) -> (Origin, RouteSpec) {
             distance: 1,
             scope: 30,
             target_scope: 10,
-            gateways: vec![gw],
+            gateways: [gw].into(),
             blackhole: false,
         },
     )
