@@ -477,7 +477,7 @@ pub struct Builder {
     hosts: HashMap<(TableId, Prefix4), (u16, [u8; 6])>,
     neighbors: HashMap<Key, [u8; 6]>,
     /// Which entries use which neighbour as a gateway.
-    by_neighbor: HashMap<Key, BTreeSet<(TableId, Prefix4)>>,
+    by_neighbor: HashMap<Key, rustc_hash::FxHashSet<(TableId, Prefix4)>>,
     hops: HopSet,
     next_hops: Arc<NextHops>,
     port_meta: Option<PortMeta>,

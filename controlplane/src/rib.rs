@@ -19,7 +19,7 @@
 
 use shared::types::{mask, Prefix4, TableId};
 use smallvec::SmallVec;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Immediate next hops: one in the common case, kept inline.
 pub type Imms = SmallVec<[Imm; 1]>;
@@ -201,8 +201,8 @@ pub struct Rib {
     free: Vec<RouteId>,
     tables: Vec<TableRib>,
     ports_up: Vec<bool>,
-    dirty: BTreeSet<(TableId, Prefix4)>,
-    changed: BTreeSet<(TableId, Prefix4)>,
+    dirty: rustc_hash::FxHashSet<(TableId, Prefix4)>,
+    changed: rustc_hash::FxHashSet<(TableId, Prefix4)>,
 }
 
 impl Rib {
@@ -356,7 +356,7 @@ impl Rib {
     }
 
     /// The (table, prefix) pairs whose selected entry changed since the last call.
-    pub fn take_changes(&mut self) -> BTreeSet<(TableId, Prefix4)> {
+    pub fn take_changes(&mut self) -> rustc_hash::FxHashSet<(TableId, Prefix4)> {
         std::mem::take(&mut self.changed)
     }
 
@@ -533,7 +533,7 @@ impl Rib {
     pub fn process(&mut self) -> usize {
         let mut work: VecDeque<(TableId, Prefix4)> =
             std::mem::take(&mut self.dirty).into_iter().collect();
-        let mut visits: HashMap<(TableId, Prefix4), u32> = HashMap::new();
+        let mut visits: rustc_hash::FxHashMap<(TableId, Prefix4), u32> = Default::default();
         let mut done = 0;
         while let Some((t, p)) = work.pop_front() {
             let v = visits.entry((t, p)).or_insert(0);
