@@ -53,10 +53,94 @@ impl PeerInfo {
     }
 }
 
+/// A received path's attributes as kept: what best-path selection and installation read,
+/// and all of them encoded (4-octet AS numbers), decoded again only to advertise. One copy
+/// per distinct attribute set (interned by its encoding).
+#[derive(Debug)]
+pub struct Stored {
+    local_pref: Option<u32>,
+    med: Option<u32>,
+    next_hop: Option<u32>,
+    originator_id: Option<u32>,
+    first_as: Option<u32>,
+    path_len: u16,
+    cluster_len: u16,
+    origin: u8,
+    /// The decoding context (bit 0: 4-octet AS, bit 1: from eBGP), then the attributes as
+    /// received.
+    raw: Box<[u8]>,
+}
+
+/// An interned attribute set, found by its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Interned(Arc<Stored>);
+
+impl std::borrow::Borrow<[u8]> for Interned {
+    fn borrow(&self) -> &[u8] {
+        &self.0.raw
+    }
+}
+
+impl PartialEq for Stored {
+    fn eq(&self, o: &Stored) -> bool {
+        self.raw == o.raw
+    }
+}
+
+impl Eq for Stored {}
+
+impl std::hash::Hash for Stored {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        // As the slice hashes: lookups by the received bytes find it.
+        self.raw[..].hash(h);
+    }
+}
+
+/// The interning key of attributes received as `raw` in a session with `ctx`.
+fn raw_key(raw: &[u8], ctx: packet::Ctx) -> smallvec::SmallVec<[u8; 256]> {
+    let mut k = smallvec::SmallVec::with_capacity(raw.len() + 1);
+    k.push(u8::from(ctx.as4) | (u8::from(ctx.ebgp) << 1));
+    k.extend_from_slice(raw);
+    k
+}
+
+impl Stored {
+    /// `a` as decoded from `key` (see [`raw_key`]).
+    fn new(a: &Attrs, key: &[u8]) -> Stored {
+        Stored {
+            local_pref: a.local_pref,
+            med: a.med,
+            next_hop: a.next_hop,
+            originator_id: a.originator_id,
+            first_as: a.first_as(),
+            path_len: u16::try_from(a.path_len()).unwrap_or(u16::MAX),
+            cluster_len: u16::try_from(a.cluster_list.len()).unwrap_or(u16::MAX),
+            origin: a.origin.unwrap_or(2),
+            raw: key.into(),
+        }
+    }
+
+    /// The attributes, decoded.
+    pub fn attrs(&self) -> Attrs {
+        let (flags, raw) = self.raw.split_first().unwrap_or((&1, &[]));
+        let mut body = Vec::with_capacity(4 + raw.len());
+        body.extend([0, 0]);
+        body.extend(u16::try_from(raw.len()).unwrap_or(0).to_be_bytes());
+        body.extend_from_slice(raw);
+        let ctx = packet::Ctx {
+            as4: flags & 1 == 1,
+            ebgp: flags & 2 == 2,
+        };
+        packet::decode_update(&body, ctx)
+            .map(|u| u.attrs)
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Path {
     peer: PeerId,
-    attrs: Arc<Attrs>,
+    attrs: Arc<Stored>,
 }
 
 /// A route the table has from elsewhere that peers may be sent (`output.redistribute`).
@@ -92,7 +176,11 @@ pub struct Advertised {
 pub struct Instance {
     dests: HashMap<(TableId, Prefix4), smallvec::SmallVec<[Path; 1]>>,
     /// Interned attribute sets: one copy for all the routes that share them.
-    interned: HashSet<Arc<Attrs>>,
+    interned: HashSet<Interned>,
+    /// The same for what is sent.
+    interned_out: HashSet<Arc<Attrs>>,
+    /// Exports computed in this flush: (source attributes, from, to) → what is sent.
+    export_cache: HashMap<(usize, PeerId, PeerId), Option<Arc<Attrs>>>,
     peers: BTreeMap<PeerId, PeerRib>,
     /// Redistributable routes by table.
     locals: Locals,
@@ -127,6 +215,8 @@ impl Instance {
         Instance {
             dests: HashMap::default(),
             interned: HashSet::default(),
+            interned_out: HashSet::default(),
+            export_cache: HashMap::default(),
             peers: BTreeMap::new(),
             locals: HashMap::default(),
             has_default: HashSet::default(),
@@ -155,12 +245,30 @@ impl Instance {
         self.peers.get(&peer).map_or(0, |p| p.adj_out.len())
     }
 
-    fn intern(&mut self, a: Attrs) -> Arc<Attrs> {
-        if let Some(x) = self.interned.get(&a) {
+    fn intern(&mut self, a: &Attrs, raw: Option<&[u8]>, ctx: packet::Ctx) -> Arc<Stored> {
+        let key = match raw {
+            Some(r) => raw_key(r, ctx),
+            None => {
+                // Not from the wire (tests): encoded here.
+                let mut b = bytes::BytesMut::new();
+                a.encode(true, &mut b);
+                raw_key(&b, packet::Ctx { as4: true, ..ctx })
+            }
+        };
+        if let Some(x) = self.interned.get(&key[..]) {
+            return x.0.clone();
+        }
+        let x = Arc::new(Stored::new(a, &key));
+        self.interned.insert(Interned(x.clone()));
+        x
+    }
+
+    fn intern_out(&mut self, a: Attrs) -> Arc<Attrs> {
+        if let Some(x) = self.interned_out.get(&a) {
             return x.clone();
         }
         let x = Arc::new(a);
-        self.interned.insert(x.clone());
+        self.interned_out.insert(x.clone());
         x
     }
 
@@ -232,8 +340,17 @@ impl Instance {
 
     /// An UPDATE from `id` (already decoded and checked by the session).
     pub fn update(&mut self, id: PeerId, u: Update) {
+        self.update_raw(id, u, None);
+    }
+
+    /// An UPDATE from `id` with the bytes of its path attributes as received.
+    pub fn update_raw(&mut self, id: PeerId, u: Update, raw: Option<&[u8]>) {
         let Some(peer) = self.peers.get(&id) else {
             return;
+        };
+        let ctx = packet::Ctx {
+            as4: peer.info.as4,
+            ebgp: peer.info.ebgp(),
         };
         let table = peer.info.cfg.table;
         let local_as = peer.info.cfg.local_as;
@@ -261,7 +378,7 @@ impl Instance {
                     }
                 }
             } else {
-                let attrs = self.intern(u.attrs);
+                let attrs = self.intern(&u.attrs, raw, ctx);
                 for p in u.nlri {
                     let paths = self.dests.entry((table, p)).or_default();
                     match paths.iter_mut().find(|x| x.peer == id) {
@@ -331,7 +448,7 @@ impl Instance {
             return Ordering::Equal;
         };
         let (x, y) = (&a.attrs, &b.attrs);
-        let lp = |p: &PeerInfo, at: &Attrs| {
+        let lp = |p: &PeerInfo, at: &Stored| {
             if p.ebgp() {
                 100
             } else {
@@ -344,12 +461,12 @@ impl Instance {
                 if pa.info.cfg.ignore_as_path_len {
                     Ordering::Equal
                 } else {
-                    x.path_len().cmp(&y.path_len())
+                    x.path_len.cmp(&y.path_len)
                 }
             })
-            .then_with(|| x.origin.unwrap_or(2).cmp(&y.origin.unwrap_or(2)))
+            .then_with(|| x.origin.cmp(&y.origin))
             .then_with(|| {
-                if x.first_as() == y.first_as() {
+                if x.first_as == y.first_as {
                     x.med.unwrap_or(0).cmp(&y.med.unwrap_or(0))
                 } else {
                     Ordering::Equal
@@ -357,10 +474,10 @@ impl Instance {
             })
             .then_with(|| pb.info.ebgp().cmp(&pa.info.ebgp()))
             .then_with(|| {
-                let id = |p: &PeerInfo, at: &Attrs| at.originator_id.unwrap_or(p.remote_id);
+                let id = |p: &PeerInfo, at: &Stored| at.originator_id.unwrap_or(p.remote_id);
                 id(&pa.info, x).cmp(&id(&pb.info, y))
             })
-            .then_with(|| x.cluster_list.len().cmp(&y.cluster_list.len()))
+            .then_with(|| x.cluster_len.cmp(&y.cluster_len))
             .then_with(|| pa.info.remote_addr.cmp(&pb.info.remote_addr))
     }
 
@@ -432,6 +549,7 @@ impl Instance {
             }
         }
         self.send_pending();
+        self.export_cache.clear();
         changed
     }
 
@@ -489,6 +607,7 @@ impl Instance {
             };
         let mut a: Attrs;
         let mut from_peer: Option<&PeerInfo> = None;
+        let mut cache_key = None;
         if default_route || local.is_some_and(|l| redistributes(l.source)) {
             a = Attrs {
                 origin: Some(if default_route { 0 } else { 2 }),
@@ -508,8 +627,13 @@ impl Instance {
                     return None;
                 }
             }
-            a = (*best.attrs).clone();
+            let key = (Arc::as_ptr(&best.attrs) as usize, best.peer, peer);
+            if let Some(c) = self.export_cache.get(&key) {
+                return c.clone();
+            }
+            a = best.attrs.attrs();
             from_peer = Some(src);
+            cache_key = Some(key);
         }
         let self_nh = to.local_addr;
         if to_ebgp {
@@ -560,7 +684,11 @@ impl Instance {
                 None => a.next_hop = Some(self_nh),
             }
         }
-        Some(self.intern(a))
+        let out = self.intern_out(a);
+        if let Some(k) = cache_key {
+            self.export_cache.insert(k, Some(out.clone()));
+        }
+        Some(out)
     }
 
     /// Encodes and sends every peer's pending changes.
@@ -617,7 +745,9 @@ impl Instance {
 
     /// Drops attribute sets no route uses any more.
     pub fn gc(&mut self) {
-        self.interned.retain(|a| Arc::strong_count(a) > 1);
+        self.export_cache.clear();
+        self.interned.retain(|a| Arc::strong_count(&a.0) > 1);
+        self.interned_out.retain(|a| Arc::strong_count(a) > 1);
     }
 }
 

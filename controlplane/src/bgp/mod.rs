@@ -356,7 +356,7 @@ async fn instance_task(
             match m {
                 ToInstance::Up(info) => inst.peer_up(info),
                 ToInstance::Down(id) => inst.peer_down(id),
-                ToInstance::Update(id, u) => inst.update(id, *u),
+                ToInstance::Update(id, u, raw) => inst.update_raw(id, *u, Some(&raw)),
                 ToInstance::Refresh(id) => inst.refresh(id),
                 ToInstance::Redistribute => redistribute = true,
             }

@@ -1382,6 +1382,15 @@ pub fn decode_update(body: &[u8], ctx: Ctx) -> Result<Update, Notification> {
     Ok(u)
 }
 
+/// Where an UPDATE body's path attributes are (after [`decode_update`] accepted it).
+pub fn attr_range(body: &[u8]) -> Option<std::ops::Range<usize>> {
+    let wlen = usize::from(u16::from_be_bytes([*body.first()?, *body.get(1)?]));
+    let at = 2 + wlen;
+    let alen = usize::from(u16::from_be_bytes([*body.get(at)?, *body.get(at + 1)?]));
+    let r = at + 2..at + 2 + alen;
+    (r.end <= body.len()).then_some(r)
+}
+
 /// Room for NLRI in an UPDATE whose attributes take `attrs` bytes.
 pub fn nlri_room(attrs: usize) -> usize {
     MAX_LEN - HEADER_LEN - 4 - attrs

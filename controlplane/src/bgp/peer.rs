@@ -93,8 +93,8 @@ pub enum ToInstance {
     Up(PeerInfo),
     /// Down.
     Down(PeerId),
-    /// An UPDATE.
-    Update(PeerId, Box<packet::Update>),
+    /// An UPDATE, with its path attributes as received.
+    Update(PeerId, Box<packet::Update>, Bytes),
     /// A ROUTE-REFRESH.
     Refresh(PeerId),
     /// Look at the RIB's connected and static routes again.
@@ -468,9 +468,12 @@ impl Session {
                             u.withdrawn.clear();
                         }
                         self.event(Event::Update).await;
+                        let raw = packet::attr_range(&body)
+                            .map(|r| body.slice(r))
+                            .unwrap_or_default();
                         let _ = self
                             .instance
-                            .send(ToInstance::Update(self.id, Box::new(u)))
+                            .send(ToInstance::Update(self.id, Box::new(u), raw))
                             .await;
                     }
                     Err(n) => {
