@@ -1025,4 +1025,41 @@ mod tests {
         assert_eq!(e.updates()[0].withdrawn, [p("10.0.0.0/24")]);
         assert_eq!(i.advertised().len(), 0);
     }
+
+    #[test]
+    fn default_originate() {
+        let mut i = Instance::new();
+        let mut b = Builder::new();
+        let (tx, rx) = unbounded_channel();
+        let mut c = (*cfg("d", Role::Ebgp)).clone();
+        c.default_originate = DefaultOriginate::IfInstalled;
+        i.peer_up(PeerInfo {
+            id: 1,
+            cfg: Arc::new(c),
+            remote_as: 65001,
+            remote_id: 1,
+            local_addr: 0x0a00_0001,
+            remote_addr: 0x0a00_0002,
+            as4: true,
+            tx,
+        });
+        let mut e = Peer { rx };
+        i.flush(&mut b);
+        let u = e.updates();
+        assert!(
+            u.len() == 1 && u[0].is_eor(),
+            "no default route in the table yet"
+        );
+        let mut t = Tables::default();
+        t.insert(TableId::MAIN);
+        i.set_locals(Locals::default(), t);
+        i.flush(&mut b);
+        let u = e.updates();
+        assert_eq!(u[0].nlri, [Prefix4::DEFAULT]);
+        assert_eq!(u[0].attrs.origin, Some(0));
+        assert_eq!(u[0].attrs.next_hop, Some(0x0a00_0001));
+        i.set_locals(Locals::default(), Tables::default());
+        i.flush(&mut b);
+        assert_eq!(e.updates()[0].withdrawn, [Prefix4::DEFAULT]);
+    }
 }
