@@ -114,6 +114,22 @@ impl Live for RouterLive {
         self.interfaces.stats(default_name)
     }
 
+    fn inactive(&self, path: &[&str], item: &crate::config::store::Item) -> Option<String> {
+        match (path, &self.bgp) {
+            (["routing", "bgp", "connection"], Some(b)) => {
+                let name = item.values.get("name")?;
+                b.shared
+                    .inactive
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                    .find(|i| i.name == *name)
+                    .map(|i| i.why.clone())
+            }
+            _ => None,
+        }
+    }
+
     fn items(
         &self,
         path: &[&str],

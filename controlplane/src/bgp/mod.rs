@@ -61,6 +61,8 @@ enum Ctl {
     Configure {
         peers: Vec<PeerConfig>,
         netns: HashMap<String, Option<String>>,
+        /// Connections disabled (their sessions end with "administrative shutdown").
+        disabled: Vec<String>,
     },
     Redistribute,
 }
@@ -111,9 +113,28 @@ impl Bgp {
             netns.insert(p.name.clone(), f.netns_name(p.vrf_id));
         }
         drop(f);
-        *lock(&self.shared.inactive) = inactive;
+        let menu = crate::config::store::m(&["routing", "bgp", "connection"]);
+        let disabled = store
+            .items(menu)
+            .iter()
+            .filter(|i| i.disabled())
+            .filter_map(|i| i.values.get("name").cloned())
+            .collect();
+        {
+            let mut old = lock(&self.shared.inactive);
+            for i in &inactive {
+                if !old.contains(i) {
+                    eprintln!("rspe: bgp: connection {} is inactive: {}", i.name, i.why);
+                }
+            }
+            *old = inactive;
+        }
         if let Some(ctl) = &*lock(&self.ctl) {
-            let _ = ctl.send(Ctl::Configure { peers, netns });
+            let _ = ctl.send(Ctl::Configure {
+                peers,
+                netns,
+                disabled,
+            });
             let _ = ctl.send(Ctl::Redistribute);
         }
     }
@@ -155,7 +176,7 @@ async fn manager(
         tokio::select! {
             m = rx.recv() => match m {
                 None => break,
-                Some(Ctl::Configure { peers, netns }) => {
+                Some(Ctl::Configure { peers, netns, disabled }) => {
                     let want: HashMap<String, PeerConfig> =
                         peers.into_iter().map(|p| (p.name.clone(), p)).collect();
                     // Gone or changed: stopped.
@@ -167,7 +188,13 @@ async fn manager(
                             continue;
                         }
                         if let Some(r) = running.remove(&n) {
-                            let sub = if want.contains_key(&n) { err::CONFIG_CHANGE } else { err::DECONFIGURED };
+                            let sub = if want.contains_key(&n) {
+                                err::CONFIG_CHANGE
+                            } else if disabled.contains(&n) {
+                                err::ADMIN_SHUTDOWN
+                            } else {
+                                err::DECONFIGURED
+                            };
                             let _ = r.tx.send(PeerMsg::Stop(Notification::new(err::CEASE, sub, []))).await;
                             lock(&routes).remove(&(r.netns.clone(), r.cfg.remote));
                             lock(&shared.sessions).remove(&n);

@@ -26,6 +26,10 @@ pub trait Live {
     fn items(&self, _path: &[&str], _store: &Store) -> Option<Vec<Item>> {
         None
     }
+    /// Whether a configured item cannot run, and why (a BGP connection without an AS).
+    fn inactive(&self, _path: &[&str], _item: &Item) -> Option<String> {
+        None
+    }
 }
 
 /// Counters of one interface, as `/interface print stats` shows them.
@@ -980,6 +984,9 @@ impl ItemView<'_> {
         }
         match letter {
             'X' => self.it.disabled(),
+            'I' if path == ["routing", "bgp", "connection"] => {
+                !self.it.disabled() && self.live.inactive(path, self.it).is_some()
+            }
             '*' => self.it.builtin,
             'D' => self.it.dynamic,
             'C' => path == ["ip", "arp"] && self.it.values.contains_key("mac-address"),

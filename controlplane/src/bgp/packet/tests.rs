@@ -2,8 +2,14 @@ use super::*;
 
 /// BGP messages of a capture (classic pcap, Ethernet or PPP), in order, per TCP stream
 /// direction concatenated: (source port, message bytes).
-fn pcap_messages(path: &str) -> Vec<(u16, Vec<u8>)> {
-    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+fn pcap_messages(name: &str) -> Vec<(u16, Vec<u8>)> {
+    let data: &[u8] = match name {
+        "bgp-lu-multiple-labels.pcap" => {
+            include_bytes!("../../../../testdata/pcaps/bgp-lu-multiple-labels.pcap")
+        }
+        "bgp_vpn_attrset.pcap" => include_bytes!("../../../../testdata/pcaps/bgp_vpn_attrset.pcap"),
+        other => panic!("no capture {other}"),
+    };
     assert_eq!(&data[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
     let link = u32::from_le_bytes(data[20..24].try_into().unwrap());
     type Stream = ((u32, u16, u32, u16), Vec<u8>);
@@ -54,11 +60,9 @@ fn pcap_messages(path: &str) -> Vec<(u16, Vec<u8>)> {
     out
 }
 
-const PCAPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/pcaps/");
-
 #[test]
 fn open_from_a_real_capture() {
-    let msgs = pcap_messages(&format!("{PCAPS}bgp-lu-multiple-labels.pcap"));
+    let msgs = pcap_messages("bgp-lu-multiple-labels.pcap");
     let opens: Vec<_> = msgs.iter().filter(|m| m.1[18] == msg::OPEN).collect();
     assert_eq!(opens.len(), 4);
     let o = Open::decode(&opens[0].1[HEADER_LEN..]).unwrap();
@@ -84,7 +88,7 @@ fn open_from_a_real_capture() {
 fn every_message_of_the_captures_decodes() {
     let mut kinds = [0usize; 6];
     for f in ["bgp-lu-multiple-labels.pcap", "bgp_vpn_attrset.pcap"] {
-        for (_, m) in pcap_messages(&format!("{PCAPS}{f}")) {
+        for (_, m) in pcap_messages(f) {
             let (kind, len) = frame(&m).unwrap().unwrap();
             assert_eq!(len, m.len());
             kinds[usize::from(kind)] += 1;
@@ -120,7 +124,7 @@ fn every_message_of_the_captures_decodes() {
 
 #[test]
 fn vpnv4_update_with_attr_set_from_a_real_capture() {
-    let msgs = pcap_messages(&format!("{PCAPS}bgp_vpn_attrset.pcap"));
+    let msgs = pcap_messages("bgp_vpn_attrset.pcap");
     let m = &msgs[0].1;
     let u = decode_update(
         &m[HEADER_LEN..],
