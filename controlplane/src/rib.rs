@@ -203,6 +203,10 @@ pub struct Rib {
     ports_up: Vec<bool>,
     dirty: rustc_hash::FxHashSet<(TableId, Prefix4)>,
     changed: rustc_hash::FxHashSet<(TableId, Prefix4)>,
+    /// Gateway lookups already made: (table, address, largest scope) → the selected prefix
+    /// that matched. Entries go when a selected prefix containing the address changes, so
+    /// the many routes behind one gateway (a BGP table) resolve with one lookup.
+    gw_cache: std::cell::RefCell<BTreeMap<(TableId, u32, u8), Option<Prefix4>>>,
 }
 
 impl Rib {
@@ -370,6 +374,34 @@ impl Rib {
         skip: (TableId, Prefix4),
     ) -> Option<(Prefix4, &Selected)> {
         let t = self.tables.get(usize::from(table.0))?;
+        let key = (table, ip, max_scope);
+        let cached = self.gw_cache.borrow().get(&key).copied();
+        let found = match cached {
+            Some(r) => r,
+            None => {
+                let r = self.lpm(table, ip, max_scope, None).map(|x| x.0);
+                self.gw_cache.borrow_mut().insert(key, r);
+                r
+            }
+        };
+        let p = found?;
+        let s = t.selected.get(&p)?;
+        if (table, p) == skip || s.via.contains(&skip) {
+            // The route's own prefix, or resolved through it: look past it.
+            return self.lpm(table, ip, max_scope, Some(skip));
+        }
+        Some((p, s))
+    }
+
+    /// The lookup itself, without the cache.
+    fn lpm(
+        &self,
+        table: TableId,
+        ip: u32,
+        max_scope: u8,
+        skip: Option<(TableId, Prefix4)>,
+    ) -> Option<(Prefix4, &Selected)> {
+        let t = self.tables.get(usize::from(table.0))?;
         for len in (0..=32u8).rev() {
             if t.lens[usize::from(len)] == 0 {
                 continue;
@@ -380,12 +412,31 @@ impl Rib {
             let Some(s) = t.selected.get(&p) else {
                 continue;
             };
-            if (table, p) == skip || s.via.contains(&skip) || s.scope > max_scope {
+            if let Some(skip) = skip {
+                if (table, p) == skip || s.via.contains(&skip) {
+                    continue;
+                }
+            }
+            if s.scope > max_scope {
                 continue;
             }
             return Some((p, s));
         }
         None
+    }
+
+    /// Forgets the cached gateway lookups a change of (table, p) may alter.
+    fn invalidate(&mut self, table: TableId, p: Prefix4) {
+        let first = p.addr();
+        let last = p.addr() | !mask(p.len());
+        let cache = self.gw_cache.get_mut();
+        let keys: Vec<(TableId, u32, u8)> = cache
+            .range((table, first, 0)..=(table, last, u8::MAX))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in keys {
+            cache.remove(&k);
+        }
     }
 
     /// Resolves route `id`'s gateways: (immediate next hops, prefixes used), `None` when
@@ -512,6 +563,8 @@ impl Rib {
         if old == sel.as_ref() {
             return false;
         }
+        self.invalidate(table, dst);
+        let t = self.table_mut(table);
         let len = usize::from(dst.len());
         match sel {
             Some(s) => {
