@@ -7,7 +7,6 @@ use super::config::{DefaultOriginate, NextHopChoice, PeerConfig, Role};
 use super::packet::{self, Attrs, Update};
 use crate::fwd::{Builder, Origin};
 use crate::rib::{Gateway, RouteSpec, Source};
-use bytes::Bytes;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use shared::types::{Prefix4, TableId};
 use std::cmp::Ordering;
@@ -23,7 +22,7 @@ pub type Tables = HashSet<TableId>;
 pub type PeerId = u32;
 
 /// Where a peer's messages go (its writer).
-pub type Sender = tokio::sync::mpsc::UnboundedSender<Bytes>;
+pub type Sender = super::peer::Writer;
 
 /// An established session, as the routes need it.
 #[derive(Debug, Clone)]
@@ -712,8 +711,11 @@ impl Instance {
                 msgs.push(packet::end_of_rib());
             }
             for m in msgs {
-                // A closed writer: the session is going down and will report it.
-                let _ = p.info.tx.send(m);
+                // A peer that leaves too much unread: its session is ending, nothing more
+                // is queued for it.
+                if !p.info.tx.send(m) {
+                    break;
+                }
             }
         }
     }
@@ -756,6 +758,7 @@ mod tests {
     use super::*;
     use crate::bgp::config::{DefaultOriginate, NextHopChoice, Role};
     use crate::bgp::packet::{seg, Segment};
+    use bytes::Bytes;
     use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
     fn cfg(name: &str, role: Role) -> Arc<PeerConfig> {
@@ -815,6 +818,7 @@ mod tests {
 
     fn up(inst: &mut Instance, id: PeerId, role: Role, remote_as: u32, addr: u32) -> Peer {
         let (tx, rx) = unbounded_channel();
+        let tx = super::super::peer::Writer::new(tx, tokio::sync::mpsc::channel(1).0);
         inst.peer_up(PeerInfo {
             id,
             cfg: cfg(&format!("p{id}"), role),
@@ -1031,6 +1035,7 @@ mod tests {
         let mut i = Instance::new();
         let mut b = Builder::new();
         let (tx, rx) = unbounded_channel();
+        let tx = super::super::peer::Writer::new(tx, tokio::sync::mpsc::channel(1).0);
         let mut c = (*cfg("d", Role::Ebgp)).clone();
         c.default_originate = DefaultOriginate::IfInstalled;
         i.peer_up(PeerInfo {

@@ -36,6 +36,8 @@ pub enum PeerMsg {
     Broken(u64, Option<Notification>, String),
     /// An attempt of ours finished.
     Connected(u64, std::io::Result<TcpStream>),
+    /// The peer leaves too much unread (see [`MAX_BACKLOG`]).
+    Overflow,
 }
 
 /// What the session's `print` shows: kept by the task, read by the console.
@@ -101,11 +103,48 @@ pub enum ToInstance {
     Redistribute,
 }
 
+/// Most bytes a peer may leave unread before its session is reset (Cease, out of
+/// resources): four times a full Internet table's UPDATEs. A peer that stops reading costs
+/// no more memory than that.
+pub const MAX_BACKLOG: usize = 128 << 20;
+
+/// Where a connection's messages are queued for its writer task.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    tx: mpsc::UnboundedSender<Bytes>,
+    backlog: Arc<std::sync::atomic::AtomicUsize>,
+    session: mpsc::Sender<PeerMsg>,
+}
+
+impl Writer {
+    /// A writer queue (tests: a queue nobody writes out).
+    pub fn new(tx: mpsc::UnboundedSender<Bytes>, session: mpsc::Sender<PeerMsg>) -> Writer {
+        Writer {
+            tx,
+            backlog: Arc::default(),
+            session,
+        }
+    }
+
+    /// Queues `b`. `false` when the peer leaves more than [`MAX_BACKLOG`] bytes unread:
+    /// its session is told to end.
+    pub fn send(&self, b: Bytes) -> bool {
+        let n = self.backlog.fetch_add(b.len(), Relaxed) + b.len();
+        let _ = self.tx.send(b);
+        if n > MAX_BACKLOG {
+            let _ = self.session.try_send(PeerMsg::Overflow);
+            return false;
+        }
+        true
+    }
+}
+
 struct Conn {
     id: u64,
     outgoing: bool,
-    tx: mpsc::UnboundedSender<Bytes>,
+    tx: Writer,
     reader: JoinHandle<()>,
+    writer: JoinHandle<()>,
     local: SocketAddrV4,
     remote: SocketAddrV4,
     open: Option<Open>,
@@ -113,7 +152,7 @@ struct Conn {
 
 impl Conn {
     fn send(&self, b: Bytes) {
-        let _ = self.tx.send(b);
+        self.tx.send(b);
     }
 
     /// Sends `n` (if any), then closes after what is queued.
@@ -121,9 +160,15 @@ impl Conn {
         if let Some(n) = n {
             self.send(n.encode());
         }
-        // The empty message tells the writer to shut the socket down.
+        // The empty message tells the writer to shut the socket down; a peer that does not
+        // read what is queued before it has 10 s, then the queue is dropped.
         self.send(Bytes::new());
         self.reader.abort();
+        let w = self.writer;
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            w.abort();
+        });
     }
 }
 
@@ -260,6 +305,14 @@ impl Session {
                 return false;
             }
             PeerMsg::Incoming(s) => self.incoming(s).await,
+            PeerMsg::Overflow => {
+                if self.state == State::Established {
+                    self.view().last_error =
+                        format!("the peer left more than {MAX_BACKLOG} bytes unread");
+                    let n = Notification::new(err::CEASE, 8, []);
+                    self.event(Event::Error(n)).await;
+                }
+            }
             PeerMsg::Connected(id, r) => {
                 if self.attempt.as_ref().map(|a| a.0) != Some(id) {
                     return true;
@@ -615,8 +668,10 @@ impl Session {
         self.next_conn += 1;
         let (mut r, mut w) = s.into_split();
         let (tx, mut wrx) = mpsc::unbounded_channel::<Bytes>();
+        let tx = Writer::new(tx, self.tx.clone());
+        let backlog = tx.backlog.clone();
         let stats = self.stats.clone();
-        tokio::spawn(async move {
+        let writer = tokio::spawn(async move {
             while let Some(b) = wrx.recv().await {
                 if b.is_empty() {
                     break;
@@ -624,6 +679,7 @@ impl Session {
                 if w.write_all(&b).await.is_err() {
                     break;
                 }
+                backlog.fetch_sub(b.len(), Relaxed);
                 stats.msgs_out.fetch_add(1, Relaxed);
                 stats.bytes_out.fetch_add(b.len() as u64, Relaxed);
             }
@@ -680,6 +736,7 @@ impl Session {
             outgoing,
             tx,
             reader,
+            writer,
             local,
             remote,
             open: None,
