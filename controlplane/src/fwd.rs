@@ -404,11 +404,11 @@ fn parse_gateway(
 #[derive(Default, Clone)]
 struct HopSet {
     hops: Vec<NextHop>,
-    ids: HashMap<NextHop, NextHopId>,
+    ids: rustc_hash::FxHashMap<NextHop, NextHopId>,
     members: Vec<AdjId>,
-    groups: HashMap<Vec<AdjId>, NextHopId>,
+    groups: rustc_hash::FxHashMap<Vec<AdjId>, NextHopId>,
     adjacencies: Vec<Adjacency>,
-    adj_ids: HashMap<Adjacency, AdjId>,
+    adj_ids: rustc_hash::FxHashMap<Adjacency, AdjId>,
     grew: bool,
 }
 
@@ -474,7 +474,7 @@ pub struct Builder {
     tables: Vec<TableFib>,
     locals: BTreeSet<(TableId, Prefix4)>,
     /// Neighbour host entries: (table, /32) → (port, MAC).
-    hosts: HashMap<(TableId, Prefix4), (u16, [u8; 6])>,
+    hosts: rustc_hash::FxHashMap<(TableId, Prefix4), (u16, [u8; 6])>,
     neighbors: HashMap<Key, [u8; 6]>,
     /// Which entries use which neighbour as a gateway.
     by_neighbor: HashMap<Key, rustc_hash::FxHashSet<(TableId, Prefix4)>>,
@@ -499,7 +499,7 @@ impl Builder {
             plan: Plan::default(),
             tables: Vec::new(),
             locals: BTreeSet::new(),
-            hosts: HashMap::new(),
+            hosts: Default::default(),
             neighbors: HashMap::new(),
             by_neighbor: HashMap::new(),
             hops: HopSet::default(),
@@ -538,15 +538,16 @@ impl Builder {
     }
 
     /// Adds, changes or removes one route (not from the plan: benchmarks and protocols).
-    pub fn add_route(&mut self, origin: Origin, spec: RouteSpec) {
+    pub fn add_route(&mut self, origin: Origin, spec: RouteSpec) -> bool {
         if let Some(&id) = self.origins.get(&origin) {
             if self.rib.spec(id) == Some(&spec) {
-                return;
+                return false;
             }
             self.rib.remove(id);
         }
         let id = self.rib.add(spec);
         self.origins.insert(origin, id);
+        true
     }
 
     /// The route of `origin` as it was given.
@@ -555,9 +556,10 @@ impl Builder {
     }
 
     /// Removes the route of `origin`.
-    pub fn remove_route(&mut self, origin: Origin) {
-        if let Some(id) = self.origins.remove(&origin) {
-            self.rib.remove(id);
+    pub fn remove_route(&mut self, origin: Origin) -> bool {
+        match self.origins.remove(&origin) {
+            Some(id) => self.rib.remove(id),
+            None => false,
         }
     }
 

@@ -196,6 +196,46 @@ impl Default for Instance {
     }
 }
 
+/// Compares two paths: `Less` when `a` is better (RouterOS's order, §5.6).
+fn compare(peers: &BTreeMap<PeerId, PeerRib>, a: &Path, b: &Path) -> Ordering {
+    let (pa, pb) = (peers.get(&a.peer), peers.get(&b.peer));
+    let (Some(pa), Some(pb)) = (pa, pb) else {
+        return Ordering::Equal;
+    };
+    let (x, y) = (&a.attrs, &b.attrs);
+    let lp = |p: &PeerInfo, at: &Stored| {
+        if p.ebgp() {
+            100
+        } else {
+            at.local_pref.unwrap_or(100)
+        }
+    };
+    lp(&pb.info, y)
+        .cmp(&lp(&pa.info, x))
+        .then_with(|| {
+            if pa.info.cfg.ignore_as_path_len {
+                Ordering::Equal
+            } else {
+                x.path_len.cmp(&y.path_len)
+            }
+        })
+        .then_with(|| x.origin.cmp(&y.origin))
+        .then_with(|| {
+            if x.first_as == y.first_as {
+                x.med.unwrap_or(0).cmp(&y.med.unwrap_or(0))
+            } else {
+                Ordering::Equal
+            }
+        })
+        .then_with(|| pb.info.ebgp().cmp(&pa.info.ebgp()))
+        .then_with(|| {
+            let id = |p: &PeerInfo, at: &Stored| at.originator_id.unwrap_or(p.remote_id);
+            id(&pa.info, x).cmp(&id(&pb.info, y))
+        })
+        .then_with(|| x.cluster_len.cmp(&y.cluster_len))
+        .then_with(|| pa.info.remote_addr.cmp(&pb.info.remote_addr))
+}
+
 /// The RIB key of a BGP route.
 pub fn origin_key(t: TableId, p: Prefix4) -> Origin {
     Origin::Protocol {
@@ -440,59 +480,19 @@ impl Instance {
         self.dirty.extend(touched);
     }
 
-    /// Compares two paths: `Less` when `a` is better (RouterOS's order, §5.6).
-    fn compare(&self, a: &Path, b: &Path) -> Ordering {
-        let (pa, pb) = (self.peers.get(&a.peer), self.peers.get(&b.peer));
-        let (Some(pa), Some(pb)) = (pa, pb) else {
-            return Ordering::Equal;
-        };
-        let (x, y) = (&a.attrs, &b.attrs);
-        let lp = |p: &PeerInfo, at: &Stored| {
-            if p.ebgp() {
-                100
-            } else {
-                at.local_pref.unwrap_or(100)
-            }
-        };
-        lp(&pb.info, y)
-            .cmp(&lp(&pa.info, x))
-            .then_with(|| {
-                if pa.info.cfg.ignore_as_path_len {
-                    Ordering::Equal
-                } else {
-                    x.path_len.cmp(&y.path_len)
-                }
-            })
-            .then_with(|| x.origin.cmp(&y.origin))
-            .then_with(|| {
-                if x.first_as == y.first_as {
-                    x.med.unwrap_or(0).cmp(&y.med.unwrap_or(0))
-                } else {
-                    Ordering::Equal
-                }
-            })
-            .then_with(|| pb.info.ebgp().cmp(&pa.info.ebgp()))
-            .then_with(|| {
-                let id = |p: &PeerInfo, at: &Stored| at.originator_id.unwrap_or(p.remote_id);
-                id(&pa.info, x).cmp(&id(&pb.info, y))
-            })
-            .then_with(|| x.cluster_len.cmp(&y.cluster_len))
-            .then_with(|| pa.info.remote_addr.cmp(&pb.info.remote_addr))
-    }
-
     /// The best path of a destination, moved to the front.
     fn select(&mut self, key: (TableId, Prefix4)) -> Option<Path> {
-        let mut paths = self.dests.remove(&key)?;
-        let mut best = 0;
-        for i in 1..paths.len() {
-            if self.compare(&paths[i], &paths[best]) == Ordering::Less {
-                best = i;
+        let paths = self.dests.get_mut(&key)?;
+        if paths.len() > 1 {
+            let mut best = 0;
+            for i in 1..paths.len() {
+                if compare(&self.peers, &paths[i], &paths[best]) == Ordering::Less {
+                    best = i;
+                }
             }
+            paths.swap(0, best);
         }
-        paths.swap(0, best);
-        let b = paths[0].clone();
-        self.dests.insert(key, paths);
-        Some(b)
+        paths.first().cloned()
     }
 
     /// Applies what changed: the RIB (through `builder`) and every peer's pending
@@ -527,20 +527,11 @@ impl Instance {
                 })
             });
             let origin = origin_key(key.0, key.1);
-            match spec {
-                Some(s) => {
-                    if builder.route_spec(origin) != Some(&s) {
-                        builder.add_route(origin, s);
-                        changed += 1;
-                    }
-                }
-                None => {
-                    if builder.route_spec(origin).is_some() {
-                        builder.remove_route(origin);
-                        changed += 1;
-                    }
-                }
-            }
+            let did = match spec {
+                Some(s) => builder.add_route(origin, s),
+                None => builder.remove_route(origin),
+            };
+            changed += usize::from(did);
             for (id, t) in &peer_ids {
                 if *t == key.0 {
                     self.advertise_to(*id, key.0, key.1);
