@@ -322,6 +322,19 @@ impl Forwarder {
             }
             rows.push(((dst.addr(), dst.len(), t), it));
         }
+        // A dynamic route's item: its source, whether active, and (`/routing route`) more.
+        let dynamic =
+            |mut values: BTreeMap<String, String>, source: Source, st: &crate::rib::RouteState| {
+                values.insert("_source".into(), source.flag().to_string());
+                if st.active {
+                    values.insert("_active".into(), "yes".into());
+                }
+                let mut it = Item::live(0, values);
+                if all {
+                    decorate_all(&mut it, st.reachable, source.belongs_to());
+                }
+                it
+            };
         let mut n = 0u32;
         let mut connected: BTreeMap<(u32, u8, u16, u16), Item> = BTreeMap::new();
         for (origin, id) in self.builder.origins() {
@@ -347,19 +360,7 @@ impl Forwarder {
                     format!("{}%{}", std::net::Ipv4Addr::from(a), port_name(port)),
                 );
             }
-            values.insert("_source".into(), "c".into());
-            if st.active {
-                values.insert("_active".into(), "yes".into());
-            }
-            let mut it = Item {
-                id: 0,
-                values,
-                builtin: false,
-                dynamic: true,
-            };
-            if all {
-                decorate_all(&mut it, st.reachable, Source::Connected.belongs_to());
-            }
+            let it = dynamic(values, Source::Connected, st);
             connected.insert((net.addr(), net.len(), spec.table.0, port), it);
         }
         // Routes of the protocols (BGP, OSPF), dynamic.
@@ -395,19 +396,7 @@ impl Forwarder {
             values.insert("distance".into(), spec.distance.to_string());
             values.insert("scope".into(), spec.scope.to_string());
             values.insert("target-scope".into(), spec.target_scope.to_string());
-            values.insert("_source".into(), source.flag().to_string());
-            if st.active {
-                values.insert("_active".into(), "yes".into());
-            }
-            let mut it = Item {
-                id: 0,
-                values,
-                builtin: false,
-                dynamic: true,
-            };
-            if all {
-                decorate_all(&mut it, st.reachable, source.belongs_to());
-            }
+            let it = dynamic(values, source, st);
             proto.push(((spec.dst.addr(), spec.dst.len(), spec.table.0), it));
         }
         proto.sort_by_key(|(k, _)| *k);
@@ -508,12 +497,7 @@ impl Forwarder {
                 if c.seen_reply {
                     v.insert("_seen_reply".into(), "yes".into());
                 }
-                Item {
-                    id: i as u32 + 1,
-                    values: v,
-                    builtin: false,
-                    dynamic: true,
-                }
+                Item::live(i as u32 + 1, v)
             })
             .collect()
     }

@@ -19,3 +19,23 @@ pub mod twins;
 pub fn now_ns() -> u64 {
     dataplane::worker::now_ns()
 }
+
+/// A thread named `name` with a single-threaded tokio runtime of its own, running `body`
+/// (the kernel twins' keeper, the BGP speaker). Without a runtime it says so and ends.
+pub fn runtime_thread(
+    name: &str,
+    body: impl FnOnce(&tokio::runtime::Runtime) + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let label = name.to_owned();
+    std::thread::Builder::new()
+        .name(label.clone())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => body(&rt),
+                Err(e) => eprintln!("rspe: {label}: no runtime: {e}"),
+            }
+        })
+}

@@ -229,12 +229,7 @@ impl Neighbors {
                     State::Failed => "failed",
                 };
                 values.insert("status".into(), status.into());
-                crate::config::store::Item {
-                    id: i as u32 + 1,
-                    values,
-                    builtin: false,
-                    dynamic: true,
-                }
+                crate::config::store::Item::live(i as u32 + 1, values)
             })
             .collect()
     }

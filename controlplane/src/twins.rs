@@ -130,28 +130,16 @@ impl Twins {
         let (tx, rx) = mpsc::channel::<Vec<TwinSpec>>();
         let errors = Arc::new(Mutex::new(HashMap::new()));
         let errs = errors.clone();
-        let thread = std::thread::Builder::new()
-            .name("rspe-twins".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        eprintln!("rspe: kernel twins: {e}");
-                        return;
-                    }
-                };
-                let mut k = Keeper {
-                    rt: rt.handle().clone(),
-                    main: None,
-                    spaces: HashMap::new(),
-                    current: current.into_iter().collect(),
-                    errors: errs,
-                };
-                rt.block_on(k.run(rx));
-            })?;
+        let thread = crate::runtime_thread("rspe-twins", move |rt| {
+            let mut k = Keeper {
+                rt: rt.handle().clone(),
+                main: None,
+                spaces: HashMap::new(),
+                current: current.into_iter().collect(),
+                errors: errs,
+            };
+            rt.block_on(k.run(rx));
+        })?;
         Ok(Twins {
             tx: Some(tx),
             thread: Some(thread),

@@ -81,21 +81,8 @@ impl Bgp {
         let shared = Arc::new(Shared::default());
         let (ctl, rx) = mpsc::unbounded_channel();
         let s = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("bgp".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        eprintln!("rspe: bgp: no runtime: {e}");
-                        return;
-                    }
-                };
-                rt.block_on(manager(rx, s, forwarder));
-            })?;
+        let thread =
+            crate::runtime_thread("bgp", move |rt| rt.block_on(manager(rx, s, forwarder)))?;
         Ok(Bgp {
             ctl: Mutex::new(Some(ctl)),
             shared,
@@ -521,12 +508,7 @@ impl Bgp {
             if s.cfg.vrf != "main" {
                 put("vrf", s.cfg.vrf.clone());
             }
-            out.push(Item {
-                id: s.id,
-                values: m,
-                builtin: false,
-                dynamic: true,
-            });
+            out.push(Item::live(s.id, m));
         }
         out
     }
@@ -575,12 +557,7 @@ impl Bgp {
                 if at.atomic_aggregate {
                     m.insert("atomic-aggregate".into(), "yes".into());
                 }
-                Item {
-                    id: i as u32 + 1,
-                    values: m,
-                    builtin: false,
-                    dynamic: true,
-                }
+                Item::live(i as u32 + 1, m)
             })
             .collect()
     }

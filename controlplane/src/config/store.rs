@@ -26,6 +26,16 @@ pub struct Item {
 }
 
 impl Item {
+    /// An item the running router reports (dynamic, not configuration).
+    pub fn live(id: u32, values: BTreeMap<String, String>) -> Item {
+        Item {
+            id,
+            values,
+            builtin: false,
+            dynamic: true,
+        }
+    }
+
     /// A value, or the parameter's default.
     pub fn get(&self, menu: usize, name: &str) -> Option<&str> {
         self.values
