@@ -220,6 +220,15 @@ trait Dut {
     fn count(&self, dir: &Path) -> Option<usize>;
 }
 
+/// Waits until the daemon answers its console (30 s at most).
+fn ready(dut: &dyn Dut, dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while dut.count(dir).is_none() {
+        assert!(Instant::now() < deadline, "{} did not start", dut.name());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 struct Rspe;
 struct Frr;
 struct Bird;
@@ -276,11 +285,7 @@ impl Dut for Rspe {
             .spawn()
             .expect("spawn rspe (scripts/bench builds it)");
         let p = Proc(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.count(dir).is_none() {
-            assert!(Instant::now() < deadline, "rspe did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        ready(self, dir);
         (
             p,
             Ipv4Addr::new(127, 0, 0, 2),
@@ -331,11 +336,7 @@ impl Dut for Frr {
             .spawn()
             .expect("spawn /usr/lib/frr/bgpd (apt install frr)");
         let p = Proc(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.count(dir).is_none() {
-            assert!(Instant::now() < deadline, "bgpd did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        ready(self, dir);
         (
             p,
             Ipv4Addr::new(127, 0, 0, 3),
@@ -380,11 +381,7 @@ impl Dut for Bird {
             .spawn()
             .expect("spawn bird (apt install bird2)");
         let p = Proc(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.count(dir).is_none() {
-            assert!(Instant::now() < deadline, "bird did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        ready(self, dir);
         (
             p,
             Ipv4Addr::new(127, 0, 0, 4),
