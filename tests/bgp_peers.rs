@@ -221,11 +221,39 @@ fn misbehaving_peers_do_not_disturb_the_others_and_collisions_resolve() {
     // The good peer's route never left.
     let (_, routes, _) = d.ctl(&["/ip route print detail where dst-address=172.16.0.0/16"]);
     assert!(routes.contains("DAb"), "{routes}");
-    // The good peer is told when rspe stops.
+    // `resend`: the good peer gets the flooding peer's route again.
+    let has = |body: &[u8], prefix: &str| {
+        let ctx = packet::Ctx {
+            as4: true,
+            ebgp: true,
+        };
+        packet::decode_update(body, ctx).is_ok_and(|u| u.nlri.contains(&prefix.parse().unwrap()))
+    };
+    let mut next_with = |s: &mut TcpStream, prefix: &str| loop {
+        let (kind, body) = read_msg(s);
+        if kind == msg::UPDATE && has(&body, prefix) {
+            break;
+        }
+    };
+    next_with(&mut good, "172.17.0.0/16");
+    let (ok, _, err) = d.ctl(&["/routing bgp session resend good-1"]);
+    assert!(ok, "{err}");
+    next_with(&mut good, "172.17.0.0/16");
+    let (ok, _, err) = d.ctl(&["/routing bgp session reset nosuch-1"]);
+    assert!(!ok && err.contains("no such session"), "{err}");
+    // `reset`: Cease, administrative reset.
+    let (ok, _, err) = d.ctl(&["/routing bgp session reset good-1"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        notification(&mut good),
+        (6, 4),
+        "Cease, administrative reset"
+    );
+    // The peers are told when rspe stops.
     let (status, _) = d.stop();
     assert!(status.success());
     assert_eq!(
-        notification(&mut good),
+        notification(&mut f),
         (6, 2),
         "Cease, administrative shutdown"
     );

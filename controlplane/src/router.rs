@@ -110,6 +110,22 @@ impl Router {
                 identity,
             };
         }
+        if let Some((verb, names)) = session_words(&req.command, &session.prompt_path()) {
+            let result = match &self.bgp {
+                None => Err("this rspe runs no BGP".into()),
+                Some(b) => b.session_command(verb, &names),
+            };
+            let identity = self
+                .store
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .identity();
+            return Response {
+                result,
+                cwd: session.prompt_path(),
+                identity,
+            };
+        }
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
         let format = match req.format {
             proto::Format::Text => Format::Text,
@@ -161,6 +177,23 @@ impl Router {
             identity: store.identity(),
         }
     }
+}
+
+/// A `/routing bgp session reset|refresh|resend NAME...` command line (also from within
+/// that menu): the verb and the session names.
+fn session_words<'a>(line: &'a str, cwd: &str) -> Option<(&'a str, Vec<&'a str>)> {
+    let line = line.trim();
+    let rest = match line.strip_prefix("/routing bgp session ") {
+        Some(r) => r,
+        None if cwd == "/routing/bgp/session" && !line.starts_with('/') => line,
+        None => return None,
+    };
+    let mut words = rest.split_whitespace();
+    let verb = words.next()?;
+    if !matches!(verb, "reset" | "refresh" | "resend") {
+        return None;
+    }
+    Some((verb, words.map(|w| w.trim_matches('"')).collect()))
 }
 
 /// The arguments of a `/ping` command line (`ping` alone at the root), if it is one.

@@ -40,6 +40,8 @@ pub struct SessionEntry {
     pub view: Arc<Mutex<View>>,
     /// Counters.
     pub stats: Arc<Stats>,
+    /// The session task.
+    tx: mpsc::Sender<PeerMsg>,
 }
 
 /// What the console reads.
@@ -199,7 +201,7 @@ async fn manager(
                         let id = next_id;
                         next_id += 1;
                         lock(&shared.sessions).insert(n.clone(), SessionEntry {
-                            id, cfg: cfg.clone(), view: view.clone(), stats: stats.clone(),
+                            id, cfg: cfg.clone(), view: view.clone(), stats: stats.clone(), tx: tx.clone(),
                         });
                         lock(&routes).insert((ns.clone(), cfg.remote), tx.clone());
                         let s = Session::new(id, cfg.clone(), ns.clone(), tx.clone(), prx, itx.clone(), view, stats);
@@ -398,6 +400,46 @@ fn fmt_ms(d: Duration) -> String {
 }
 
 impl Bgp {
+    /// `/routing bgp session reset|refresh|resend NAME...`: ends the session with Cease
+    /// "administrative reset" (it starts again), asks the peer to send everything again
+    /// (ROUTE-REFRESH), or sends the peer everything again. Sessions are named as `print`
+    /// shows them (`toR2-1`) or by their connection.
+    pub fn session_command(&self, verb: &str, names: &[&str]) -> Result<String, String> {
+        let msg = || match verb {
+            "reset" => Ok(PeerMsg::Stop(Notification::new(
+                err::CEASE,
+                err::ADMIN_RESET,
+                [],
+            ))),
+            "refresh" => Ok(PeerMsg::SendRefresh),
+            "resend" => Ok(PeerMsg::Resend),
+            other => Err(format!(
+                "{other}: not a session command (reset, refresh, resend)"
+            )),
+        };
+        msg()?;
+        if names.is_empty() {
+            return Err(format!(
+                "{verb}: which session? (a name from /routing bgp session print)"
+            ));
+        }
+        let sessions = lock(&self.shared.sessions);
+        let mut targets = Vec::new();
+        for n in names {
+            let conn = n.strip_suffix("-1").unwrap_or(n);
+            match sessions.get(conn) {
+                Some(e) => targets.push(e.tx.clone()),
+                None => return Err(format!("no such session: {n}")),
+            }
+        }
+        drop(sessions);
+        for t in targets {
+            t.try_send(msg()?)
+                .map_err(|_| format!("{verb}: the session is busy, try again"))?;
+        }
+        Ok(String::new())
+    }
+
     /// `/routing bgp session` items.
     pub fn session_items(&self) -> Vec<Item> {
         let sessions: Vec<SessionEntry> = lock(&self.shared.sessions).values().cloned().collect();

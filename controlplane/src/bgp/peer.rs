@@ -38,6 +38,10 @@ pub enum PeerMsg {
     Connected(u64, std::io::Result<TcpStream>),
     /// The peer leaves too much unread (see [`MAX_BACKLOG`]).
     Overflow,
+    /// `/routing bgp session refresh`: ask the peer for its routes again.
+    SendRefresh,
+    /// `/routing bgp session resend`: send the peer our routes again.
+    Resend,
 }
 
 /// What the session's `print` shows: kept by the task, read by the console.
@@ -298,11 +302,31 @@ impl Session {
     /// Handles one message; `false`: the task ends.
     async fn message(&mut self, m: PeerMsg) -> bool {
         match m {
+            PeerMsg::Stop(n) if n.subcode == err::ADMIN_RESET => {
+                // A reset: down with the NOTIFICATION, then up again after the retry time.
+                self.view().last_error = n.to_string();
+                self.event(Event::Error(n)).await;
+            }
             PeerMsg::Stop(n) => {
                 self.stopped = true;
                 self.view().last_error = n.to_string();
                 self.event(Event::Stop(n)).await;
                 return false;
+            }
+            PeerMsg::SendRefresh => {
+                let rr = self
+                    .view()
+                    .remote_open
+                    .as_ref()
+                    .is_some_and(|o| o.has(&Capability::RouteRefresh));
+                if let (State::Established, true, Some(c)) = (self.state, rr, &self.conn) {
+                    c.send(packet::route_refresh(1, 1));
+                }
+            }
+            PeerMsg::Resend => {
+                if self.state == State::Established {
+                    let _ = self.instance.send(ToInstance::Refresh(self.id)).await;
+                }
             }
             PeerMsg::Incoming(s) => self.incoming(s).await,
             PeerMsg::Overflow => {
