@@ -229,7 +229,7 @@ fn misbehaving_peers_do_not_disturb_the_others_and_collisions_resolve() {
         };
         packet::decode_update(body, ctx).is_ok_and(|u| u.nlri.contains(&prefix.parse().unwrap()))
     };
-    let mut next_with = |s: &mut TcpStream, prefix: &str| loop {
+    let next_with = |s: &mut TcpStream, prefix: &str| loop {
         let (kind, body) = read_msg(s);
         if kind == msg::UPDATE && has(&body, prefix) {
             break;
