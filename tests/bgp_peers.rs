@@ -126,6 +126,7 @@ fn misbehaving_peers_do_not_disturb_the_others_and_collisions_resolve() {
         ("broken", 4, "connect=no"),
         ("stall", 5, "connect=no hold-time=3s"),
         ("flood", 7, "connect=no"),
+        ("limited", 8, "connect=no input.limit-process-routes-ipv4=2"),
         ("collide", 6, "remote.port=17912"),
     ] {
         text.push_str(&format!(
@@ -221,6 +222,43 @@ fn misbehaving_peers_do_not_disturb_the_others_and_collisions_resolve() {
     // The good peer's route never left.
     let (_, routes, _) = d.ctl(&["/ip route print detail where dst-address=172.16.0.0/16"]);
     assert!(routes.contains("DAb"), "{routes}");
+    // A prefix limit: the third prefix stops the session (RFC 4486 Cease 6/1 with AFI 1,
+    // SAFI 1 and the limit); it stays down, refusing the peer, until `reset`.
+    let mut l = connect_from([127, 0, 0, 8]);
+    handshake(&mut l, 65008, [10, 9, 0, 8]);
+    for p in ["172.18.0.0/16", "172.18.1.0/24", "172.18.2.0/24"] {
+        l.write_all(&route_update(p, 65008)).unwrap();
+    }
+    let data = loop {
+        let (kind, body) = read_msg(&mut l);
+        if kind == msg::NOTIFICATION {
+            break body;
+        }
+    };
+    assert_eq!(data, [6, 1, 0, 1, 1, 0, 0, 0, 2]);
+    let out = wait_until(
+        &d,
+        "limit-exceeded",
+        "/routing bgp session print detail",
+        |o| o.contains("limit-exceeded"),
+    );
+    assert!(!out.contains("E name=\"limited-1\""), "{out}");
+    let (_, routes, _) = d.ctl(&["/ip route print detail"]);
+    assert!(
+        !routes.contains("172.18."),
+        "the limited peer's routes are gone: {routes}"
+    );
+    let mut again = connect_from([127, 0, 0, 8]);
+    let mut byte = [0u8; 1];
+    assert!(
+        matches!(again.read(&mut byte), Ok(0) | Err(_)),
+        "refused while the limit holds"
+    );
+    let (ok, _, err) = d.ctl(&["/routing bgp session reset limited-1"]);
+    assert!(ok, "{err}");
+    let mut l = connect_from([127, 0, 0, 8]);
+    handshake(&mut l, 65008, [10, 9, 0, 8]);
+
     // `resend`: the good peer gets the flooding peer's route again.
     let has = |body: &[u8], prefix: &str| {
         let ctx = packet::Ctx {

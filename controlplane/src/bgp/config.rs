@@ -93,6 +93,8 @@ pub struct PeerConfig {
     pub default_originate: DefaultOriginate,
     /// `input.allow-as`.
     pub allow_as: u8,
+    /// `input.limit-process-routes-ipv4`: more prefixes than this stop the session.
+    pub limit_v4: Option<u32>,
     /// `input.ignore-as-path-len`.
     pub ignore_as_path_len: bool,
     /// `output.keep-sent-attributes`.
@@ -337,6 +339,9 @@ pub fn peers(store: &Store, plan: &Plan) -> (Vec<PeerConfig>, Vec<Inactive>) {
                 .get("input.allow-as")
                 .and_then(|a| a.parse().ok())
                 .unwrap_or(0),
+            limit_v4: l
+                .get("input.limit-process-routes-ipv4")
+                .and_then(|a| a.parse().ok()),
             ignore_as_path_len: yes("input.ignore-as-path-len"),
             keep_sent: yes("output.keep-sent-attributes"),
             default_prepend: l

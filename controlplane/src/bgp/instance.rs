@@ -436,6 +436,13 @@ impl Instance {
         }
         if let Some(peer) = self.peers.get_mut(&id) {
             peer.received = (peer.received + added).saturating_sub(removed);
+            if let Some(limit) = peer.info.cfg.limit_v4 {
+                if peer.received > limit as usize {
+                    peer.info
+                        .tx
+                        .tell(super::peer::PeerMsg::LimitExceeded(limit));
+                }
+            }
         }
     }
 
@@ -778,6 +785,7 @@ mod tests {
             redistribute: vec!["connected".into()],
             default_originate: DefaultOriginate::Never,
             allow_as: 0,
+            limit_v4: None,
             ignore_as_path_len: false,
             keep_sent: true,
             default_prepend: 0,

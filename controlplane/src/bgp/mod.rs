@@ -526,10 +526,16 @@ impl Bgp {
             if let Some(n) = &v.last_in {
                 put("input.last-notification", n.hex());
             }
+            if let Some(l) = s.cfg.limit_v4 {
+                put("input.limit-process-routes", l.to_string());
+            }
             if v.ebgp {
                 put("ebgp", "yes".into());
             } else {
                 put("ibgp", "yes".into());
+            }
+            if v.limit_exceeded {
+                put("limit-exceeded", "yes".into());
             }
             if v.remote_open.is_some() && v.up_since.is_some() {
                 put("hold-time", fmt_ms(Duration::from_secs(v.hold.into())));

@@ -42,6 +42,8 @@ pub enum PeerMsg {
     SendRefresh,
     /// `/routing bgp session resend`: send the peer our routes again.
     Resend,
+    /// More prefixes than `input.limit-process-routes-ipv4` allows.
+    LimitExceeded(u32),
 }
 
 /// What the session's `print` shows: kept by the task, read by the console.
@@ -77,6 +79,8 @@ pub struct View {
     pub as4: bool,
     /// Whether the peer is in another AS.
     pub ebgp: bool,
+    /// Stopped for sending more prefixes than allowed (until `reset`).
+    pub limit_exceeded: bool,
 }
 
 /// Message and byte counters, both ways.
@@ -128,6 +132,11 @@ impl Writer {
             backlog: Arc::default(),
             session,
         }
+    }
+
+    /// Tells the session task `m` (when it has room).
+    pub fn tell(&self, m: PeerMsg) {
+        let _ = self.session.try_send(m);
     }
 
     /// Queues `b`. `false` when the peer leaves more than [`MAX_BACKLOG`] bytes unread:
@@ -266,7 +275,7 @@ impl Session {
                 },
                 _ = tokio::time::sleep_until(cr.into()) => {
                     self.connect_retry = None;
-                    if self.state == State::Idle && !self.stopped {
+                    if self.state == State::Idle && !self.stopped && !self.view().limit_exceeded {
                         self.event(Event::Start { active: self.cfg.connect }).await;
                     } else {
                         self.event(Event::ConnectRetryExpired).await;
@@ -303,9 +312,33 @@ impl Session {
     async fn message(&mut self, m: PeerMsg) -> bool {
         match m {
             PeerMsg::Stop(n) if n.subcode == err::ADMIN_RESET => {
-                // A reset: down with the NOTIFICATION, then up again after the retry time.
-                self.view().last_error = n.to_string();
-                self.event(Event::Error(n)).await;
+                // A reset: down with the NOTIFICATION, then up again after the retry time
+                // (also after a prefix limit stopped it).
+                {
+                    let mut v = self.view();
+                    v.last_error = n.to_string();
+                    v.limit_exceeded = false;
+                }
+                if self.state == State::Idle {
+                    self.connect_retry = Some(Instant::now());
+                } else {
+                    self.event(Event::Error(n)).await;
+                }
+            }
+            PeerMsg::LimitExceeded(limit) => {
+                if self.state == State::Established {
+                    // RFC 4486: Cease, maximum number of prefixes reached, with the AFI,
+                    // SAFI and the limit.
+                    let mut data = vec![0, 1, 1];
+                    data.extend(limit.to_be_bytes());
+                    {
+                        let mut v = self.view();
+                        v.limit_exceeded = true;
+                        v.last_error = format!("more than {limit} prefixes (limit-exceeded)");
+                    }
+                    self.event(Event::Error(Notification::new(err::CEASE, 1, data)))
+                        .await;
+                }
             }
             PeerMsg::Stop(n) => {
                 self.stopped = true;
@@ -394,7 +427,7 @@ impl Session {
 
     /// A connection from the peer.
     async fn incoming(&mut self, s: TcpStream) {
-        if self.stopped || !self.cfg.listen {
+        if self.stopped || !self.cfg.listen || self.view().limit_exceeded {
             return;
         }
         match self.state {
