@@ -90,31 +90,25 @@ impl Router {
 
     /// Runs a request in `session`.
     pub fn execute(&self, session: &mut Session, req: &Request) -> Response {
-        // `/ping` runs for seconds: it works on the forwarding state, never holding the
-        // configuration's lock, so other sessions go on meanwhile.
-        if let Some(args) = ping_words(&req.command, &session.prompt_path()) {
-            let result = match &self.forwarder {
+        // `/ping` runs for seconds and BGP session commands act on the running speaker:
+        // neither holds the configuration's lock, so other sessions go on meanwhile.
+        let cwd = session.prompt_path();
+        let outside = if let Some(args) = ping_words(&req.command, &cwd) {
+            Some(match &self.forwarder {
                 None => Err("ping: this rspe is a patch panel (--patch), it does not route".into()),
                 Some(f) => crate::ping::parse(&args)
                     .and_then(|a| crate::ping::run(f, &a))
                     .map_err(|e| format!("ping: {e}")),
-            };
-            let identity = self
-                .store
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .identity();
-            return Response {
-                result,
-                cwd: session.prompt_path(),
-                identity,
-            };
-        }
-        if let Some((verb, names)) = session_words(&req.command, &session.prompt_path()) {
-            let result = match &self.bgp {
+            })
+        } else if let Some((verb, names)) = session_words(&req.command, &cwd) {
+            Some(match &self.bgp {
                 None => Err("this rspe runs no BGP".into()),
                 Some(b) => b.session_command(verb, &names),
-            };
+            })
+        } else {
+            None
+        };
+        if let Some(result) = outside {
             let identity = self
                 .store
                 .lock()
@@ -122,7 +116,7 @@ impl Router {
                 .identity();
             return Response {
                 result,
-                cwd: session.prompt_path(),
+                cwd,
                 identity,
             };
         }
