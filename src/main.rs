@@ -526,11 +526,13 @@ fn serve_until_signal(
                 }
             });
         }
-        tokio::select! {
-            r = socket.serve(Arc::new(router)) => r.map_err(|e| Fatal(format!("control socket: {e}"), 1)),
+        let r = tokio::select! {
+            r = socket.serve(Arc::new(router.clone())) => r.map_err(|e| Fatal(format!("control socket: {e}"), 1)),
             _ = term.recv() => { eprintln!("rspe: SIGTERM, stopping"); Ok(()) }
             _ = int.recv() => { eprintln!("rspe: SIGINT, stopping"); Ok(()) }
-        }
+        };
+        router.close();
+        r
     })
 }
 

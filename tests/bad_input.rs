@@ -89,9 +89,9 @@ fn socket_in_use_and_garbage_on_the_socket() {
 
     // Garbage: a frame that is not a request gets an error answer, then the connection closes.
     let mut s = std::os::unix::net::UnixStream::connect(dir.join("rspe.sock")).unwrap();
-    s.write_all(&[0, 0, 0, 5, 0xff, 0xff, 0xff, 0xff, 0xff])
+    s.write_all(&[0, 0, 0, 5, 0, 0xff, 0xff, 0xff, 0xff])
         .unwrap();
-    let body = shared::api::read_frame(&mut s).unwrap();
+    let body = shared::api::read_message(&mut s, shared::api::MAX_RESPONSE).unwrap();
     match shared::api::decode::<shared::api::Response>(&body)
         .unwrap()
         .result
@@ -105,7 +105,7 @@ fn socket_in_use_and_garbage_on_the_socket() {
     // An oversized length prefix: refused, connection closed.
     let mut s = std::os::unix::net::UnixStream::connect(dir.join("rspe.sock")).unwrap();
     s.write_all(&u32::MAX.to_be_bytes()).unwrap();
-    let body = shared::api::read_frame(&mut s).unwrap();
+    let body = shared::api::read_message(&mut s, shared::api::MAX_RESPONSE).unwrap();
     assert!(shared::api::decode::<shared::api::Response>(&body)
         .unwrap()
         .result

@@ -3,7 +3,7 @@
 //! another; a malformed frame gets an error answer and the connection is closed.
 
 use futures::{SinkExt, StreamExt};
-use shared::api::{self, Request, Response, MAX_FRAME};
+use shared::api::{self, Assembler, Request, Response, MAX_FRAME, MAX_REQUEST};
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -131,14 +131,20 @@ async fn serve_client(stream: UnixStream, handler: Arc<dyn Handler>) {
         .new_codec();
     let mut framed = Framed::new(stream, codec);
     let mut session = Some(handler.session());
+    let mut assembler = Assembler::new(MAX_REQUEST);
     while let Some(frame) = framed.next().await {
-        let frame = match frame {
-            Ok(f) => f,
+        let frame = match frame
+            .map_err(|e| e.to_string())
+            .and_then(|f| assembler.push(&f).map_err(|e| format!("bad request: {e}")))
+        {
+            Ok(Some(message)) => message,
+            Ok(None) => continue,
             Err(e) => {
-                // Oversized frame or a broken connection: say so if we can, then close.
+                // Oversized frame or message, a bad flag, or a broken connection: say so if
+                // we can, then close.
                 let resp = error_response(format!("bad frame: {e}"));
                 if let Ok(body) = api::encode(&resp) {
-                    let _ = framed.send(bytes::Bytes::from(body)).await;
+                    let _ = send_message(&mut framed, &body).await;
                 }
                 return;
             }
@@ -167,8 +173,19 @@ async fn serve_client(stream: UnixStream, handler: Arc<dyn Handler>) {
             Ok(b) => b,
             Err(e) => return eprintln!("rspe: cannot encode a response: {e}"),
         };
-        if framed.send(bytes::Bytes::from(body)).await.is_err() || close {
+        if send_message(&mut framed, &body).await.is_err() || close {
             return;
         }
     }
+}
+
+/// Sends one message in as many frames as it needs.
+async fn send_message(
+    framed: &mut Framed<UnixStream, LengthDelimitedCodec>,
+    body: &[u8],
+) -> io::Result<()> {
+    for f in api::frames(body) {
+        framed.feed(bytes::Bytes::from(f)).await?;
+    }
+    SinkExt::<bytes::Bytes>::flush(framed).await
 }

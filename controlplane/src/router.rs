@@ -1,23 +1,42 @@
 //! The router's management state: the configuration store behind a lock, the saved
-//! configuration file, and one [`Session`] per control-socket connection.
+//! configuration (an export plus a journal of changes, [`crate::config::journal`]), and one
+//! [`Session`] per control-socket connection.
 
 use crate::api::{Handler, SessionHandler};
 use crate::config::exec::{self, Ctx, Format, Live, Session};
+use crate::config::journal::{self, Journal, Record};
 use crate::config::persist;
 use crate::config::store::{PortDesc, Store};
 use crate::forwarder::Forwarder;
 use shared::api::{self as proto, Mode, Request, Response};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+/// A journal past this many bytes (or past the size of the last export, when larger) is
+/// folded into a fresh export in the background.
+const COMPACT_BYTES: u64 = 1 << 20;
 
 /// Shared by every session.
 pub struct Router {
     store: Mutex<Store>,
     pristine: Store,
-    config: Option<PathBuf>,
+    saving: Option<Mutex<Saving>>,
     live: Arc<dyn Live + Send + Sync>,
     forwarder: Option<Arc<Mutex<Forwarder>>>,
     bgp: Option<Arc<crate::bgp::Bgp>>,
+}
+
+/// Where accepted changes go (`--config`).
+struct Saving {
+    path: PathBuf,
+    journal: Journal,
+    /// The last record written.
+    seq: u64,
+    /// Size of the last export written.
+    base_bytes: u64,
+    /// The journal record the newest export written covers; held while an export is
+    /// written, so a slow background compaction never replaces a newer export.
+    written: Arc<Mutex<u64>>,
 }
 
 impl Router {
@@ -32,26 +51,10 @@ impl Router {
     ) -> Result<Router, String> {
         let pristine = Store::new(ports);
         let mut store = pristine.clone();
-        if let Some(path) = &config {
-            let text = persist::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            if let Some(text) = text {
-                let mut session = Session::default();
-                let mut ctx = Ctx {
-                    store: &mut store,
-                    pristine: &pristine,
-                    session: &mut session,
-                    live: &*live,
-                    format: Format::Text,
-                };
-                exec::run(&mut ctx, &text).map_err(|f| {
-                    format!(
-                        "{}: {}; the saved configuration was not loaded (fix or remove the file)",
-                        path.display(),
-                        f.error
-                    )
-                })?;
-            }
-        }
+        let saving = match &config {
+            Some(path) => Some(Mutex::new(load(path, &mut store, &pristine, &*live)?)),
+            None => None,
+        };
         if let Some(f) = &forwarder {
             f.lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -63,7 +66,7 @@ impl Router {
         Ok(Router {
             store: Mutex::new(store),
             pristine,
-            config,
+            saving,
             live,
             forwarder,
             bgp,
@@ -78,14 +81,96 @@ impl Router {
 
     /// The text saved to `--config`: a compact export of the whole configuration.
     fn saved_form(&self, store: &Store) -> String {
-        crate::config::export::export(
-            store,
-            &self.pristine,
-            &*self.live,
-            &[],
-            exec::ExportMode::Compact,
-            None,
-        )
+        saved_form(store, &self.pristine, &*self.live)
+    }
+
+    /// Journals the changes the last command made to `store`; starts a compaction when the
+    /// journal has grown. Returns what failed, if anything did.
+    fn save(&self, store: &mut Store) -> Result<(), String> {
+        let changes = store.take_changes();
+        let Some(saving) = &self.saving else {
+            return Ok(());
+        };
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut s = saving.lock().unwrap_or_else(|e| e.into_inner());
+        let record = Record {
+            seq: s.seq + 1,
+            changes,
+        };
+        s.journal.append(&record).map_err(|e| {
+            format!(
+                "the change was made but saving it to {} failed: {e}",
+                journal::path(&s.path).display()
+            )
+        })?;
+        s.seq = record.seq;
+        if s.journal.bytes() > COMPACT_BYTES.max(s.base_bytes) {
+            self.compact(&mut s, store);
+        }
+        Ok(())
+    }
+
+    /// Folds the journal into a fresh export, written by a thread of its own from a copy of
+    /// the configuration; the journal goes on meanwhile in a new file.
+    fn compact(&self, s: &mut Saving, store: &Store) {
+        let path = s.path.clone();
+        if s.journal.rotate(&path).is_err() {
+            return; // One compaction at a time; the next change tries again.
+        }
+        let (store, pristine, live, covers, written) = (
+            store.clone(),
+            self.pristine.clone(),
+            self.live.clone(),
+            s.seq,
+            s.written.clone(),
+        );
+        s.base_bytes = s.journal.bytes().max(s.base_bytes);
+        let spawned = std::thread::Builder::new()
+            .name("rspe-compact".into())
+            .spawn(move || {
+                let text = saved_form(&store, &pristine, &*live);
+                let mut w = written.lock().unwrap_or_else(|e| e.into_inner());
+                if *w >= covers {
+                    return; // A newer export is already there.
+                }
+                match write_base(&path, &text, covers) {
+                    Ok(()) => {
+                        *w = covers;
+                        let _ = std::fs::remove_file(journal::old_path(&path));
+                        journal::sync_dir(&path);
+                    }
+                    Err(e) => eprintln!("rspe: compacting {}: {e}", path.display()),
+                }
+            });
+        if let Err(e) = spawned {
+            eprintln!("rspe: cannot start compaction: {e}");
+        }
+    }
+
+    /// Writes the whole configuration as the saved export and empties the journal, so that
+    /// a stopped router's file is its configuration. Called when the daemon stops.
+    pub fn close(&self) {
+        let Some(saving) = &self.saving else { return };
+        let store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let s = saving.lock().unwrap_or_else(|e| e.into_inner());
+        let path = s.path.clone();
+        if s.journal.bytes() == 0 && !journal::old_path(&path).exists() {
+            return;
+        }
+        let text = self.saved_form(&store);
+        let written = s.written.clone();
+        let mut w = written.lock().unwrap_or_else(|e| e.into_inner());
+        match write_base(&path, &text, s.seq) {
+            Ok(()) => {
+                *w = s.seq;
+                let _ = std::fs::remove_file(journal::old_path(&path));
+                let _ = std::fs::remove_file(journal::path(&path));
+                journal::sync_dir(&path);
+            }
+            Err(e) => eprintln!("rspe: saving {} at stop: {e}", path.display()),
+        }
     }
 
     /// Runs a request in `session`.
@@ -147,15 +232,7 @@ impl Router {
                     b.configure(&store, f);
                 }
             }
-            if let Some(path) = &self.config {
-                let text = self.saved_form(&store);
-                saved = persist::save(path, &text).map_err(|e| {
-                    format!(
-                        "the change was made but saving {} failed: {e}",
-                        path.display()
-                    )
-                });
-            }
+            saved = self.save(&mut store);
         }
         let result = match (result, &req.mode) {
             (Ok(o), _) => saved.map(|()| o.output),
@@ -171,6 +248,96 @@ impl Router {
             identity: store.identity(),
         }
     }
+}
+
+fn saved_form(store: &Store, pristine: &Store, live: &dyn Live) -> String {
+    crate::config::export::export(store, pristine, live, &[], exec::ExportMode::Compact, None)
+}
+
+/// Writes the sealed export covering journal records up to `covers`.
+fn write_base(path: &Path, text: &str, covers: u64) -> std::io::Result<()> {
+    persist::save(path, &persist::seal(text, covers))
+}
+
+/// Loads the saved configuration at `path` into `store` (the export, then the journal's
+/// later records), folds any journal into a fresh export, and opens the journal. Anything
+/// that does not load completely is refused with where and why: nothing half-applied.
+fn load(
+    path: &Path,
+    store: &mut Store,
+    pristine: &Store,
+    live: &dyn Live,
+) -> Result<Saving, String> {
+    let refuse = |e: String| {
+        format!(
+            "{}: {e}; the saved configuration was not loaded (fix or remove the file)",
+            path.display()
+        )
+    };
+    let file = persist::load(path).map_err(|e| refuse(e.to_string()))?;
+    let saved = match file {
+        Some(text) => persist::unseal(&text).map_err(&refuse)?,
+        None => persist::Saved {
+            text: String::new(),
+            covers: 0,
+            sealed: true,
+        },
+    };
+    let mut session = Session::default();
+    let mut ctx = Ctx {
+        store,
+        pristine,
+        session: &mut session,
+        live,
+        format: Format::Text,
+    };
+    // A sealed file's first line was its header: errors name the file's own lines.
+    let text = if saved.sealed && !saved.text.is_empty() {
+        format!("\n{}", saved.text)
+    } else {
+        saved.text
+    };
+    exec::run(&mut ctx, &text).map_err(|f| refuse(f.error.to_string()))?;
+    let journals = journal::path(path).exists() || journal::old_path(path).exists();
+    let mut seq = saved.covers;
+    if saved.sealed {
+        for r in journal::read(path, saved.covers).map_err(&refuse)? {
+            for c in &r.changes {
+                journal::apply(store, c)
+                    .map_err(|e| refuse(format!("journal record {}: {e}", r.seq)))?;
+            }
+            seq = r.seq;
+        }
+    } else if journals {
+        eprintln!(
+            "rspe: {} is hand-written (no seal): its journal is ignored and replaced",
+            path.display()
+        );
+    }
+    store.clear_changes();
+    let mut base_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if journals {
+        let text = saved_form(store, pristine, live);
+        write_base(path, &text, seq).map_err(|e| refuse(format!("rewriting it: {e}")))?;
+        for j in [journal::old_path(path), journal::path(path)] {
+            let _ = std::fs::remove_file(j);
+        }
+        journal::sync_dir(path);
+        base_bytes = text.len() as u64;
+    }
+    let journal = Journal::open(path).map_err(|e| {
+        refuse(format!(
+            "opening its journal {}: {e}",
+            journal::path(path).display()
+        ))
+    })?;
+    Ok(Saving {
+        path: path.to_owned(),
+        journal,
+        seq,
+        base_bytes,
+        written: Arc::new(Mutex::new(seq)),
+    })
 }
 
 /// A `/routing bgp session reset|refresh|resend NAME...` command line (also from within

@@ -119,6 +119,54 @@ proptest! {
     }
 
     #[test]
+    fn the_journal_replayed_on_the_export_gives_the_same_configuration(
+        before in prop::collection::vec(command(), 0..15),
+        after in prop::collection::vec(
+            prop_oneof![
+                3 => command(),
+                1 => (0usize..4).prop_map(|i| format!("/ip address remove {i}")),
+                1 => (0usize..4).prop_map(|i| format!("/ip route set {i} distance=7 comment=j")),
+                1 => (0usize..3).prop_map(|i| format!("/ip vrf remove {i}")),
+                1 => (0usize..3).prop_map(|i| format!("/routing table set {i} name=tz{i}")),
+                1 => (1u8..5).prop_map(|i| format!("/interface set ether{i} comment=c{i}")),
+                1 => (0u8..2).prop_map(|i| format!("/interface bridge set br{i} comment=b{i}")),
+                1 => (0u8..2).prop_map(|i| format!("/interface set br{i} mtu=1400")),
+                1 => (0usize..3).prop_map(|i| format!("/ip firewall nat move {i}")),
+            ],
+            1..20,
+        ),
+    ) {
+        use rspe_controlplane::config::journal;
+        let pristine = fresh();
+        let mut a = pristine.clone();
+        for c in &before {
+            let _ = apply(&mut a, &pristine, c);
+        }
+        // What the file holds: the export at this point.
+        let export = apply(&mut a, &pristine, "/export").unwrap();
+        a.take_changes();
+        let mut records = Vec::new();
+        for c in &after {
+            // Numbers refer to a print's order; print first, as an operator would.
+            let menu = c.split(' ').take_while(|w| !matches!(*w, "add" | "set" | "remove" | "move")).collect::<Vec<_>>().join(" ");
+            let _ = apply(&mut a, &pristine, &format!("{menu} print"));
+            let _ = apply(&mut a, &pristine, c);
+            records.push(a.take_changes());
+        }
+        let mut b = pristine.clone();
+        apply(&mut b, &pristine, &export).unwrap();
+        for changes in &records {
+            for ch in changes {
+                journal::apply(&mut b, ch).map_err(|e| TestCaseError::fail(format!("replay: {e}: {ch:?}")))?;
+            }
+        }
+        prop_assert_eq!(
+            apply(&mut b, &pristine, "/export").unwrap(),
+            apply(&mut a, &pristine, "/export").unwrap()
+        );
+    }
+
+    #[test]
     fn no_input_panics_the_engine(src in prop_oneof![
         ".{0,200}",
         "[/a-z =\\[\\]()\"\\\\;#!.,*0-9\n-]{0,120}",
@@ -135,6 +183,8 @@ proptest! {
         let _ = shared::api::decode::<shared::api::Request>(&body);
         let _ = shared::api::decode::<shared::api::Response>(&body);
         let _ = shared::api::read_frame(&mut body.as_slice());
+        let _ = shared::api::read_message(&mut body.as_slice(), 1024);
+        let _ = shared::api::Assembler::new(64).push(&body);
     }
 }
 

@@ -77,8 +77,8 @@ impl Conn {
 
     fn call(&mut self, req: &Request) -> std::io::Result<Response> {
         let body = api::encode(req).map_err(std::io::Error::other)?;
-        api::write_frame(&mut self.stream, &body)?;
-        let reply = api::read_frame(&mut self.stream)?;
+        api::write_message(&mut self.stream, &body)?;
+        let reply = api::read_message(&mut self.stream, api::MAX_RESPONSE)?;
         api::decode(&reply).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
     }
 }

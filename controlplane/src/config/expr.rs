@@ -1,5 +1,10 @@
 //! `where` expressions of `print`, `find` and `export`: comparisons (`= != < > <= >= ~ in`),
 //! `and or not` / `&& || !`, parentheses, and bare flag names.
+//!
+//! Nothing here recurses without a bound: `and` and `or` chains are flat lists, and
+//! parentheses and negations nest at most [`MAX_DEPTH`] deep (deeper input is refused at the
+//! column where the limit is passed), so parsing, evaluating and dropping an expression use
+//! a bounded stack whatever the input.
 
 use super::lex::{Error, Pos, Tok};
 use super::value;
@@ -7,10 +12,10 @@ use super::value;
 /// A parsed expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
-    /// Both.
-    And(Box<Expr>, Box<Expr>),
-    /// Either.
-    Or(Box<Expr>, Box<Expr>),
+    /// Every one of them.
+    And(Vec<Expr>),
+    /// Any of them.
+    Or(Vec<Expr>),
     /// Negation.
     Not(Box<Expr>),
     /// A property compared with a value.
@@ -129,10 +134,14 @@ fn split_word(w: &str, pos: Pos, out: &mut Vec<T>, quoted: bool) {
     }
 }
 
+/// How deep parentheses and negations may nest. RouterOS scripts rarely pass 5.
+pub const MAX_DEPTH: usize = 32;
+
 struct P {
     t: Vec<T>,
     i: usize,
     end: Pos,
+    depth: usize,
 }
 
 impl P {
@@ -152,16 +161,20 @@ impl P {
     }
 
     fn or(&mut self) -> Result<Expr, Error> {
-        let mut e = self.and()?;
+        let mut terms = vec![self.and()?];
         while matches!(self.peek(), Some(T::Op("||", _))) || self.is_kw("or") {
             self.i += 1;
-            e = Expr::Or(Box::new(e), Box::new(self.and()?));
+            terms.push(self.and()?);
         }
-        Ok(e)
+        Ok(if terms.len() == 1 {
+            terms.swap_remove(0)
+        } else {
+            Expr::Or(terms)
+        })
     }
 
     fn and(&mut self) -> Result<Expr, Error> {
-        let mut e = self.unary()?;
+        let mut terms = vec![self.unary()?];
         loop {
             if matches!(self.peek(), Some(T::Op("&&", _))) || self.is_kw("and") {
                 self.i += 1;
@@ -171,23 +184,44 @@ impl P {
                 break;
             }
             // Juxtaposed terms (`find interface=ether2 disabled=no`) are joined by "and".
-            e = Expr::And(Box::new(e), Box::new(self.unary()?));
+            terms.push(self.unary()?);
         }
-        Ok(e)
+        Ok(if terms.len() == 1 {
+            terms.swap_remove(0)
+        } else {
+            Expr::And(terms)
+        })
+    }
+
+    /// Enters one level of nesting (a parenthesis or a negation) at the current token.
+    fn enter(&mut self) -> Result<(), Error> {
+        if self.depth >= MAX_DEPTH {
+            return Err(Error::at(
+                self.pos(),
+                format!("expression nested more than {MAX_DEPTH} deep (parentheses and negations)"),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
     }
 
     fn unary(&mut self) -> Result<Expr, Error> {
         if matches!(self.peek(), Some(T::Op("!", _))) || self.is_kw("not") {
+            self.enter()?;
             self.i += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            let e = Expr::Not(Box::new(self.unary()?));
+            self.depth -= 1;
+            return Ok(e);
         }
         if let Some(T::L(p)) = self.peek().cloned() {
+            self.enter()?;
             self.i += 1;
             let e = self.or()?;
             if !matches!(self.peek(), Some(T::R(_))) {
                 return Err(Error::at(p, "missing ) to close this ("));
             }
             self.i += 1;
+            self.depth -= 1;
             return Ok(e);
         }
         let pos = self.pos();
@@ -234,7 +268,12 @@ pub fn parse(toks: &[Tok], end: Pos) -> Result<Expr, Error> {
     if t.is_empty() {
         return Err(Error::at(end, "expected an expression after where"));
     }
-    let mut p = P { t, i: 0, end };
+    let mut p = P {
+        t,
+        i: 0,
+        end,
+        depth: 0,
+    };
     let e = p.or()?;
     if p.i < p.t.len() {
         return Err(Error::at(p.pos(), "unexpected text in expression"));
@@ -256,8 +295,8 @@ pub trait Subject {
 /// Evaluates `e` on `s`.
 pub fn eval(e: &Expr, s: &dyn Subject) -> bool {
     match e {
-        Expr::And(a, b) => eval(a, s) && eval(b, s),
-        Expr::Or(a, b) => eval(a, s) || eval(b, s),
+        Expr::And(terms) => terms.iter().all(|t| eval(t, s)),
+        Expr::Or(terms) => terms.iter().any(|t| eval(t, s)),
         Expr::Not(a) => !eval(a, s),
         Expr::Flag(n, _) => match s.flag(n) {
             Some(f) => f,
@@ -368,6 +407,23 @@ mod tests {
         assert!(ev("(distance=1 || afi=\"vpn4\") && routing-table=cust-one"));
         assert!(ev("routing-table=cust-one distance=20"));
         assert!(!ev("missing=x"));
+    }
+
+    #[test]
+    fn nesting_is_bounded_and_long_chains_are_flat() {
+        let deep = format!("{}disabled{}", "(".repeat(2000), ")".repeat(2000));
+        let err = parse(&lex(&deep).unwrap(), Pos::default()).unwrap_err();
+        assert!(err.msg.contains("nested more than 32"), "{}", err.msg);
+        assert_eq!(err.pos.col, 33, "the column where the limit is passed");
+        for bad in ["not ".repeat(10_000), "!".repeat(20_000)] {
+            let src = format!("{bad}disabled");
+            assert!(parse(&lex(&src).unwrap(), Pos::default()).is_err());
+        }
+        let ok = format!("{}disabled{}", "(".repeat(32), ")".repeat(32));
+        assert!(parse(&lex(&ok).unwrap(), Pos::default()).is_ok());
+        // 100,000 juxtaposed terms: one flat list, evaluated and dropped without recursion.
+        let long = "distance=20 ".repeat(100_000) + "or afi=x ".repeat(50_000).as_str();
+        assert!(ev(&long));
     }
 
     #[test]

@@ -29,13 +29,58 @@ pub struct Error {
 }
 
 impl Error {
-    /// An error at `pos`.
+    /// An error at `pos`. Input quoted in the message (`"…"`) is cut to a short excerpt, so a
+    /// megabyte of garbage gets a one-line answer.
     pub fn at(pos: Pos, msg: impl Into<String>) -> Error {
         Error {
             pos,
-            msg: msg.into(),
+            msg: shorten_quoted(msg.into()),
         }
     }
+}
+
+/// The longest quoted excerpt of input an error message carries, in characters.
+pub const EXCERPT: usize = 60;
+
+/// Cuts every double-quoted span of `msg` longer than [`EXCERPT`] characters to its start,
+/// an ellipsis and its length. Backslash escapes inside quotes are honoured.
+pub fn shorten_quoted(msg: String) -> String {
+    if msg.len() <= EXCERPT + 2 {
+        return msg;
+    }
+    let mut out = String::with_capacity(msg.len().min(4 * EXCERPT));
+    let mut chars = msg.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '"' {
+            continue;
+        }
+        let (mut inner, mut n, mut closed) = (String::new(), 0usize, false);
+        while let Some(c) = chars.next() {
+            if c == '"' {
+                closed = true;
+                break;
+            }
+            n += 1;
+            if inner.chars().count() < EXCERPT {
+                inner.push(c);
+                if c == '\\' {
+                    if let Some(e) = chars.next() {
+                        inner.push(e);
+                    }
+                }
+            } else if c == '\\' {
+                chars.next();
+            }
+        }
+        out.push_str(&inner);
+        if n > EXCERPT {
+            out.push_str(&format!("…\" ({n} characters)"));
+        } else if closed {
+            out.push('"');
+        }
+    }
+    out
 }
 
 impl fmt::Display for Error {
@@ -352,6 +397,19 @@ mod tests {
         assert_eq!(toks[2].pos(), Pos { line: 2, col: 3 });
         assert!(lex("x=\\q").is_err());
         assert!(lex(":if (a) do={ }").is_err());
+    }
+
+    #[test]
+    fn errors_quote_short_excerpts() {
+        let long = "x".repeat(1 << 20);
+        let e = Error::at(Pos::default(), format!("unknown command {long:?} here"));
+        assert!(e.msg.len() < 200, "{}", e.msg);
+        assert!(e.msg.starts_with("unknown command \"xxx"));
+        assert!(e
+            .msg
+            .ends_with(&format!("…\" ({} characters) here", 1 << 20)));
+        let short = Error::at(Pos::default(), "unknown parameter \"a\\\"b\" for /ip");
+        assert_eq!(short.msg, "unknown parameter \"a\\\"b\" for /ip");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //!
 //! Every mutation validates first and changes nothing when it fails.
 
+use super::journal::{Change, Target};
 use super::menus::{self, menu_index, INTERFACE_VIEW, MENUS, SERVICES};
 use super::schema::{Kind, MenuKind, RefTo};
 use super::value::Resolver;
@@ -69,7 +70,22 @@ pub struct Store {
     /// The `name` of every item, per menu (menus named by `name` only): references and
     /// uniqueness checks are lookups, not scans.
     names: Vec<HashSet<String>>,
+    /// The changes made since [`Store::take_changes`] last took them, for the journal.
+    pending: Pending,
 }
+
+/// Changes not yet journaled. Not part of the configuration's value: two stores with the
+/// same items are equal whatever they have pending.
+#[derive(Debug, Clone, Default)]
+struct Pending(Vec<Change>);
+
+impl PartialEq for Pending {
+    fn eq(&self, _: &Pending) -> bool {
+        true
+    }
+}
+
+impl Eq for Pending {}
 
 /// Index of the menu at `path` (the paths used here exist: a test checks them).
 pub fn m(path: &[&str]) -> usize {
@@ -90,6 +106,7 @@ impl Store {
             lists: MENUS.iter().map(|_| Vec::new()).collect(),
             next_id: MENUS.iter().map(|_| 1).collect(),
             names: MENUS.iter().map(|_| HashSet::new()).collect(),
+            pending: Pending::default(),
         };
         for (i, menu) in MENUS.iter().enumerate() {
             if menu.kind == MenuKind::Settings {
@@ -262,6 +279,25 @@ impl Store {
     pub fn add(
         &mut self,
         menu: usize,
+        values: BTreeMap<String, String>,
+        before: Option<usize>,
+    ) -> Result<u32, String> {
+        let before_target = before.and_then(|b| {
+            let id = self.lists[menu].get(b)?.id;
+            self.target(menu, id)
+        });
+        let id = self.add_item(menu, values.clone(), before)?;
+        self.record(Change::Add {
+            menu: MENUS[menu].path.join("/"),
+            before: before_target,
+            values,
+        });
+        Ok(id)
+    }
+
+    fn add_item(
+        &mut self,
+        menu: usize,
         mut values: BTreeMap<String, String>,
         before: Option<usize>,
     ) -> Result<u32, String> {
@@ -348,7 +384,29 @@ impl Store {
     }
 
     /// Sets `values` and clears `unset` on the items `ids`, all or none.
+    /// Sets `values` and unsets `unset` on the items `ids`.
     pub fn set(
+        &mut self,
+        menu: usize,
+        ids: &[u32],
+        values: &BTreeMap<String, String>,
+        unset: &[String],
+    ) -> Result<(), String> {
+        let targets = self.targets(menu, ids);
+        self.set_items(menu, ids, values, unset)?;
+        if menu != INTERFACE_VIEW {
+            // The view's changes were recorded on the menus behind it.
+            self.record(Change::Set {
+                menu: MENUS[menu].path.join("/"),
+                targets,
+                values: values.clone(),
+                unset: unset.to_vec(),
+            });
+        }
+        Ok(())
+    }
+
+    fn set_items(
         &mut self,
         menu: usize,
         ids: &[u32],
@@ -471,7 +529,18 @@ impl Store {
     }
 
     /// Removes the items `ids`, all or none.
+    /// Removes the items `ids`.
     pub fn remove(&mut self, menu: usize, ids: &[u32]) -> Result<(), String> {
+        let targets = self.targets(menu, ids);
+        self.remove_items(menu, ids)?;
+        self.record(Change::Remove {
+            menu: MENUS[menu].path.join("/"),
+            targets,
+        });
+        Ok(())
+    }
+
+    fn remove_items(&mut self, menu: usize, ids: &[u32]) -> Result<(), String> {
         let def = &MENUS[menu];
         if !def.can_remove {
             return Err(format!("items cannot be removed from {}", def.path_text()));
@@ -520,6 +589,18 @@ impl Store {
         ids: &[u32],
         dest: Option<u32>,
     ) -> Result<(), String> {
+        let targets = self.targets(menu, ids);
+        let dest_target = dest.and_then(|d| self.target(menu, d));
+        self.move_list(menu, ids, dest)?;
+        self.record(Change::Move {
+            menu: MENUS[menu].path.join("/"),
+            targets,
+            dest: dest_target,
+        });
+        Ok(())
+    }
+
+    fn move_list(&mut self, menu: usize, ids: &[u32], dest: Option<u32>) -> Result<(), String> {
         if MENUS[menu].kind != MenuKind::List || menu == INTERFACE_VIEW {
             return Err(format!(
                 "items of {} cannot be moved",
@@ -571,7 +652,73 @@ impl Store {
         for (k, v) in values {
             it.values.insert(k.clone(), v.clone());
         }
+        self.record(Change::Settings {
+            menu: MENUS[menu].path.join("/"),
+            values: values.clone(),
+            unset: unset.to_vec(),
+        });
         Ok(())
+    }
+
+    fn record(&mut self, c: Change) {
+        self.pending.0.push(c);
+    }
+
+    /// The changes made since the last call, in order: what the journal appends.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.pending.0)
+    }
+
+    /// Forgets pending changes (a configuration loaded from the file is already saved).
+    pub fn clear_changes(&mut self) {
+        self.pending.0.clear();
+    }
+
+    /// How the journal names the item `id`: its place among the menu's configured (not
+    /// dynamic) items, which an export keeps, and a fingerprint of its values.
+    fn target(&self, menu: usize, id: u32) -> Option<Target> {
+        self.lists[menu]
+            .iter()
+            .filter(|i| !i.dynamic)
+            .enumerate()
+            .find(|(_, i)| i.id == id)
+            .map(|(pos, i)| Target::of(menu, pos, &i.values))
+    }
+
+    fn targets(&self, menu: usize, ids: &[u32]) -> Vec<Target> {
+        if menu == INTERFACE_VIEW {
+            return Vec::new();
+        }
+        ids.iter().filter_map(|&id| self.target(menu, id)).collect()
+    }
+
+    /// The id of the item a journal [`Target`] names; an error when the item there is not
+    /// the one the journal saw.
+    pub fn target_id(&self, menu: usize, t: &Target) -> Result<u32, String> {
+        let it = self.lists[menu]
+            .iter()
+            .filter(|i| !i.dynamic)
+            .nth(t.pos)
+            .ok_or_else(|| {
+                format!(
+                    "no item {} in {} (the journal does not match the configuration)",
+                    t.pos,
+                    MENUS[menu].path_text()
+                )
+            })?;
+        if Target::of(menu, t.pos, &it.values) != *t {
+            return Err(format!(
+                "item {} of {} differs from what the journal recorded",
+                t.pos,
+                MENUS[menu].path_text()
+            ));
+        }
+        Ok(it.id)
+    }
+
+    /// The position in the whole list (dynamic items included) of the item with `id`.
+    pub fn position(&self, menu: usize, id: u32) -> Option<usize> {
+        self.pos(menu, id)
     }
 
     /// Checks one item as it would be stored at `pos` (None: a new item).
