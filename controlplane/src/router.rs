@@ -16,6 +16,10 @@ use std::sync::{Arc, Mutex};
 /// folded into a fresh export in the background.
 const COMPACT_BYTES: u64 = 1 << 20;
 
+/// Menus that neither forwarding nor the protocols read: a change to them only needs
+/// saving.
+const NOT_FORWARDING: &[&str] = &["system/identity"];
+
 /// Shared by every session.
 pub struct Router {
     store: Mutex<Store>,
@@ -224,7 +228,10 @@ impl Router {
         };
         let mut saved = Ok(());
         if changed {
-            if let Some(f) = &self.forwarder {
+            // The forwarding plan is read from the whole configuration: rebuilt only when a
+            // menu it reads changed.
+            let forwarding = !store.pending_only_in(NOT_FORWARDING);
+            if let Some(f) = self.forwarder.as_ref().filter(|_| forwarding) {
                 f.lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .configure(&store);

@@ -104,6 +104,19 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// The path of the menu changed.
+    pub fn menu(&self) -> &str {
+        match self {
+            Change::Add { menu, .. }
+            | Change::Set { menu, .. }
+            | Change::Remove { menu, .. }
+            | Change::Move { menu, .. }
+            | Change::Settings { menu, .. } => menu,
+        }
+    }
+}
+
 fn menu_of(path: &str) -> Result<usize, String> {
     let parts: Vec<&str> = path.split('/').collect();
     menu_index(&parts).ok_or_else(|| format!("unknown menu /{path}"))

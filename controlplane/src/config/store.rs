@@ -669,6 +669,11 @@ impl Store {
         std::mem::take(&mut self.pending.0)
     }
 
+    /// Whether every pending change is to one of `menus` (paths as `system/identity`).
+    pub fn pending_only_in(&self, menus: &[&str]) -> bool {
+        self.pending.0.iter().all(|c| menus.contains(&c.menu()))
+    }
+
     /// Forgets pending changes (a configuration loaded from the file is already saved).
     pub fn clear_changes(&mut self) {
         self.pending.0.clear();
