@@ -32,7 +32,12 @@ pub struct Forwarder {
     netns_prefix: String,
     last_tick: u64,
     conntrack: Arc<Conntrack>,
+    /// When each address conflict (port, address, claiming MAC) was last logged.
+    conflicts: std::collections::HashMap<(u16, u32, [u8; 6]), u64>,
 }
+
+/// An address conflict is logged at most once a minute.
+const CONFLICT_LOG_NS: u64 = 60_000_000_000;
 
 /// An ARP request for `target` from `src` (`src_mac`), broadcast, padded to 60 bytes.
 pub fn arp_request(src_mac: [u8; 6], src: u32, target: u32) -> Vec<u8> {
@@ -72,6 +77,7 @@ impl Forwarder {
             netns_prefix,
             last_tick: 0,
             conntrack,
+            conflicts: std::collections::HashMap::new(),
         }
     }
 
@@ -176,6 +182,33 @@ impl Forwarder {
         self.generation
     }
 
+    /// Logs that `mac` on port `port` claimed the router's address `ip` (at most once a
+    /// minute per conflict; the drops are counted as `arp-address-conflict`).
+    fn conflict(&mut self, port: u16, ip: u32, mac: [u8; 6], now: u64) {
+        let key = (port, ip, mac);
+        if self
+            .conflicts
+            .get(&key)
+            .is_some_and(|t| now.saturating_sub(*t) < CONFLICT_LOG_NS)
+        {
+            return;
+        }
+        if self.conflicts.len() >= 1024 {
+            self.conflicts
+                .retain(|_, t| now.saturating_sub(*t) < CONFLICT_LOG_NS);
+        }
+        self.conflicts.insert(key, now);
+        let name = self.plan.port(port).map_or("?", |p| p.name.as_str());
+        eprintln!(
+            "rspe: address conflict: {} on {name} is claimed by {}",
+            std::net::Ipv4Addr::from(ip),
+            mac.iter()
+                .map(|b| format!("{b:02X}"))
+                .collect::<Vec<_>>()
+                .join(":")
+        );
+    }
+
     /// Takes in what the workers reported, ages the table every second, sends the ARP
     /// requests that are due, and republishes when a neighbour changed.
     pub fn poll(&mut self, now: u64) {
@@ -200,6 +233,7 @@ impl Forwarder {
                         changed = true;
                     }
                 }
+                Event::Conflict { port, ip, mac } => self.conflict(port.0, ip, mac, now),
                 Event::Want { port, ip, src } => {
                     if !self.plan.on_link(port.0, ip) {
                         continue;

@@ -50,11 +50,17 @@ pub enum DropReason {
     ConntrackFull,
     /// No source port was free for NAT.
     NatExhausted,
+    /// A VLAN-tagged frame (802.1Q, 802.1ad or priority-tagged) on a port with no VLAN
+    /// interface for its tag.
+    UnknownVlan,
+    /// An ARP packet whose sender claims one of the router's own addresses (a conflict,
+    /// logged by the control plane; never learned).
+    ArpAddressConflict,
 }
 
 impl DropReason {
     /// Number of reasons.
-    pub const COUNT: usize = 21;
+    pub const COUNT: usize = 23;
     /// Every reason, in counter order.
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::NoPeer,
@@ -78,6 +84,8 @@ impl DropReason {
         DropReason::Filtered,
         DropReason::ConntrackFull,
         DropReason::NatExhausted,
+        DropReason::UnknownVlan,
+        DropReason::ArpAddressConflict,
     ];
 
     /// A name for counters output (`no-route`).
@@ -104,6 +112,8 @@ impl DropReason {
             DropReason::Filtered => "filtered",
             DropReason::ConntrackFull => "conntrack-full",
             DropReason::NatExhausted => "nat-exhausted",
+            DropReason::UnknownVlan => "unknown-vlan",
+            DropReason::ArpAddressConflict => "arp-address-conflict",
         }
     }
 }

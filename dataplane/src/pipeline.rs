@@ -115,6 +115,15 @@ pub enum Event {
         /// Whether its target is one of the router's addresses.
         for_us: bool,
     },
+    /// An ARP packet on `port` from `mac` claimed `ip`, one of the router's own addresses.
+    Conflict {
+        /// The port it arrived on.
+        port: PortId,
+        /// The address it claimed.
+        ip: u32,
+        /// Its sender MAC.
+        mac: [u8; 6],
+    },
     /// Packets for `ip`, a neighbour on `port`, wait for its MAC: send an ARP request from
     /// `src`.
     Want {
@@ -216,12 +225,23 @@ impl Pipeline {
             return Verdict::Drop(DropReason::BadArp);
         };
         let (sip, smac, tip) = (a.sender_ip(), a.sender_mac(), a.target_ip());
-        let for_us = snap
-            .fib(snap.ingress_table(in_port))
-            .and_then(|f| f.lookup(tip))
-            .is_some_and(|nh| {
-                matches!(snap.next_hops.resolve(nh, 0), shared::adj::Resolved::Local)
+        let ours = |ip: u32| {
+            snap.fib(snap.ingress_table(in_port))
+                .and_then(|f| f.lookup(ip))
+                .is_some_and(|nh| {
+                    matches!(snap.next_hops.resolve(nh, 0), shared::adj::Resolved::Local)
+                })
+        };
+        if sip != 0 && ours(sip) {
+            // Someone else claims our address: never learned, reported once in a while.
+            self.event(Event::Conflict {
+                port: in_port,
+                ip: sip,
+                mac: smac,
             });
+            return Verdict::Drop(DropReason::ArpAddressConflict);
+        }
+        let for_us = ours(tip);
         if sip != 0 {
             self.event(Event::Heard {
                 port: in_port,
@@ -810,6 +830,11 @@ fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
     let parsed = {
         let frame =
             Frame::new_checked(pkt.bytes()).map_err(|_| Verdict::Drop(DropReason::Truncated))?;
+        if frame.vlan().is_some() {
+            // No VLAN interfaces yet: a tagged frame (priority tag included) belongs to no
+            // interface, and routing it in the port's VRF would be a VLAN-hopping path.
+            return Err(Verdict::Drop(DropReason::UnknownVlan));
+        }
         match frame.ethertype() {
             ethertype::IPV4 => {}
             ethertype::ARP => return Err(Verdict::Punt),
@@ -1232,6 +1257,72 @@ mod tests {
         let mut req = arp_frame(arp::OP_REQUEST, ip("10.0.0.9"), ip("10.0.0.1"));
         assert_eq!(
             p.process(&s, PortId(2), &mut req, 0),
+            Verdict::Drop(DropReason::ArpNotForUs)
+        );
+    }
+
+    #[test]
+    fn tagged_frames_and_arp_claiming_our_address_are_dropped() {
+        let s = snapshot();
+        let mut p = Pipeline::default();
+        let tag = |f: &[u8], tpid: u16, tci: u16| {
+            let mut t = f[..12].to_vec();
+            t.extend_from_slice(&tpid.to_be_bytes());
+            t.extend_from_slice(&tci.to_be_bytes());
+            t.extend_from_slice(&f[12..]);
+            t
+        };
+        let plain = udp("10.1.0.5", 64, 60, false);
+        assert!(matches!(
+            p.process(&s, PortId(0), &mut plain.clone(), 0),
+            Verdict::Forward(..)
+        ));
+        // 802.1Q, priority-tagged (VLAN 0), QinQ: no VLAN interface, so no route.
+        let dot1q = tag(&plain, 0x8100, 7);
+        let prio = tag(&plain, 0x8100, 5 << 13);
+        let qinq = tag(&tag(&plain, 0x8100, 7), 0x88a8, 100);
+        for mut f in [dot1q, prio, qinq] {
+            assert_eq!(
+                p.process(&s, PortId(0), &mut f, 0),
+                Verdict::Drop(DropReason::UnknownVlan)
+            );
+            let mut one = [f.clone()];
+            let mut v = [Verdict::Punt];
+            p.process_burst(&s, PortId(0), &mut one, &mut v, 0);
+            assert_eq!(
+                v[0],
+                Verdict::Drop(DropReason::UnknownVlan),
+                "in a burst too"
+            );
+        }
+        // A gratuitous ARP reply claiming the router's own 10.0.0.1: never learned.
+        let mut f = vec![0u8; 60];
+        f[0..6].copy_from_slice(&[0xff; 6]);
+        f[6..12].copy_from_slice(&HOST_A);
+        f[12..14].copy_from_slice(&[0x08, 0x06]);
+        let us = ip("10.0.0.1");
+        arp::Packet::emit(&mut f[14..42], arp::OP_REPLY, (HOST_A, us), ([0; 6], us)).unwrap();
+        assert_eq!(
+            p.process(&s, PortId(0), &mut f.clone(), 0),
+            Verdict::Drop(DropReason::ArpAddressConflict)
+        );
+        let tagged_arp = tag(&f, 0x8100, 3);
+        assert_eq!(
+            p.process(&s, PortId(0), &mut tagged_arp.clone(), 0),
+            Verdict::Drop(DropReason::UnknownVlan)
+        );
+        let ev: Vec<Event> = p.drain_events().collect();
+        assert_eq!(
+            ev,
+            vec![Event::Conflict {
+                port: PortId(0),
+                ip: us,
+                mac: HOST_A
+            }]
+        );
+        // In the other VRF 10.0.0.1 is not the router's: an ordinary neighbour.
+        assert_eq!(
+            p.process(&s, PortId(2), &mut f.clone(), 0),
             Verdict::Drop(DropReason::ArpNotForUs)
         );
     }
