@@ -299,10 +299,12 @@ pub fn frame(buf: &[u8]) -> Result<Option<(u8, usize)>, Notification> {
         msg::UPDATE => 23,
         msg::NOTIFICATION => 21,
         msg::KEEPALIVE => 19,
-        msg::ROUTE_REFRESH => 23,
+        msg::ROUTE_REFRESH => 19,
         _ => return Err(Notification::new(err::HEADER, err::BAD_TYPE, [kind])),
     };
-    let fixed = matches!(kind, msg::KEEPALIVE | msg::ROUTE_REFRESH);
+    // A ROUTE-REFRESH of the wrong length is its own error (RFC 7313 §5), found when it
+    // is decoded.
+    let fixed = kind == msg::KEEPALIVE;
     if !(HEADER_LEN..=MAX_LEN).contains(&len) || len < min || (fixed && len != min) {
         return Err(bad_length(len));
     }
@@ -323,17 +325,36 @@ pub fn route_refresh(afi: u16, safi: u8) -> Bytes {
     b.freeze()
 }
 
-/// A ROUTE-REFRESH's (AFI, SAFI).
-pub fn decode_route_refresh(body: &[u8]) -> Result<(u16, u8), Notification> {
+/// ROUTE-REFRESH message subtypes (RFC 7313 §3.2).
+pub mod refresh {
+    /// A normal route refresh request (RFC 2918).
+    pub const NORMAL: u8 = 0;
+    /// Beginning of Route Refresh.
+    pub const BORR: u8 = 1;
+    /// End of Route Refresh.
+    pub const EORR: u8 = 2;
+    /// ROUTE-REFRESH Message Error subcode: Invalid Message Length.
+    pub const INVALID_LENGTH: u8 = 1;
+}
+
+/// A ROUTE-REFRESH: (AFI, subtype, SAFI). One whose body is not 4 octets long is refused
+/// with 7/1 carrying the whole message (RFC 7313 §5).
+pub fn decode_route_refresh(body: &[u8]) -> Result<(u16, u8, u8), Notification> {
     match body {
-        [a, b, _, safi] => Ok((u16::from_be_bytes([*a, *b]), *safi)),
-        _ => Err(Notification::new(
-            err::ROUTE_REFRESH,
-            1,
-            u16::try_from(HEADER_LEN + body.len())
-                .unwrap_or(0)
-                .to_be_bytes(),
-        )),
+        [a, b, subtype, safi] => Ok((u16::from_be_bytes([*a, *b]), *subtype, *safi)),
+        _ => {
+            let len = u16::try_from(HEADER_LEN + body.len()).unwrap_or(u16::MAX);
+            let mut whole = Vec::with_capacity(HEADER_LEN + body.len());
+            whole.extend_from_slice(&MARKER);
+            whole.extend_from_slice(&len.to_be_bytes());
+            whole.push(msg::ROUTE_REFRESH);
+            whole.extend_from_slice(body);
+            Err(Notification::new(
+                err::ROUTE_REFRESH,
+                refresh::INVALID_LENGTH,
+                whole,
+            ))
+        }
     }
 }
 
@@ -607,13 +628,18 @@ impl Open {
             }
             p = &p[hl + len..];
         }
-        Ok(Open {
+        let open = Open {
             version,
             asn,
             hold_time,
             id,
             caps,
-        })
+        };
+        // RFC 6793 §4.2: a 2-octet My AS other than AS_TRANS must be the 4-octet one.
+        if open.as4() && asn != AS_TRANS && u32::from(asn) != open.real_as() {
+            return Err(open_err(err::BAD_PEER_AS, &body[1..3]));
+        }
+        Ok(open)
     }
 }
 
@@ -1312,8 +1338,14 @@ pub fn decode_update(body: &[u8], ctx: Ctx) -> Result<Update, Notification> {
                 }
             }
             _ if flags & flag::OPTIONAL == 0 => {
-                // RFC 4271 §6.3, unchanged by RFC 7606.
+                // RFC 4271 §6.3, unchanged by RFC 7606: the whole attribute (type, length,
+                // value) as it came.
                 let mut d = vec![flags, code];
+                if flags & flag::EXTENDED != 0 {
+                    d.extend_from_slice(&(val.len() as u16).to_be_bytes());
+                } else {
+                    d.push(val.len() as u8);
+                }
                 d.extend(val);
                 return Err(Notification::new(
                     err::UPDATE,

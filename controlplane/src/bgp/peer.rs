@@ -594,7 +594,9 @@ impl Session {
             }
             msg::ROUTE_REFRESH if self.state == State::Established => {
                 match packet::decode_route_refresh(&body) {
-                    Ok((1, 1)) => {
+                    // BoRR and EoRR mean something only with enhanced route refresh, which
+                    // we do not offer: ignored (RFC 7313 §4), as are unknown subtypes.
+                    Ok((packet::afi::IPV4, packet::refresh::NORMAL, packet::afi::UNICAST)) => {
                         self.event(Event::Update).await;
                         let _ = self.instance.send(ToInstance::Refresh(self.id)).await;
                     }

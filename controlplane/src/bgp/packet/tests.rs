@@ -414,10 +414,17 @@ fn rfc7606_session_reset() {
         reset(body(&[&g[..], &mpu, &mpu].concat())).subcode,
         err::MALFORMED_ATTRS
     );
-    // An unrecognized well-known attribute.
+    // An unrecognized well-known attribute: its type, length and value as data.
+    let n = reset(body(&[&g[..], &[0x40, 77, 2, 7, 9]].concat()));
     assert_eq!(
-        reset(body(&[&g[..], &[0x40, 77, 1, 0]].concat())).subcode,
-        err::UNRECOGNIZED_WELL_KNOWN
+        (n.subcode, n.data),
+        (err::UNRECOGNIZED_WELL_KNOWN, vec![0x40, 77, 2, 7, 9])
+    );
+    let n = reset(body(&[&g[..], &[0x50, 77, 0, 1, 7]].concat()));
+    assert_eq!(
+        n.data,
+        vec![0x50, 77, 0, 1, 7],
+        "extended length: two octets"
     );
     // An unknown optional transitive one is passed on with the partial bit.
     let u = decode2(&[&g[..], &[0xc0, 77, 1, 5]].concat()).unwrap();
@@ -492,4 +499,48 @@ fn open_errors() {
     let mut b = m[HEADER_LEN..].to_vec();
     b[9] += 1;
     assert_eq!(Open::decode(&b).unwrap_err().code, err::OPEN);
+    // My AS disagreeing with the four-octet AS capability: Bad Peer AS; AS_TRANS is fine.
+    let mut liar = o.clone();
+    liar.asn = 65001;
+    let n = Open::decode(&liar.encode()[HEADER_LEN..]).unwrap_err();
+    assert_eq!((n.code, n.subcode), (err::OPEN, err::BAD_PEER_AS));
+    let mut big = o.clone();
+    big.asn = AS_TRANS;
+    big.caps[2] = Capability::As4(4_200_000_000);
+    assert_eq!(Open::decode(&big.encode()[HEADER_LEN..]).unwrap(), big);
+}
+
+#[test]
+fn route_refresh_lengths_and_subtypes() {
+    let rr = route_refresh(afi::IPV4, afi::UNICAST);
+    assert_eq!(frame(&rr).unwrap(), Some((msg::ROUTE_REFRESH, 23)));
+    assert_eq!(
+        decode_route_refresh(&rr[HEADER_LEN..]).unwrap(),
+        (afi::IPV4, refresh::NORMAL, afi::UNICAST)
+    );
+    // BoRR: decoded with its subtype, for the session to ignore.
+    let mut borr = rr.to_vec();
+    borr[21] = refresh::BORR;
+    assert_eq!(
+        decode_route_refresh(&borr[HEADER_LEN..]).unwrap().1,
+        refresh::BORR
+    );
+    // Five octets of body: the header passes, the message is 7/1 with itself as data.
+    let mut long = rr.to_vec();
+    long.push(0);
+    long[16..18].copy_from_slice(&24u16.to_be_bytes());
+    assert_eq!(frame(&long).unwrap(), Some((msg::ROUTE_REFRESH, 24)));
+    let n = decode_route_refresh(&long[HEADER_LEN..]).unwrap_err();
+    assert_eq!(
+        (n.code, n.subcode),
+        (err::ROUTE_REFRESH, refresh::INVALID_LENGTH)
+    );
+    assert_eq!(n.data, long);
+    let mut short = rr[..HEADER_LEN + 2].to_vec();
+    short[16..18].copy_from_slice(&21u16.to_be_bytes());
+    assert_eq!(frame(&short).unwrap(), Some((msg::ROUTE_REFRESH, 21)));
+    assert_eq!(
+        decode_route_refresh(&short[HEADER_LEN..]).unwrap_err().data,
+        short
+    );
 }
