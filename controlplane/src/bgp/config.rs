@@ -89,6 +89,11 @@ pub struct PeerConfig {
     pub vpnv4: bool,
     /// `output.redistribute`.
     pub redistribute: Vec<String>,
+    /// `output.network`: an `/ip firewall address-list` whose prefixes are each advertised
+    /// (ORIGIN igp) while the table has an active route of exactly that prefix. The lists'
+    /// contents go to the instance apart ([`address_lists`]): editing a list does not
+    /// restart the sessions.
+    pub network: Option<String>,
     /// `output.default-originate`.
     pub default_originate: DefaultOriginate,
     /// `input.allow-as`.
@@ -351,10 +356,36 @@ pub fn peers(store: &Store, plan: &Plan) -> (Vec<PeerConfig>, Vec<Inactive>) {
             remove_private_as: yes("output.remove-private-as"),
             as_override: yes("output.as-override"),
             no_c2c_reflection: yes("output.no-client-to-client-reflection"),
+            network: l.get("output.network").filter(|n| !n.is_empty()),
         });
     }
     (ok, bad)
 }
+
+/// The prefixes (and addresses, as /32) of every enabled `/ip firewall address-list`
+/// entry, by list name, sorted.
+pub fn address_lists(store: &Store) -> NetworkLists {
+    let mut out = NetworkLists::new();
+    for it in store.items(m(&["ip", "firewall", "address-list"])).iter() {
+        let (Some(list), Some(addr)) = (it.values.get("list"), it.values.get("address")) else {
+            continue;
+        };
+        if it.disabled() {
+            continue;
+        }
+        if let Some(p) = value::prefix(addr).and_then(|p| p.parse().ok()) {
+            out.entry(list.clone()).or_default().push(p);
+        }
+    }
+    for v in out.values_mut() {
+        v.sort();
+        v.dedup();
+    }
+    out
+}
+
+/// Address lists by name: what `output.network` names.
+pub type NetworkLists = std::collections::BTreeMap<String, Vec<shared::types::Prefix4>>;
 
 #[cfg(test)]
 mod tests {

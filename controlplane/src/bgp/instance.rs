@@ -147,6 +147,9 @@ struct Path {
 pub struct Local {
     /// `connected` or `static`.
     pub source: Source,
+    /// A blackhole route: never redistributed, but it anchors an `output.network` prefix
+    /// (the usual way to originate an aggregate).
+    pub blackhole: bool,
 }
 
 struct PeerRib {
@@ -185,6 +188,8 @@ pub struct Instance {
     locals: Locals,
     /// Tables with an active default route (for `default-originate=if-installed`).
     has_default: HashSet<TableId>,
+    /// The address lists `output.network` names.
+    networks: super::config::NetworkLists,
     dirty: HashSet<(TableId, Prefix4)>,
     /// Routes whose next hop is our own address or unusable: not installed.
     pub ignored: u64,
@@ -259,6 +264,7 @@ impl Instance {
             peers: BTreeMap::new(),
             locals: HashMap::default(),
             has_default: HashSet::default(),
+            networks: Default::default(),
             dirty: HashSet::default(),
             ignored: 0,
         }
@@ -487,6 +493,27 @@ impl Instance {
         self.dirty.extend(touched);
     }
 
+    /// The address lists `output.network` may name. Prefixes that came or went are looked
+    /// at again in every table.
+    pub fn set_networks(&mut self, lists: super::config::NetworkLists) {
+        if lists == self.networks {
+            return;
+        }
+        let mut touched: HashSet<Prefix4> = HashSet::default();
+        for l in self.networks.values().chain(lists.values()) {
+            touched.extend(l.iter().copied());
+        }
+        let tables: HashSet<TableId> = self
+            .peers
+            .values()
+            .map(|p| p.info.cfg.table)
+            .collect();
+        for t in tables {
+            self.dirty.extend(touched.iter().map(|p| (t, *p)));
+        }
+        self.networks = lists;
+    }
+
     /// The best path of a destination, moved to the front.
     fn select(&mut self, key: (TableId, Prefix4)) -> Option<Path> {
         let paths = self.dests.get_mut(&key)?;
@@ -605,9 +632,17 @@ impl Instance {
         let mut a: Attrs;
         let mut from_peer: Option<&PeerInfo> = None;
         let mut cache_key = None;
-        if default_route || local.is_some_and(|l| redistributes(l.source)) {
+        // RouterOS: an `output.network` prefix is sent while a matching route is active.
+        let network = local.is_some()
+            && cfg
+                .network
+                .as_ref()
+                .and_then(|n| self.networks.get(n))
+                .is_some_and(|l| l.binary_search(&dst).is_ok());
+        if default_route || network || local.is_some_and(|l| !l.blackhole && redistributes(l.source))
+        {
             a = Attrs {
-                origin: Some(if default_route { 0 } else { 2 }),
+                origin: Some(if default_route || network { 0 } else { 2 }),
                 ..Attrs::default()
             };
         } else {
@@ -792,6 +827,7 @@ mod tests {
             remove_private_as: false,
             as_override: false,
             no_c2c_reflection: false,
+            network: Some("BGP_OUT".into()),
         })
     }
 
@@ -1008,12 +1044,14 @@ mod tests {
             p("10.0.0.0/24"),
             Local {
                 source: Source::Connected,
+                blackhole: false,
             },
         );
         locals.entry(TableId::MAIN).or_default().insert(
             p("10.9.0.0/24"),
             Local {
                 source: Source::Static,
+                blackhole: false,
             },
         );
         i.set_locals(locals, Tables::default());
@@ -1027,6 +1065,46 @@ mod tests {
         i.flush(&mut b);
         assert_eq!(e.updates()[0].withdrawn, [p("10.0.0.0/24")]);
         assert_eq!(i.advertised().len(), 0);
+    }
+
+    #[test]
+    fn output_network_prefixes_are_sent_while_a_matching_route_is_active() {
+        let mut i = Instance::new();
+        let mut b = Builder::new();
+        let mut e = up(&mut i, 1, Role::Ebgp, 65001, 0x0a00_0101);
+        i.flush(&mut b);
+        e.updates();
+        i.set_networks(super::super::config::NetworkLists::from([(
+            "BGP_OUT".to_string(),
+            vec![p("10.8.0.0/16"), p("192.0.2.0/24")],
+        )]));
+        let local = |source, blackhole| Local { source, blackhole };
+        let mut locals = Locals::default();
+        let t = locals.entry(TableId::MAIN).or_default();
+        // Listed and anchored by a blackhole static route: sent, ORIGIN igp.
+        t.insert(p("10.8.0.0/16"), local(Source::Static, true));
+        // A longer route inside a listed prefix is no exact match; unlisted static is not
+        // redistributed (only connected is), a blackhole never.
+        t.insert(p("192.0.2.128/25"), local(Source::Static, false));
+        t.insert(p("10.7.0.0/16"), local(Source::Static, true));
+        i.set_locals(locals.clone(), Tables::default());
+        i.flush(&mut b);
+        let u = e.updates();
+        assert_eq!(u.len(), 1, "{u:?}");
+        assert_eq!(u[0].nlri, [p("10.8.0.0/16")]);
+        assert_eq!(u[0].attrs.origin, Some(0), "igp");
+        // The list gains 10.7.0.0/16 (its blackhole route is there): sent.
+        i.set_networks(super::super::config::NetworkLists::from([(
+            "BGP_OUT".to_string(),
+            vec![p("10.7.0.0/16"), p("10.8.0.0/16")],
+        )]));
+        i.flush(&mut b);
+        assert_eq!(e.updates()[0].nlri, [p("10.7.0.0/16")]);
+        // The route goes: the prefix is withdrawn.
+        locals.get_mut(&TableId::MAIN).unwrap().remove(&p("10.8.0.0/16"));
+        i.set_locals(locals, Tables::default());
+        i.flush(&mut b);
+        assert_eq!(e.updates()[0].withdrawn, [p("10.8.0.0/16")]);
     }
 
     #[test]

@@ -65,6 +65,8 @@ enum Ctl {
         netns: HashMap<String, Option<String>>,
         /// Connections disabled (their sessions end with "administrative shutdown").
         disabled: Vec<String>,
+        /// The address lists `output.network` may name.
+        networks: config::NetworkLists,
     },
     Redistribute,
 }
@@ -123,6 +125,7 @@ impl Bgp {
                 peers,
                 netns,
                 disabled,
+                networks: config::address_lists(store),
             });
             let _ = ctl.send(Ctl::Redistribute);
         }
@@ -165,7 +168,8 @@ async fn manager(
         tokio::select! {
             m = rx.recv() => match m {
                 None => break,
-                Some(Ctl::Configure { peers, netns, disabled }) => {
+                Some(Ctl::Configure { peers, netns, disabled, networks }) => {
+                    let _ = itx.send(ToInstance::Networks(networks)).await;
                     let want: HashMap<String, PeerConfig> =
                         peers.into_iter().map(|p| (p.name.clone(), p)).collect();
                     // Gone or changed: stopped.
@@ -325,12 +329,16 @@ fn locals_of(f: &mut Forwarder) -> (instance::Locals, instance::Tables) {
         let (Some(spec), Some(st)) = (rib.spec(id), rib.state(id)) else {
             continue;
         };
-        if !st.active || spec.blackhole {
+        if !st.active {
             continue;
         }
-        out.entry(spec.table)
-            .or_default()
-            .insert(spec.dst, Local { source });
+        out.entry(spec.table).or_default().insert(
+            spec.dst,
+            Local {
+                source,
+                blackhole: spec.blackhole,
+            },
+        );
     }
     for t in 0..b.plan().tables.len().max(1) {
         let t = TableId(t as u16);
@@ -375,6 +383,7 @@ async fn instance_task(
                 ToInstance::Update(id, u, raw) => inst.update_raw(id, *u, Some(&raw)),
                 ToInstance::Refresh(id) => inst.refresh(id),
                 ToInstance::Redistribute => redistribute = true,
+                ToInstance::Networks(n) => inst.set_networks(n),
             }
         }
         let mut f = lock(&forwarder);

@@ -109,6 +109,8 @@ pub enum ToInstance {
     Refresh(PeerId),
     /// Look at the RIB's connected and static routes again.
     Redistribute,
+    /// The address lists `output.network` may name.
+    Networks(super::config::NetworkLists),
 }
 
 /// Most bytes a peer may leave unread before its session is reset (Cease, out of
