@@ -252,3 +252,37 @@ fn fifty_clients_at_once_one_sending_garbage() {
     assert!(status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn inert_parameters_warn_and_unsafe_ones_are_refused() {
+    let dir = scratch("inert");
+    let d = Daemon::start(&dir.join("s"), &ring_ports("inert", 1));
+    // Stored, exported, and said to do nothing.
+    let (ok, out, err) =
+        d.ctl(&["/ip route add dst-address=10.9.0.0/16 gateway=ether1 pref-src=10.0.0.1"]);
+    assert!(ok, "{err}");
+    assert!(out.is_empty(), "warnings stay off stdout: {out}");
+    assert!(
+        err.contains("warning: /ip route pref-src has no effect"),
+        "{err}"
+    );
+    let (ok, _, err) = d.ctl(&["/routing ospf instance add name=o1 router-id=1.1.1.1"]);
+    assert!(
+        ok && err.contains("/routing ospf instance router-id has no effect"),
+        "{err}"
+    );
+    let (_, export, _) = d.ctl(&["/export"]);
+    assert!(export.contains("pref-src=10.0.0.1"), "{export}");
+    // At its default, or a plain comment: nothing to warn of.
+    let (ok, _, err) = d.ctl(&["/routing ospf instance set o1 comment=x"]);
+    assert!(ok && !err.contains("warning"), "{err}");
+    // Refused: a filter ignored would let every route through; a firewall rule whose
+    // matcher is ignored would never match.
+    let (ok, _, err) = d.ctl(&["/routing bgp connection add name=c remote.address=10.0.0.2 remote.as=65001 local.role=ebgp input.filter=in"]);
+    assert!(!ok && err.contains("input.filter is refused"), "{err}");
+    let (ok, _, err) =
+        d.ctl(&["/ip firewall filter add chain=forward in-interface-list=WAN action=drop"]);
+    assert!(!ok && err.contains("in-interface-list is refused"), "{err}");
+    d.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -49,6 +49,7 @@ fn error_response(msg: String) -> Response {
         result: Err(msg),
         cwd: String::new(),
         identity: String::new(),
+        warnings: Vec::new(),
     }
 }
 

@@ -207,6 +207,7 @@ impl Router {
                 result,
                 cwd,
                 identity,
+                warnings: Vec::new(),
             };
         }
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
@@ -241,6 +242,10 @@ impl Router {
             }
             saved = self.save(&mut store);
         }
+        let mut warnings = std::mem::take(&mut session.warnings);
+        if result.is_err() && req.mode == Mode::Command {
+            warnings.clear(); // The command changed nothing.
+        }
         let result = match (result, &req.mode) {
             (Ok(o), _) => saved.map(|()| o.output),
             (Err(f), Mode::Command) => Err(f.error.to_string()),
@@ -253,6 +258,7 @@ impl Router {
             result,
             cwd: session.prompt_path(),
             identity: store.identity(),
+            warnings,
         }
     }
 }
@@ -305,6 +311,9 @@ fn load(
         saved.text
     };
     exec::run(&mut ctx, &text).map_err(|f| refuse(f.error.to_string()))?;
+    for w in session.warnings.drain(..) {
+        eprintln!("rspe: {}: {w}", path.display());
+    }
     let journals = journal::path(path).exists() || journal::old_path(path).exists();
     let mut seq = saved.covers;
     if saved.sealed {

@@ -72,6 +72,9 @@ pub struct Response {
     pub cwd: String,
     /// The router's identity (for the prompt).
     pub identity: String,
+    /// Warnings about what was accepted (a parameter set that has no effect yet), for the
+    /// client to show apart from the output.
+    pub warnings: Vec<String>,
 }
 
 /// A frame that could not be turned into a message.
@@ -221,6 +224,7 @@ mod tests {
             result: Err("line 1, column 2: unknown menu".into()),
             cwd: "/ip/vrf".into(),
             identity: "PE1".into(),
+            warnings: vec!["warning: x".into()],
         };
         assert_eq!(decode::<Response>(&encode(&resp).unwrap()).unwrap(), resp);
     }
@@ -231,6 +235,7 @@ mod tests {
             result: Ok("route\n".repeat(3 << 20)),
             cwd: String::new(),
             identity: "PE1".into(),
+            warnings: vec!["warning: x".into()],
         };
         let body = encode(&big).unwrap();
         let mut wire = Vec::new();
@@ -256,6 +261,7 @@ mod tests {
             result: Ok("x".into()),
             cwd: String::new(),
             identity: String::new(),
+            warnings: Vec::new(),
         };
         let mut body = encode(&ok).unwrap();
         body.push(0);

@@ -84,6 +84,11 @@ impl Conn {
 }
 
 fn report(socket: &Path, r: std::io::Result<Response>) -> ExitCode {
+    if let Ok(resp) = &r {
+        for w in &resp.warnings {
+            eprintln!("rspectl: {w}");
+        }
+    }
     match r {
         Ok(Response {
             result: Ok(out), ..
@@ -308,6 +313,9 @@ fn console(socket: &Path) -> ExitCode {
                         match &r.result {
                             Ok(out) => print!("{out}"),
                             Err(msg) => println!("failure: {msg}"),
+                        }
+                        for w in &r.warnings {
+                            println!("{w}");
                         }
                         prompt.identity = r.identity;
                         prompt.cwd = r.cwd.clone();

@@ -503,11 +503,7 @@ impl Instance {
         for l in self.networks.values().chain(lists.values()) {
             touched.extend(l.iter().copied());
         }
-        let tables: HashSet<TableId> = self
-            .peers
-            .values()
-            .map(|p| p.info.cfg.table)
-            .collect();
+        let tables: HashSet<TableId> = self.peers.values().map(|p| p.info.cfg.table).collect();
         for t in tables {
             self.dirty.extend(touched.iter().map(|p| (t, *p)));
         }
@@ -639,7 +635,9 @@ impl Instance {
                 .as_ref()
                 .and_then(|n| self.networks.get(n))
                 .is_some_and(|l| l.binary_search(&dst).is_ok());
-        if default_route || network || local.is_some_and(|l| !l.blackhole && redistributes(l.source))
+        if default_route
+            || network
+            || local.is_some_and(|l| !l.blackhole && redistributes(l.source))
         {
             a = Attrs {
                 origin: Some(if default_route || network { 0 } else { 2 }),
@@ -1101,7 +1099,10 @@ mod tests {
         i.flush(&mut b);
         assert_eq!(e.updates()[0].nlri, [p("10.7.0.0/16")]);
         // The route goes: the prefix is withdrawn.
-        locals.get_mut(&TableId::MAIN).unwrap().remove(&p("10.8.0.0/16"));
+        locals
+            .get_mut(&TableId::MAIN)
+            .unwrap()
+            .remove(&p("10.8.0.0/16"));
         i.set_locals(locals, Tables::default());
         i.flush(&mut b);
         assert_eq!(e.updates()[0].withdrawn, [p("10.8.0.0/16")]);

@@ -880,6 +880,8 @@ impl Session {
                     let mut v = self.view();
                     v.up_since = Some(now);
                     v.last_started = Some(SystemTime::now());
+                    // Established again: the last error is history.
+                    v.last_error.clear();
                     let Some(c) = &self.conn else {
                         return;
                     };

@@ -86,6 +86,8 @@ pub struct Session {
     /// The current menu path.
     pub cwd: Vec<&'static str>,
     numbering: HashMap<usize, Vec<u32>>,
+    /// Warnings of the commands run since they were last taken (inert parameters set).
+    pub warnings: Vec<String>,
 }
 
 impl Session {
@@ -596,6 +598,12 @@ fn canonical(store: &Store, menu: &Menu, name: &str, raw: &str, pos: Pos) -> Res
     if p.read_only {
         return Err(Error::at(pos, format!("parameter {name} is read-only")));
     }
+    if let Some(why) = super::inert::refused(menu.path, name) {
+        return Err(Error::at(
+            pos,
+            format!("parameter {name} is refused: {why}"),
+        ));
+    }
     let raw = value_alias(p.kind, raw);
     value::canonical(p.kind, &raw, store).map_err(|e| Error::at(pos, format!("{name}: {e}")))
 }
@@ -673,6 +681,21 @@ fn values(store: &Store, menu: &Menu, a: &Args, extra: &[&'static str]) -> Resul
     Ok((vals, extras, rest))
 }
 
+/// Notes a warning for every inert parameter set to something other than its default.
+fn warn_inert(session: &mut Session, menu: &Menu, vals: &BTreeMap<String, String>) {
+    for (k, v) in vals {
+        if menu.param(k).and_then(|p| p.default) == Some(v.as_str()) {
+            continue;
+        }
+        if let Some(why) = super::inert::inert(menu.path, k) {
+            let w = super::inert::warning(menu.path, k, why);
+            if !session.warnings.contains(&w) {
+                session.warnings.push(w);
+            }
+        }
+    }
+}
+
 fn add(
     ctx: &mut Ctx<'_>,
     mi: usize,
@@ -691,6 +714,7 @@ fn add(
         return Err(Error::at(*p, "add takes no where"));
     }
     let (mut vals, extras, rest) = values(ctx.store, menu, &a, &["place-before", "copy-from"])?;
+    warn_inert(ctx.session, menu, &vals);
     if let Some((w, p, _)) = rest.first() {
         return Err(Error::at(*p, format!("unexpected argument {w:?} for add")));
     }
@@ -739,6 +763,7 @@ fn set(
         ));
     }
     let (vals, _, rest) = values(ctx.store, menu, &a, &[])?;
+    warn_inert(ctx.session, menu, &vals);
     let mut unset = Vec::new();
     for (n, p) in &a.unset {
         unset.push(param_name(menu, n, &[], *p)?.to_string());

@@ -6,6 +6,7 @@
 pub mod exec;
 pub mod export;
 pub mod expr;
+pub mod inert;
 pub mod journal;
 pub mod lex;
 pub mod menus;

@@ -1,0 +1,298 @@
+//! What the configuration takes but does not act on yet, said out loud.
+//!
+//! Every parameter the store accepts either acts, or is refused ([`REFUSED`]: acting as if
+//! it were absent would be unsafe, e.g. a firewall rule or a routing filter that would let
+//! everything through), or is inert ([`INERT`]: kept so that RouterOS exports load and
+//! export back, with a warning whenever it is set). `docs/architecture.md` lists both; a
+//! test keeps the list and the document in step.
+
+/// A parameter (or, with `param: None`, every parameter of a menu) and why it does not act.
+#[derive(Debug, Clone, Copy)]
+pub struct Note {
+    /// The menu's path.
+    pub menu: &'static [&'static str],
+    /// The parameter, or `None` for the whole menu.
+    pub param: Option<&'static str>,
+    /// Why, in a few words.
+    pub why: &'static str,
+}
+
+const fn note(
+    menu: &'static [&'static str],
+    param: Option<&'static str>,
+    why: &'static str,
+) -> Note {
+    Note { menu, param, why }
+}
+
+const ROUTING_FILTERS: &str =
+    "routing filters are not built yet: refused rather than letting every route through";
+const INTERFACE_LISTS: &str =
+    "interface lists are not built yet: refused rather than a rule that never matches";
+
+/// Parameters refused when set.
+pub static REFUSED: &[Note] = &[
+    note(
+        &["routing", "bgp", "template"],
+        Some("input.filter"),
+        ROUTING_FILTERS,
+    ),
+    note(
+        &["routing", "bgp", "template"],
+        Some("input.accept-nlri"),
+        ROUTING_FILTERS,
+    ),
+    note(
+        &["routing", "bgp", "template"],
+        Some("output.filter-chain"),
+        ROUTING_FILTERS,
+    ),
+    note(
+        &["routing", "bgp", "template"],
+        Some("output.filter-select"),
+        ROUTING_FILTERS,
+    ),
+    note(
+        &["routing", "bgp", "connection"],
+        Some("input.filter"),
+        ROUTING_FILTERS,
+    ),
+    note(
+        &["routing", "bgp", "connection"],
+        Some("input.accept-nlri"),
+        ROUTING_FILTERS,
+    ),
+    note(
+        &["routing", "bgp", "connection"],
+        Some("output.filter-chain"),
+        ROUTING_FILTERS,
+    ),
+    note(
+        &["routing", "bgp", "connection"],
+        Some("output.filter-select"),
+        ROUTING_FILTERS,
+    ),
+    note(
+        &["ip", "firewall", "filter"],
+        Some("in-interface-list"),
+        INTERFACE_LISTS,
+    ),
+    note(
+        &["ip", "firewall", "filter"],
+        Some("out-interface-list"),
+        INTERFACE_LISTS,
+    ),
+    note(
+        &["ip", "firewall", "nat"],
+        Some("in-interface-list"),
+        INTERFACE_LISTS,
+    ),
+    note(
+        &["ip", "firewall", "nat"],
+        Some("out-interface-list"),
+        INTERFACE_LISTS,
+    ),
+    note(
+        &["ip", "firewall", "mangle"],
+        Some("in-interface-list"),
+        INTERFACE_LISTS,
+    ),
+    note(
+        &["ip", "firewall", "mangle"],
+        Some("out-interface-list"),
+        INTERFACE_LISTS,
+    ),
+    note(
+        &["ip", "firewall", "filter"],
+        Some("src-address-type"),
+        "the dataplane matches dst-address-type only",
+    ),
+    note(
+        &["ip", "firewall", "nat"],
+        Some("src-address-type"),
+        "the dataplane matches dst-address-type only",
+    ),
+    note(
+        &["ip", "firewall", "mangle"],
+        Some("src-address-type"),
+        "the dataplane matches dst-address-type only",
+    ),
+];
+
+const NO_BFD: &str = "BFD is not built";
+const NO_TTL: &str = "sessions use the kernel's default TTL";
+const ONE_CLOSING_STATE: &str = "the tracker keeps one closing state, timed by tcp-close-timeout";
+
+/// Parameters and menus stored and exported but without effect yet.
+pub static INERT: &[Note] = &[
+    note(
+        &["ip", "service"],
+        None,
+        "rspe runs none of RouterOS's services; it is managed over its control socket",
+    ),
+    note(
+        &["mpls", "settings"],
+        None,
+        "MPLS forwarding is not built yet",
+    ),
+    note(&["mpls", "ldp"], None, "LDP is not built yet"),
+    note(&["mpls", "ldp", "interface"], None, "LDP is not built yet"),
+    note(
+        &["routing", "bgp", "vpn"],
+        None,
+        "VPNv4 (BGP/MPLS IP VPNs) is not built yet",
+    ),
+    note(
+        &["routing", "ospf", "instance"],
+        None,
+        "OSPF is not built yet",
+    ),
+    note(&["routing", "ospf", "area"], None, "OSPF is not built yet"),
+    note(
+        &["routing", "ospf", "interface-template"],
+        None,
+        "OSPF is not built yet",
+    ),
+    note(&["routing", "bgp", "template"], Some("use-bfd"), NO_BFD),
+    note(&["routing", "bgp", "connection"], Some("use-bfd"), NO_BFD),
+    note(
+        &["routing", "bgp", "connection"],
+        Some("remote.ttl"),
+        NO_TTL,
+    ),
+    note(&["routing", "bgp", "connection"], Some("local.ttl"), NO_TTL),
+    note(
+        &["routing", "id"],
+        Some("select-from-vrf"),
+        "a router id is taken from its own VRF's addresses",
+    ),
+    note(
+        &["ip", "route"],
+        Some("pref-src"),
+        "the router's own packets take the egress interface's address",
+    ),
+    note(
+        &["ip", "route"],
+        Some("suppress-hw-offload"),
+        "there is no hardware offload",
+    ),
+    note(
+        &["ip", "route"],
+        Some("vrf-interface"),
+        "use gateway=IP%interface or routing-table=",
+    ),
+    note(
+        &["ip", "firewall", "address-list"],
+        Some("timeout"),
+        "entries do not expire",
+    ),
+    note(
+        &["ip", "firewall", "filter"],
+        Some("log"),
+        "rules do not log",
+    ),
+    note(
+        &["ip", "firewall", "filter"],
+        Some("log-prefix"),
+        "rules do not log",
+    ),
+    note(&["ip", "firewall", "nat"], Some("log"), "rules do not log"),
+    note(
+        &["ip", "firewall", "nat"],
+        Some("log-prefix"),
+        "rules do not log",
+    ),
+    note(
+        &["ip", "firewall", "mangle"],
+        Some("log"),
+        "rules do not log",
+    ),
+    note(
+        &["ip", "firewall", "mangle"],
+        Some("log-prefix"),
+        "rules do not log",
+    ),
+    note(
+        &["ip", "firewall", "connection", "tracking"],
+        Some("tcp-syn-received-timeout"),
+        ONE_CLOSING_STATE,
+    ),
+    note(
+        &["ip", "firewall", "connection", "tracking"],
+        Some("tcp-fin-wait-timeout"),
+        ONE_CLOSING_STATE,
+    ),
+    note(
+        &["ip", "firewall", "connection", "tracking"],
+        Some("tcp-close-wait-timeout"),
+        ONE_CLOSING_STATE,
+    ),
+    note(
+        &["ip", "firewall", "connection", "tracking"],
+        Some("tcp-last-ack-timeout"),
+        ONE_CLOSING_STATE,
+    ),
+    note(
+        &["ip", "firewall", "connection", "tracking"],
+        Some("tcp-time-wait-timeout"),
+        ONE_CLOSING_STATE,
+    ),
+];
+
+fn find(list: &'static [Note], menu: &[&str], param: &str) -> Option<&'static Note> {
+    list.iter()
+        .find(|n| n.menu == menu && n.param.is_none_or(|p| p == param))
+}
+
+/// Why setting `param` in `menu` is refused, if it is.
+pub fn refused(menu: &[&str], param: &str) -> Option<&'static str> {
+    find(REFUSED, menu, param).map(|n| n.why)
+}
+
+/// Why `param` in `menu` has no effect, if it has none. `name`, `comment` and `disabled`
+/// of an inert menu are not worth a warning of their own.
+pub fn inert(menu: &[&str], param: &str) -> Option<&'static str> {
+    let n = find(INERT, menu, param)?;
+    if n.param.is_none() && matches!(param, "name" | "comment") {
+        return None;
+    }
+    Some(n.why)
+}
+
+/// The warning for setting `param` in `menu`.
+pub fn warning(menu: &[&str], param: &str, why: &str) -> String {
+    format!("warning: /{} {param} has no effect: {why}", menu.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::menus::menu_index;
+    use crate::config::menus::MENUS;
+
+    #[test]
+    fn every_note_names_a_real_parameter_and_the_document_lists_it() {
+        let doc = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/architecture.md"
+        ))
+        .unwrap();
+        for n in REFUSED.iter().chain(INERT) {
+            let mi = menu_index(n.menu).unwrap_or_else(|| panic!("no menu {:?}", n.menu));
+            let path = format!("/{}", n.menu.join(" "));
+            match n.param {
+                Some(p) => {
+                    assert!(MENUS[mi].param(p).is_some(), "{path} has no {p}");
+                    assert!(
+                        doc.contains(&format!("`{path} {p}`")),
+                        "docs/architecture.md does not list `{path} {p}`"
+                    );
+                }
+                None => assert!(
+                    doc.contains(&format!("`{path}`")),
+                    "docs/architecture.md does not list `{path}`"
+                ),
+            }
+        }
+    }
+}
