@@ -57,3 +57,17 @@ lab_result() {
     echo "$name: FAILED ($CHECKS_FAILED of $((CHECKS_OK + CHECKS_FAILED)) checks)"
     return 1
 }
+
+# Pings from namespace $1 to $2, $3 times (more ping options after them); prints how many
+# replies came, or "dup" when a reply came twice: something besides the router answered
+# too (the kernel on a port's device), which a lab must notice, not count as a pass.
+ping_replies() {
+    local ns=$1 dst=$2 n=$3 out
+    shift 3
+    out=$(ip netns exec "$ns" ping -c "$n" -i 0.2 -W 2 "$@" "$dst" 2>/dev/null)
+    if grep -q "duplicates\|DUP!" <<<"$out"; then
+        echo dup
+        return
+    fi
+    awk '/packets transmitted/ {print $4}' <<<"$out"
+}

@@ -282,6 +282,7 @@ fn run() -> Result<(), Fatal> {
             info.name,
             info.driver
         );
+        seal_kernel_device(&info);
         interfaces.push(Interface {
             default_name: ether_name(index),
             info,
@@ -501,6 +502,33 @@ fn launch_workers(
 
 /// How often the control plane takes in the workers' events.
 const POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// A port whose device the kernel also sees (`net_af_packet`, `net_tap`): the kernel is
+/// told to keep out of it (`controlplane::netns::seal_port_device`). Logged when it cannot
+/// be (a read-only /proc/sys): the router then shares the wire with the kernel.
+fn seal_kernel_device(info: &dataplane::dpdk::PortInfo) {
+    if info.if_index == 0 {
+        return;
+    }
+    let sealed = nix::net::if_::if_indextoname(info.if_index)
+        .map_err(|e| e.to_string())
+        .and_then(|n| {
+            let name = n.to_string_lossy().into_owned();
+            controlplane::netns::seal_port_device(&name)
+                .map(|()| name)
+                .map_err(|e| e.to_string())
+        });
+    match sealed {
+        Ok(name) => eprintln!(
+            "rspe: port {} is kernel device {name}: sealed (rp_filter=1, arp_ignore=8, forwarding=0, no IPv6)",
+            info.id
+        ),
+        Err(e) => eprintln!(
+            "rspe: WARNING: port {}'s kernel device (index {}) could not be sealed: {e}; the kernel may answer on it",
+            info.id, info.if_index
+        ),
+    }
+}
 
 /// Serves the control socket until SIGINT or SIGTERM; meanwhile takes in the workers'
 /// events (neighbours) every [`POLL_EVERY`].

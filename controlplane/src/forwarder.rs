@@ -124,31 +124,21 @@ impl Forwarder {
         self.exception.clone()
     }
 
-    /// The name of VRF number `vrf`'s namespace, whether or not it exists yet (`None`:
-    /// main, or no twins: the daemon's own namespace).
+    /// The name of VRF number `vrf`'s namespace (main's too), whether or not it exists yet
+    /// (`None`: no twins, the daemon's own namespace).
     pub fn netns_name(&self, vrf: usize) -> Option<String> {
         self.twins.as_ref()?;
-        match vrf {
-            0 => None,
-            v => Some(format!(
-                "{}{}",
-                self.netns_prefix,
-                self.plan.vrfs.get(v).map_or("", String::as_str)
-            )),
-        }
+        let name = match vrf {
+            0 => "main",
+            v => self.plan.vrfs.get(v).map_or("", String::as_str),
+        };
+        Some(format!("{}{name}", self.netns_prefix))
     }
 
-    /// The namespace of VRF number `vrf` (0: main, the daemon's own); `None` without twins.
+    /// The namespace of VRF number `vrf`; `None` without twins.
     pub fn netns_of(&self, vrf: usize) -> Option<std::io::Result<crate::netns::Netns>> {
-        self.twins.as_ref()?;
-        Some(match vrf {
-            0 => crate::netns::Netns::current(),
-            v => crate::netns::Netns::open(&format!(
-                "{}{}",
-                self.netns_prefix,
-                self.plan.vrfs.get(v).map_or("", String::as_str)
-            )),
-        })
+        let name = self.netns_name(vrf)?;
+        Some(crate::netns::Netns::open(&name))
     }
 
     /// Something of the router's own wants `ip`'s MAC on `port`: an ARP request from `src`

@@ -113,6 +113,30 @@ impl Netns {
         })
     }
 
+    /// Sets what the kernel of a namespace of twins may do, whatever the host's defaults:
+    /// no forwarding (the dataplane routes, never the kernel), no reverse-path filter of
+    /// its own (the dataplane's `rp-filter` decides what reaches a twin), ARP answered only
+    /// for the addresses of the interface asked on, no IPv6 (not for the wire yet).
+    pub fn harden(&self) -> io::Result<()> {
+        self.run(|| {
+            for (path, value) in [
+                ("ipv4/ip_forward", "0"),
+                ("ipv4/conf/all/forwarding", "0"),
+                ("ipv4/conf/default/forwarding", "0"),
+                ("ipv4/conf/all/rp_filter", "0"),
+                ("ipv4/conf/default/rp_filter", "0"),
+                ("ipv4/conf/all/arp_ignore", "1"),
+                ("ipv4/conf/default/arp_ignore", "1"),
+                ("ipv4/conf/all/accept_source_route", "0"),
+                ("ipv6/conf/all/disable_ipv6", "1"),
+                ("ipv6/conf/default/disable_ipv6", "1"),
+            ] {
+                sysctl(path, value)?;
+            }
+            Ok(())
+        })?
+    }
+
     /// Removes a named namespace; the daemon's own is left alone.
     pub fn remove(self) {
         if let Some(p) = &self.path {
@@ -121,6 +145,38 @@ impl Netns {
             let _ = std::fs::remove_file(p);
         }
     }
+}
+
+/// Writes `value` to `/proc/sys/net/<path>` of the calling thread's namespace.
+fn sysctl(path: &str, value: &str) -> io::Result<()> {
+    std::fs::write(format!("/proc/sys/net/{path}"), value)
+        .map_err(|e| err(&format!("net.{}", path.replace('/', ".")), e))
+}
+
+/// Takes from the kernel every say over a port's own network device (the `net_af_packet`
+/// veth, the `net_tap` device), in the calling thread's namespace: it must never answer,
+/// forward or deliver what arrives there, whatever the host's sysctls. A strict
+/// reverse-path filter on a device with no addresses and no routes drops every packet
+/// before routing (this holds even after `net.ipv4.ip_forward=1` turns forwarding back on
+/// for every device), ARP is never answered, IPv6 is off.
+pub fn seal_port_device(ifname: &str) -> io::Result<()> {
+    if ifname.is_empty() || ifname.contains('/') || ifname.starts_with('.') {
+        return Err(err(
+            "port device",
+            format!("{ifname:?} is not a device name"),
+        ));
+    }
+    for (path, value) in [
+        (format!("ipv4/conf/{ifname}/rp_filter"), "1"),
+        (format!("ipv4/conf/{ifname}/forwarding"), "0"),
+        (format!("ipv4/conf/{ifname}/arp_ignore"), "8"),
+        (format!("ipv4/conf/{ifname}/accept_local"), "0"),
+        (format!("ipv4/conf/{ifname}/accept_source_route"), "0"),
+        (format!("ipv6/conf/{ifname}/disable_ipv6"), "1"),
+    ] {
+        sysctl(&path, value)?;
+    }
+    Ok(())
 }
 
 /// Bind-mounts `source` (a namespace) on `target`. Made in the daemon's mount namespace:

@@ -1,6 +1,6 @@
 //! Kernel twins: one TAP per port, with the port's name, MAC, MTU and addresses, in the
-//! network namespace of the port's VRF (`main`: the daemon's own namespace; a VRF `x`: the
-//! namespace `<prefix>x`, made on demand). Packets the dataplane punts are written to the
+//! network namespace of the port's VRF (a VRF `x`, `main` included: the namespace
+//! `<prefix>x`, made on demand; the daemon's own keeps only the ports' devices). Packets the dataplane punts are written to the
 //! twin; what the kernel sends out of a twin goes out of the port. So the kernel answers
 //! ARP and ping on the router's addresses in each VRF, and services can listen in a VRF.
 //!
@@ -51,7 +51,14 @@ pub fn specs(plan: &Plan, prefix: &str) -> Vec<TwinSpec> {
             mac: p.mac,
             mtu: p.mtu,
             up: p.enabled,
-            netns: (p.vrf.0 != 0).then(|| format!("{prefix}{}", plan.vrfs[usize::from(p.vrf.0)])),
+            // Main too: the daemon's namespace keeps only the ports' own devices, with
+            // nothing for the kernel to answer for.
+            netns: Some(format!(
+                "{prefix}{}",
+                plan.vrfs
+                    .get(usize::from(p.vrf.0))
+                    .map_or("main", String::as_str)
+            )),
             addrs: p.addrs.clone(),
         })
         .collect()
@@ -280,6 +287,7 @@ impl Keeper {
             return Ok(());
         }
         let ns = Netns::named(name)?;
+        ns.harden()?;
         let h = connect(&ns, &self.rt)?;
         // Loopback up, so services in the VRF can talk to themselves.
         if let Ok(lo) = index_of(&h, "lo").await {

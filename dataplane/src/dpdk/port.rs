@@ -35,6 +35,9 @@ pub struct PortInfo {
     pub max_tx_queues: u16,
     /// Current MTU, if the device reports one.
     pub mtu: Option<u16>,
+    /// The kernel network device behind the port (`net_af_packet`'s interface, `net_tap`'s
+    /// TAP), if it has one: 0 for real NICs bound to DPDK.
+    pub if_index: u32,
 }
 
 /// The device's own counters (`rte_eth_stats`).
@@ -169,6 +172,7 @@ impl Port {
             max_rx_queues: info.max_rx_queues,
             max_tx_queues: info.max_tx_queues,
             mtu: (ret == 0).then_some(mtu),
+            if_index: info.if_index,
         })
     }
 
