@@ -89,6 +89,8 @@ pub struct Plan {
     pub firewall: Option<shared::firewall::Firewall>,
     /// `/ip firewall connection tracking`.
     pub tracking: crate::fwcompile::Tracking,
+    /// `/ip settings rp-filter`.
+    pub rp_filter: shared::snapshot::RpFilter,
 }
 
 fn ip_of(s: &str) -> Option<u32> {
@@ -255,6 +257,15 @@ impl Plan {
             },
             &tracking,
         );
+        let settings = m(&["ip", "settings"]);
+        let rp_filter = match store
+            .settings(settings)
+            .and_then(|it| it.get(settings, "rp-filter"))
+        {
+            Some("strict") => shared::snapshot::RpFilter::Strict,
+            Some("loose") => shared::snapshot::RpFilter::Loose,
+            _ => shared::snapshot::RpFilter::No,
+        };
         Plan {
             ports: plan_ports,
             vrfs,
@@ -263,6 +274,7 @@ impl Plan {
             routes,
             firewall,
             tracking,
+            rp_filter,
         }
     }
 
@@ -858,6 +870,7 @@ impl Builder {
             vrf_table,
             ports,
             firewall: self.firewall.clone(),
+            rp_filter: self.plan.rp_filter,
         }
     }
 }

@@ -43,6 +43,14 @@ fn snapshot() -> Snapshot {
     snapshot_from_config(CONFIG, 3, &[(2, GW), (0, HOST), (1, HOST)]).unwrap()
 }
 
+/// `f` arriving on `port` (addressed to that port's MAC, as a neighbour sends it).
+fn process(p: &mut Pipeline, snap: &Snapshot, port: u16, f: &mut Vec<u8>, now: u64) -> Verdict {
+    if let Some(i) = snap.port(PortId(port)) {
+        f[0..6].copy_from_slice(&i.mac);
+    }
+    p.process(snap, PortId(port), f, now)
+}
+
 /// An Ethernet + IPv4 frame with `l4` as payload.
 fn frame(src: u32, dst: u32, proto: u8, l4: &[u8]) -> Vec<u8> {
     let mut f = vec![0u8; 14 + 20];
@@ -126,11 +134,11 @@ fn overlapping_customers_masquerade_and_come_back_to_their_vrf() {
     let mut a = udp_frame(HOST, 5000, SERVER, 53, b"from-a");
     let mut b = udp_frame(HOST, 5000, SERVER, 53, b"from-b");
     assert_eq!(
-        p.process(&snap, PortId(0), &mut a, 1),
+        process(&mut p, &snap, 0, &mut a, 1),
         Verdict::Forward(PortId(2))
     );
     assert_eq!(
-        p.process(&snap, PortId(1), &mut b, 2),
+        process(&mut p, &snap, 1, &mut b, 2),
         Verdict::Forward(PortId(2))
     );
     let (sa, pa, da, _) = tuple(&a);
@@ -150,11 +158,11 @@ fn overlapping_customers_masquerade_and_come_back_to_their_vrf() {
     let mut ra = udp_frame(SERVER, 53, PUBLIC, pa, b"to-a");
     let mut rb = udp_frame(SERVER, 53, PUBLIC, pb, b"to-b");
     assert_eq!(
-        p.process(&snap, PortId(2), &mut ra, 3),
+        process(&mut p, &snap, 2, &mut ra, 3),
         Verdict::Forward(PortId(0))
     );
     assert_eq!(
-        p.process(&snap, PortId(2), &mut rb, 4),
+        process(&mut p, &snap, 2, &mut rb, 4),
         Verdict::Forward(PortId(1))
     );
     assert_eq!(tuple(&ra), (SERVER, 53, HOST, 5000));
@@ -163,7 +171,7 @@ fn overlapping_customers_masquerade_and_come_back_to_their_vrf() {
     // A reply to a port nobody uses goes nowhere (main has no route to 172.16.1.2's
     // customers; it is the router's own address: the kernel gets it).
     let mut stray = udp_frame(SERVER, 53, PUBLIC, 9, b"?");
-    assert_eq!(p.process(&snap, PortId(2), &mut stray, 5), Verdict::Punt);
+    assert_eq!(process(&mut p, &snap, 2, &mut stray, 5), Verdict::Punt);
 }
 
 #[test]
@@ -173,27 +181,27 @@ fn tcp_and_icmp_echo_through_nat_and_the_filter() {
     let mut p = Pipeline::default().with_conntrack(ct.clone());
     let mut syn = tcp_frame(HOST, 40000, SERVER, 80, 0x02);
     assert_eq!(
-        p.process(&snap, PortId(0), &mut syn, 1),
+        process(&mut p, &snap, 0, &mut syn, 1),
         Verdict::Forward(PortId(2))
     );
     let (_, port, _, _) = tuple(&syn);
     let mut synack = tcp_frame(SERVER, 80, PUBLIC, port, 0x12);
     assert_eq!(
-        p.process(&snap, PortId(2), &mut synack, 2),
+        process(&mut p, &snap, 2, &mut synack, 2),
         Verdict::Forward(PortId(0))
     );
     assert_eq!(tuple(&synack), (SERVER, 80, HOST, 40000));
     // The filter drops telnet.
     let mut telnet = tcp_frame(HOST, 40001, SERVER, 23, 0x02);
     assert_eq!(
-        p.process(&snap, PortId(0), &mut telnet, 3),
+        process(&mut p, &snap, 0, &mut telnet, 3),
         Verdict::Drop(DropReason::Filtered)
     );
     // An address list: 9.9.9.0/24 and 1.1.1.1 are rejected (administratively prohibited).
     for dst in [0x0909_0909u32, 0x0101_0101] {
         let mut f = udp_frame(HOST, 1234, dst, 53, b"x");
         assert_eq!(
-            p.process(&snap, PortId(0), &mut f, 3),
+            process(&mut p, &snap, 0, &mut f, 3),
             Verdict::Reply(PortId(0), DropReason::Filtered)
         );
         let ip = ipv4::Packet::new_checked(&f[14..]).unwrap();
@@ -202,7 +210,7 @@ fn tcp_and_icmp_echo_through_nat_and_the_filter() {
     }
     let mut ok = udp_frame(HOST, 1234, 0x0101_0102, 53, b"x");
     assert_eq!(
-        p.process(&snap, PortId(0), &mut ok, 3),
+        process(&mut p, &snap, 0, &mut ok, 3),
         Verdict::Forward(PortId(2))
     );
     // ICMP echo: the identifier is the port.
@@ -210,7 +218,7 @@ fn tcp_and_icmp_echo_through_nat_and_the_filter() {
     echo.extend_from_slice(&[0xab; 16]);
     let mut req = frame(HOST, SERVER, 1, &echo);
     assert_eq!(
-        p.process(&snap, PortId(1), &mut req, 4),
+        process(&mut p, &snap, 1, &mut req, 4),
         Verdict::Forward(PortId(2))
     );
     let (s, id, _, _) = tuple(&req);
@@ -220,7 +228,7 @@ fn tcp_and_icmp_echo_through_nat_and_the_filter() {
     rep_l4[4..6].copy_from_slice(&id.to_be_bytes());
     let mut rep = frame(SERVER, PUBLIC, 1, &rep_l4);
     assert_eq!(
-        p.process(&snap, PortId(2), &mut rep, 5),
+        process(&mut p, &snap, 2, &mut rep, 5),
         Verdict::Forward(PortId(1))
     );
     assert_eq!(tuple(&rep), (SERVER, 0x1234, HOST, 0x1234));
@@ -234,20 +242,20 @@ fn bad_input_and_a_syn_flood() {
     // Nonsense TCP flags (SYN+FIN+RST) start nothing: invalid, passed on untracked by the
     // firewall (no rule drops invalid here), and never a connection.
     let mut bad = tcp_frame(HOST, 1, SERVER, 80, 0x07);
-    let v = p.process(&snap, PortId(0), &mut bad, 1);
+    let v = process(&mut p, &snap, 0, &mut bad, 1);
     assert!(matches!(v, Verdict::Forward(_)), "{v:?}");
     assert_eq!(ct.len(), 0, "no connection for an invalid packet");
     // Port 0 is a port like any other.
     let mut zero = udp_frame(HOST, 0, SERVER, 0, b"");
     assert_eq!(
-        p.process(&snap, PortId(0), &mut zero, 2),
+        process(&mut p, &snap, 0, &mut zero, 2),
         Verdict::Forward(PortId(2))
     );
     // An ICMP error quoting a flow nobody knows: related to nothing, forwarded untranslated.
     let mut err = vec![3u8, 3, 0, 0, 0, 0, 0, 0];
     err.extend_from_slice(&udp_frame(PUBLIC, 1, SERVER, 2, b"")[14..42]);
     let mut icmp_err = frame(SERVER, HOST, 1, &err);
-    let v = p.process(&snap, PortId(2), &mut icmp_err, 3);
+    let v = process(&mut p, &snap, 2, &mut icmp_err, 3);
     assert!(matches!(
         v,
         Verdict::Forward(_) | Verdict::Reply(..) | Verdict::Drop(_) | Verdict::Punt
@@ -257,7 +265,7 @@ fn bad_input_and_a_syn_flood() {
     let mut refused = 0;
     for i in 0..300u16 {
         let mut f = tcp_frame(HOST, 10_000 + i, SERVER, 443, 0x02);
-        if p.process(&snap, PortId(0), &mut f, 10) == Verdict::Drop(DropReason::ConntrackFull) {
+        if process(&mut p, &snap, 0, &mut f, 10) == Verdict::Drop(DropReason::ConntrackFull) {
             refused += 1;
         }
     }

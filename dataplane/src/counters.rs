@@ -56,11 +56,17 @@ pub enum DropReason {
     /// An ARP packet whose sender claims one of the router's own addresses (a conflict,
     /// logged by the control plane; never learned).
     ArpAddressConflict,
+    /// A frame for another host's MAC (the ports are promiscuous).
+    OtherHost,
+    /// A martian address (RFC 1812 §5.3.7): dropped silently.
+    Martian,
+    /// The source failed `/ip settings rp-filter` in the ingress VRF.
+    RpFilter,
 }
 
 impl DropReason {
     /// Number of reasons.
-    pub const COUNT: usize = 23;
+    pub const COUNT: usize = 26;
     /// Every reason, in counter order.
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::NoPeer,
@@ -86,6 +92,9 @@ impl DropReason {
         DropReason::NatExhausted,
         DropReason::UnknownVlan,
         DropReason::ArpAddressConflict,
+        DropReason::OtherHost,
+        DropReason::Martian,
+        DropReason::RpFilter,
     ];
 
     /// A name for counters output (`no-route`).
@@ -114,6 +123,9 @@ impl DropReason {
             DropReason::NatExhausted => "nat-exhausted",
             DropReason::UnknownVlan => "unknown-vlan",
             DropReason::ArpAddressConflict => "arp-address-conflict",
+            DropReason::OtherHost => "other-host",
+            DropReason::Martian => "martian",
+            DropReason::RpFilter => "rp-filter",
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod conntrack;
 pub mod counters;
 pub mod dpdk;
 pub mod exception;
+pub mod fragment;
 pub mod pipeline;
 pub mod wire;
 pub mod worker;

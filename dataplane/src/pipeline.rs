@@ -22,7 +22,7 @@ use crate::wire::{checksum, WireError};
 use shared::adj::{flow_hash, Resolved};
 use shared::fib::NO_ROUTE;
 use shared::firewall::{self as fw, Marks, Outcome};
-use shared::snapshot::Snapshot;
+use shared::snapshot::{RpFilter, Snapshot};
 use shared::types::{NextHopId, PortId, TableId};
 use std::sync::Arc;
 
@@ -62,6 +62,9 @@ pub enum Verdict {
     Reply(PortId, DropReason),
     /// Drop it, counting why.
     Drop(DropReason),
+    /// Send it out of this port (rewritten) in fragments of at most this IP MTU: it is
+    /// larger and may be fragmented (no DF). [`crate::fragment`] cuts it.
+    Fragment(PortId, u16),
 }
 
 /// A token bucket: at most `rate` per second, bursts of `burst`.
@@ -144,14 +147,26 @@ pub const MAX_EVENTS: usize = 256;
 const WANT_SLOTS: usize = 64;
 const WANT_INTERVAL_NS: u64 = 100_000_000;
 
+/// The budgets of one VRF: what one customer's flood may use up without touching another's.
+#[derive(Debug, Clone)]
+struct VrfBudget {
+    /// ICMP errors sent.
+    icmp: RateLimit,
+    /// ARP packets handed to the kernel.
+    arp: RateLimit,
+    /// Requests to resolve a neighbour.
+    want: RateLimit,
+}
+
 /// One worker's pipeline state.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     conntrack: Option<Arc<Conntrack>>,
-    icmp_limit: RateLimit,
-    arp_limit: RateLimit,
+    /// Per VRF, indexed by [`shared::types::VrfId`]: every VRF has its own share.
+    budgets: Box<[VrfBudget]>,
     events: Vec<Event>,
-    wanted: [(u32, u64); WANT_SLOTS],
+    /// (port, neighbour, when last asked for).
+    wanted: [(u16, u32, u64); WANT_SLOTS],
 }
 
 impl Default for Pipeline {
@@ -178,17 +193,29 @@ fn wire_drop(e: WireError) -> Verdict {
 }
 
 impl Pipeline {
-    /// A pipeline with an ICMP error limit of `rate` per second.
+    /// A pipeline with an ICMP error limit of `rate` per second in each VRF.
     pub fn with_icmp_rate(rate: u64) -> Self {
-        Pipeline {
-            conntrack: None,
-            icmp_limit: RateLimit::new(rate, rate.clamp(1, 100)),
+        let budget = VrfBudget {
+            icmp: RateLimit::new(rate, rate.clamp(1, 100)),
             // ARP for the router's addresses goes to the kernel; a flood beyond this is
             // dropped before it costs a system call each.
-            arp_limit: RateLimit::new(10_000, 1_000),
+            arp: RateLimit::new(10_000, 1_000),
+            // Unresolved neighbours: a scan of a customer's subnet asks for at most this.
+            want: RateLimit::new(200, 50),
+        };
+        Pipeline {
+            conntrack: None,
+            budgets: vec![budget; shared::types::TableId::MAX_TABLES].into_boxed_slice(),
             events: Vec::with_capacity(MAX_EVENTS),
-            wanted: [(0, 0); WANT_SLOTS],
+            wanted: [(0, 0, 0); WANT_SLOTS],
         }
+    }
+
+    /// The budgets of the VRF of `port`.
+    #[inline]
+    fn budget(&mut self, snap: &Snapshot, port: PortId) -> &mut VrfBudget {
+        let v = usize::from(snap.ingress_vrf(port).0) % self.budgets.len();
+        &mut self.budgets[v]
     }
 
     /// Tracks connections in `ct` (shared with the other workers) when the snapshot has
@@ -253,20 +280,29 @@ impl Pipeline {
         if !for_us {
             return Verdict::Drop(DropReason::ArpNotForUs);
         }
-        if !self.arp_limit.take(now_ns) {
+        if !self.budget(snap, in_port).arp.take(now_ns) {
             return Verdict::Drop(DropReason::PuntRateLimited);
         }
         Verdict::Punt
     }
 
-    /// Asks for `ip`'s MAC, at most once per neighbour per [`WANT_INTERVAL_NS`].
-    fn want(&mut self, port: PortId, src: u32, ip: u32, now_ns: u64) {
-        let slot = (ip.wrapping_mul(0x9E37_79B9) >> 26) as usize % WANT_SLOTS;
-        let (last_ip, last_ns) = self.wanted[slot];
-        if last_ip == ip && now_ns.saturating_sub(last_ns) < WANT_INTERVAL_NS && last_ns != 0 {
+    /// Asks for `ip`'s MAC on `port`, at most once per neighbour (a port and an address:
+    /// the same address in another VRF is another neighbour) per [`WANT_INTERVAL_NS`], and
+    /// within the budget of the port's VRF.
+    fn want(&mut self, snap: &Snapshot, port: PortId, src: u32, ip: u32, now_ns: u64) {
+        let key = ip ^ u32::from(port.0).wrapping_mul(0x0100_0193);
+        let slot = (key.wrapping_mul(0x9E37_79B9) >> 26) as usize % WANT_SLOTS;
+        let (last_port, last_ip, last_ns) = self.wanted[slot];
+        if (last_port, last_ip) == (port.0, ip)
+            && now_ns.saturating_sub(last_ns) < WANT_INTERVAL_NS
+            && last_ns != 0
+        {
             return;
         }
-        self.wanted[slot] = (ip, now_ns.max(1));
+        if !self.budget(snap, port).want.take(now_ns) {
+            return;
+        }
+        self.wanted[slot] = (port.0, ip, now_ns.max(1));
         self.event(Event::Want { port, ip, src });
     }
 
@@ -278,9 +314,13 @@ impl Pipeline {
         pkt: &mut B,
         now_ns: u64,
     ) -> Verdict {
+        if !for_this_port(snap, in_port, pkt.bytes()) {
+            return Verdict::Drop(DropReason::OtherHost);
+        }
         match parse(pkt) {
             Err(Verdict::Punt) if is_arp(pkt) => self.arp(snap, in_port, pkt, now_ns),
             Err(v) => v,
+            Ok(p) if !rp_ok(snap, in_port, p.src) => Verdict::Drop(DropReason::RpFilter),
             Ok(p) if self.tracking(snap) => self.firewalled(snap, in_port, pkt, p, now_ns),
             Ok(p) => {
                 let nh = snap
@@ -321,7 +361,14 @@ impl Pipeline {
         }
         let mut k = 0;
         for i in 0..n {
+            if !for_this_port(snap, in_port, pkts[i].bytes()) {
+                verdicts[i] = Verdict::Drop(DropReason::OtherHost);
+                continue;
+            }
             match parse(&mut pkts[i]) {
+                Ok(p) if !rp_ok(snap, in_port, p.src) => {
+                    verdicts[i] = Verdict::Drop(DropReason::RpFilter)
+                }
                 Ok(p) => {
                     dsts[k] = p.dst;
                     k += 1;
@@ -642,7 +689,7 @@ impl Pipeline {
             Resolved::Local => return Verdict::Punt,
             Resolved::Glean { port, src, target } => {
                 let ip = if target == 0 { p.dst } else { target };
-                self.want(port, src, ip, now_ns);
+                self.want(snap, port, src, ip, now_ns);
                 return Verdict::Drop(DropReason::Unresolved);
             }
             Resolved::Blackhole => return Verdict::Drop(DropReason::Blackhole),
@@ -709,6 +756,10 @@ impl Pipeline {
         }
         bytes[0..6].copy_from_slice(&adj.dst_mac);
         bytes[6..12].copy_from_slice(&adj.src_mac);
+        if p.ip_len > usize::from(adj.mtu) {
+            // Larger than the way out and DF clear: cut in fragments (RFC 791).
+            return Verdict::Fragment(adj.port, adj.mtu);
+        }
         Verdict::Forward(adj.port)
     }
 
@@ -753,7 +804,7 @@ impl Pipeline {
                 src,
             )
         };
-        if !self.icmp_limit.take(now_ns) {
+        if !self.budget(snap, in_port).icmp.take(now_ns) {
             return Verdict::Drop(DropReason::IcmpRateLimited);
         }
         let mut quoted = [0u8; 576];
@@ -818,6 +869,7 @@ pub const MAX_BURST: usize = 32;
 struct Parsed {
     eh: usize,
     ip_len: usize,
+    src: u32,
     dst: u32,
     ttl: u8,
     df: bool,
@@ -844,7 +896,10 @@ fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
         if !ip.verify_checksum() {
             return Err(Verdict::Drop(DropReason::BadChecksum));
         }
-        let dst = ip.dst();
+        let (src, dst) = (ip.src(), ip.dst());
+        if is_martian(src, dst) {
+            return Err(Verdict::Drop(DropReason::Martian));
+        }
         // Multicast and limited broadcast are for the router's own protocols.
         if dst >> 28 == 0xe || dst == u32::MAX {
             return Err(Verdict::Punt);
@@ -852,6 +907,7 @@ fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
         Parsed {
             eh: frame.header_len(),
             ip_len: usize::from(ip.total_len()),
+            src,
             dst,
             ttl: ip.ttl(),
             df: ip.dont_frag(),
@@ -861,6 +917,46 @@ fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
         pkt.set_len(parsed.eh + parsed.ip_len);
     }
     Ok(parsed)
+}
+
+/// RFC 1812 §5.3.7: sources in 0.0.0.0/8, 127.0.0.0/8, multicast, 240.0.0.0/4 and the
+/// limited broadcast; destinations in 0.0.0.0/8, 127.0.0.0/8 and 240.0.0.0/4 (but the
+/// limited broadcast). Dropped silently: no ICMP error goes to a bogus address.
+#[inline]
+fn is_martian(src: u32, dst: u32) -> bool {
+    let (s, d) = (src >> 24, dst >> 24);
+    s == 0 || s == 127 || s >= 224 || d == 0 || d == 127 || (d >= 240 && dst != u32::MAX)
+}
+
+/// Whether a frame's destination MAC is this port's, broadcast, or IPv4 multicast (what
+/// the router's protocols listen to). The ports are promiscuous: other frames were meant
+/// for another host on the segment.
+#[inline]
+fn for_this_port(snap: &Snapshot, in_port: PortId, bytes: &[u8]) -> bool {
+    if bytes.len() < ethernet::HEADER_LEN {
+        return true; // parse() counts it as truncated.
+    }
+    let dst = &bytes[0..6];
+    if dst == [0xff; 6] || dst[..3] == [0x01, 0x00, 0x5e] {
+        return true;
+    }
+    snap.port(in_port).is_none_or(|p| dst == p.mac)
+}
+
+/// Whether the source of a packet that came in on `in_port` passes `/ip settings
+/// rp-filter`, looked up in the port's VRF (RFC 3704). One of the router's own addresses
+/// as a source never passes.
+fn rp_ok(snap: &Snapshot, in_port: PortId, src: u32) -> bool {
+    if snap.rp_filter == RpFilter::No {
+        return true;
+    }
+    let Some(nh) = snap.lookup(snap.ingress_table(in_port), src) else {
+        return false;
+    };
+    match snap.next_hops.egress_via(nh, in_port) {
+        None => false,
+        Some(via_in_port) => via_in_port || snap.rp_filter == RpFilter::Loose,
+    }
 }
 
 /// Whether a frame is ARP (untagged or tagged).
@@ -1053,6 +1149,7 @@ mod tests {
     const MAC1: [u8; 6] = [2, 0, 0, 0, 0, 0x11];
     const HOST_B: [u8; 6] = [2, 0, 0, 0, 0, 0xbb];
     const HOST_A: [u8; 6] = [2, 0, 0, 0, 0, 0xaa];
+    const MAC2: [u8; 6] = [2, 0, 0, 0, 0, 0x12];
 
     fn ip(s: &str) -> u32 {
         u32::from(s.parse::<std::net::Ipv4Addr>().unwrap())
@@ -1115,7 +1212,7 @@ mod tests {
                 mtu: 1500,
             },
             PortIface {
-                mac: [2, 0, 0, 0, 0, 0x12],
+                mac: MAC2,
                 ipv4: None,
                 mtu: 1500,
             },
@@ -1327,6 +1424,142 @@ mod tests {
         );
     }
 
+    /// The test snapshot with VRF 1 (port 2) given an address and a route, like main's.
+    fn snapshot_two_vrfs() -> Snapshot {
+        let mut s = snapshot();
+        let mut vrf = FibBuilder::new();
+        let p = |x: &str| x.parse::<Prefix4>().unwrap();
+        vrf.insert(p("10.1.0.0/24"), NextHopId(0)).unwrap();
+        vrf.insert(p("10.0.0.1/32"), NextHopId(1)).unwrap();
+        let mut tables = s.tables.to_vec();
+        tables[7] = Some(vrf.publish());
+        s.tables = tables.into();
+        let mut ports = s.ports.to_vec();
+        ports[2].ipv4 = Some(ip("10.0.0.1"));
+        s.ports = ports.into();
+        s
+    }
+
+    fn on_port(mut f: Vec<u8>, mac: [u8; 6]) -> Vec<u8> {
+        f[0..6].copy_from_slice(&mac);
+        f
+    }
+
+    #[test]
+    fn budgets_are_per_vrf() {
+        let s = snapshot_two_vrfs();
+        let mut p = Pipeline::with_icmp_rate(10);
+        // VRF main's TTL-1 flood uses up main's ICMP errors...
+        let mut limited = 0;
+        for _ in 0..100 {
+            let v = p.process(&s, PortId(0), &mut udp("10.1.0.5", 1, 100, false), 0);
+            limited += usize::from(v == Verdict::Drop(DropReason::IcmpRateLimited));
+        }
+        assert_eq!(limited, 90, "main got its burst of 10");
+        // ...and VRF 1 still gets every one of its own.
+        for _ in 0..10 {
+            let mut f = on_port(udp("10.1.0.5", 1, 100, false), MAC2);
+            assert_eq!(
+                p.process(&s, PortId(2), &mut f, 0),
+                Verdict::Reply(PortId(2), DropReason::TtlExpired)
+            );
+        }
+        // The same unresolved neighbour asked for in main does not silence VRF 1's request.
+        let mut nhs = (*s.next_hops).clone();
+        nhs.hops[0] = NextHop::Glean {
+            port: PortId(1),
+            src: ip("10.1.0.1"),
+            target: 0,
+        };
+        let mut s2 = s.clone();
+        s2.next_hops = Arc::new(nhs);
+        p.drain_events().for_each(drop);
+        p.process(&s2, PortId(0), &mut udp("10.1.0.83", 64, 100, false), 1);
+        p.process(&s2, PortId(2), &mut on_port(udp("10.1.0.83", 64, 100, false), MAC2), 2);
+        let wants = p
+            .drain_events()
+            .filter(|e| matches!(e, Event::Want { .. }))
+            .count();
+        assert_eq!(wants, 1, "one neighbour (port 1, 10.1.0.83): asked for once");
+        // A scan of main's subnet is held to main's budget of requests.
+        let mut asked = 0;
+        for i in 0..1000u32 {
+            let dst = std::net::Ipv4Addr::from(ip("10.1.0.0") + i % 250).to_string();
+            p.process(&s2, PortId(0), &mut udp(&dst, 64, 100, false), 10 + u64::from(i));
+            asked += p.drain_events().count();
+        }
+        assert!(asked <= 60, "{asked} requests from one VRF's scan");
+    }
+
+    #[test]
+    fn martians_foreign_macs_and_reverse_path() {
+        let mut s = snapshot_two_vrfs();
+        let mut p = Pipeline::default();
+        let from = |src: &str, dst: &str| {
+            let mut f = udp(dst, 64, 100, false);
+            f[14 + 12..14 + 16].copy_from_slice(&ip(src).to_be_bytes());
+            ipv4::Packet::new_checked(&mut f[14..])
+                .unwrap()
+                .fill_checksum();
+            f
+        };
+        for (src, dst) in [
+            ("0.1.2.3", "10.1.0.5"),
+            ("127.0.0.1", "10.1.0.5"),
+            ("224.0.0.5", "10.1.0.5"),
+            ("255.255.255.255", "10.1.0.5"),
+            ("240.0.0.1", "10.1.0.5"),
+            ("10.0.0.2", "127.0.0.1"),
+            ("10.0.0.2", "0.0.0.9"),
+            ("10.0.0.2", "250.1.1.1"),
+        ] {
+            assert_eq!(
+                p.process(&s, PortId(0), &mut from(src, dst), 0),
+                Verdict::Drop(DropReason::Martian),
+                "{src} -> {dst}: silently, no ICMP error"
+            );
+        }
+        // A frame for another host's MAC is not routed.
+        let mut other = on_port(udp("10.1.0.5", 64, 100, false), [0, 0x11, 0x22, 0x33, 0x44, 0x55]);
+        assert_eq!(
+            p.process(&s, PortId(0), &mut other, 0),
+            Verdict::Drop(DropReason::OtherHost)
+        );
+        // rp-filter off: a source from nowhere passes.
+        let spoofed = from("198.18.0.1", "10.1.0.5");
+        assert!(matches!(p.process(&s, PortId(0), &mut spoofed.clone(), 0), Verdict::Forward(_)));
+        // Strict: the route back to 10.1.0.9 leaves by port 1, not port 0; none to 198.18/15;
+        // the router's own address as a source never passes.
+        s.rp_filter = RpFilter::Strict;
+        for (src, why) in [("10.1.0.9", "wrong interface"), ("198.18.0.1", "no route"), ("10.0.0.1", "our own address")] {
+            assert_eq!(
+                p.process(&s, PortId(0), &mut from(src, "10.9.0.5"), 0),
+                Verdict::Drop(DropReason::RpFilter),
+                "{why}"
+            );
+        }
+        assert!(matches!(
+            p.process(&s, PortId(1), &mut on_port(from("10.1.0.9", "10.9.0.5"), MAC1), 0),
+            Verdict::Forward(_)
+        ), "the right interface");
+        // Loose: any usable route back will do; still none for 198.18.0.1.
+        s.rp_filter = RpFilter::Loose;
+        assert!(matches!(
+            p.process(&s, PortId(0), &mut from("10.1.0.9", "10.9.0.5"), 0),
+            Verdict::Forward(_)
+        ));
+        assert_eq!(
+            p.process(&s, PortId(0), &mut from("198.18.0.1", "10.9.0.5"), 0),
+            Verdict::Drop(DropReason::RpFilter)
+        );
+        // In the burst path too, and looked up in the ingress port's VRF: VRF 1 has no
+        // route to 10.9.0.0/16, so a source there fails even loose.
+        let mut burst = [on_port(from("10.9.0.7", "10.1.0.5"), MAC2)];
+        let mut v = [Verdict::Punt];
+        p.process_burst(&s, PortId(2), &mut burst, &mut v, 0);
+        assert_eq!(v[0], Verdict::Drop(DropReason::RpFilter));
+    }
+
     #[test]
     fn options_fragments_ttl_zero_jumbo_and_arp_floods() {
         let s = snapshot();
@@ -1362,14 +1595,19 @@ mod tests {
             p.process(&s, PortId(0), &mut udp("10.1.0.5", 0, 100, false), 0),
             Verdict::Reply(PortId(0), DropReason::TtlExpired)
         );
-        // A 9,000-byte jumbo without DF to a 1,500 MTU: no fragmentation here, so it leaves
-        // as is only when it fits; with DF it gets fragmentation needed.
+        // A 9,000-byte jumbo without DF to a 1,500 MTU leaves in fragments (the worker cuts
+        // it: `fragment`); with DF it gets fragmentation needed.
+        assert_eq!(
+            p.process(&s, PortId(0), &mut udp("10.1.0.5", 64, 9000, false), 0),
+            Verdict::Fragment(PortId(1), 1500)
+        );
         assert_eq!(
             p.process(&s, PortId(0), &mut udp("10.1.0.5", 64, 9000, true), 0),
             Verdict::Reply(PortId(0), DropReason::FragNeeded)
         );
         // A runt: an IPv4 frame shorter than Ethernet + IPv4 headers.
         let mut runt = vec![0u8; 20];
+        runt[0..6].copy_from_slice(&MAC0);
         runt[12..14].copy_from_slice(&[0x08, 0x00]);
         assert_eq!(
             p.process(&s, PortId(0), &mut runt, 0),
@@ -1524,8 +1762,10 @@ mod tests {
         let s = snapshot();
         let mut p = Pipeline::default();
         // Port 2 is in VRF 1, whose table has no route and no address to answer from.
+        let mut to2 = udp("10.1.0.5", 64, 100, false);
+        to2[0..6].copy_from_slice(&MAC2);
         assert_eq!(
-            p.process(&s, PortId(2), &mut udp("10.1.0.5", 64, 100, false), 0),
+            p.process(&s, PortId(2), &mut to2, 0),
             Verdict::Drop(DropReason::NoRoute)
         );
         let mut bad = udp("10.1.0.5", 64, 100, false);
@@ -1566,6 +1806,7 @@ mod tests {
         p.process(&s, PortId(0), &mut f, 0);
         // The error itself, expiring in turn, gets no error back.
         let mut again = f.clone();
+        again[0..6].copy_from_slice(&MAC0);
         again[14 + 8] = 1;
         again[14 + 16..14 + 20].copy_from_slice(&ip("10.1.0.5").to_be_bytes());
         ipv4::Packet::new_checked(&mut again[14..])

@@ -248,6 +248,9 @@ impl RouterWorker {
                             }
                         }
                         Verdict::Drop(r) => c.drop(r, 1),
+                        Verdict::Fragment(p, mtu) => {
+                            fragment_out(&m, p.0, mtu, &pool, &mut out, &mut tx, &counters)
+                        }
                     }
                 }
                 flush(&mut out, &mut tx, &counters);
@@ -284,6 +287,40 @@ impl RouterWorker {
                 (false, PollMode::Busy) => pause(),
                 (false, PollMode::Adaptive) => backoff.idle(),
             }
+        }
+    }
+}
+
+/// Sends `m` out of `port` as fragments of at most `mtu` bytes of IP, each in a buffer of
+/// its own from `pool`; the original is freed by the caller. A fragment that cannot get a
+/// buffer ends the packet (the rest would be useless) and is counted as `tx-queue-full`.
+fn fragment_out(
+    m: &Mbuf,
+    port: u16,
+    mtu: u16,
+    pool: &Mempool,
+    out: &mut [MbufBurst],
+    tx: &mut [Option<TxQueue>],
+    counters: &WorkerCounters,
+) {
+    let eh = crate::wire::ethernet::Frame::new_checked(m.bytes()).map_or(14, |f| f.header_len());
+    let r = crate::fragment::fragment(m.bytes(), eh, mtu, &mut |frame| {
+        if out.get(usize::from(port)).is_some_and(|b| b.room() == 0) {
+            flush(out, tx, counters);
+        }
+        let Some(mut f) = Mbuf::alloc(pool) else {
+            return false;
+        };
+        if !f.set_len(frame.len()) {
+            return false;
+        }
+        f.bytes_mut().copy_from_slice(frame);
+        queue_out(out, counters, port, f);
+        true
+    });
+    if r.is_err() {
+        if let Some(c) = counters.port(port) {
+            c.drop(DropReason::TxQueueFull, 1);
         }
     }
 }

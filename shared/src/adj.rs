@@ -185,6 +185,26 @@ impl NextHops {
     }
 }
 
+impl NextHops {
+    /// Whether `nh` leaves through `port` (any member of an ECMP group, or a neighbour not
+    /// resolved yet on it); `None` when it does not leave at all (the router's own
+    /// address, blackhole, unreachable, prohibit). What reverse-path filtering asks.
+    pub fn egress_via(&self, nh: NextHopId, port: PortId) -> Option<bool> {
+        let adj_port = |a: &AdjId| self.adjacencies.get(a.0 as usize).map(|x| x.port);
+        match self.hops.get(nh.0 as usize)? {
+            NextHop::Forward(a) => Some(adj_port(a)? == port),
+            NextHop::Ecmp { first, count } => {
+                let m = self.members.get(*first as usize..(first + count) as usize)?;
+                Some(m.iter().any(|a| adj_port(a) == Some(port)))
+            }
+            NextHop::Glean { port: p, .. } => Some(*p == port),
+            NextHop::Local | NextHop::Blackhole | NextHop::Unreachable | NextHop::Prohibit => {
+                None
+            }
+        }
+    }
+}
+
 /// A flow hash of the IPv4 5-tuple, symmetric in neither direction (each direction of a
 /// flow is one flow), spread well enough for ECMP and RSS-like choices.
 #[inline]

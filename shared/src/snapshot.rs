@@ -29,6 +29,21 @@ pub struct Snapshot {
     pub ports: Arc<[PortIface]>,
     /// Firewall rules; `None`: no rule, nothing tracked.
     pub firewall: Option<Arc<crate::firewall::Firewall>>,
+    /// Reverse-path filtering of every packet's source (`/ip settings rp-filter`).
+    pub rp_filter: RpFilter,
+}
+
+/// Reverse-path filtering (RFC 3704), as `/ip settings rp-filter` says: the source of each
+/// packet is looked up in the ingress interface's VRF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RpFilter {
+    /// No check (RouterOS's default).
+    #[default]
+    No,
+    /// The route back to the source must leave by the interface the packet came in on.
+    Strict,
+    /// Some usable route back to the source must exist.
+    Loose,
 }
 
 /// A port's interface as the pipeline sees it.
@@ -55,19 +70,25 @@ impl Default for Snapshot {
             vrf_table: Arc::from(vec![TableId::MAIN]),
             ports: Arc::from(Vec::new()),
             firewall: None,
+            rp_filter: RpFilter::No,
         }
     }
 }
 
 impl Snapshot {
+    /// The VRF of `port` (main for unknown ports).
+    #[inline]
+    pub fn ingress_vrf(&self, port: PortId) -> VrfId {
+        self.port_vrf
+            .get(usize::from(port.0))
+            .copied()
+            .unwrap_or(VrfId::MAIN)
+    }
+
     /// The table a packet arriving on `port` is looked up in (main for unknown ports).
     #[inline]
     pub fn ingress_table(&self, port: PortId) -> TableId {
-        let vrf = self
-            .port_vrf
-            .get(usize::from(port.0))
-            .copied()
-            .unwrap_or(VrfId::MAIN);
+        let vrf = self.ingress_vrf(port);
         self.vrf_table
             .get(usize::from(vrf.0))
             .copied()

@@ -20,6 +20,7 @@ pub const EXPORT_ORDER: &[&[&str]] = &[
     &["routing", "id"],
     &["ip", "address"],
     &["ip", "route"],
+    &["ip", "settings"],
     &["ip", "service"],
     &["ip", "firewall", "filter"],
     &["ip", "firewall", "nat"],

@@ -363,6 +363,10 @@ pub static MENUS: &[Menu] = &[
         ],
     )
     .export_disabled(),
+    Menu::settings(
+        &["ip", "settings"],
+        &[Param::def("rp-filter", Kind::Enum(&["no", "strict", "loose"]), "no").shown()],
+    ),
     Menu::list(
         &["ip", "service"],
         &[

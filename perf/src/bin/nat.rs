@@ -138,7 +138,10 @@ fn main() {
     assert_eq!(fw, FLOWS, "every first packet is forwarded");
     // The replies, from the masqueraded frames turned around.
     let mut replies = frames.clone();
+    let public_mac = nat_snap.port(PortId(2)).expect("port 2").mac;
     for slot in replies.chunks_exact_mut(SLOT) {
+        // From the gateway, to the router's public port.
+        slot[0..6].copy_from_slice(&public_mac);
         let (s, d) = (slot[26..30].to_vec(), slot[30..34].to_vec());
         slot[26..30].copy_from_slice(&d);
         slot[30..34].copy_from_slice(&s);

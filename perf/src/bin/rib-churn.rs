@@ -97,6 +97,7 @@ fn plan() -> Plan {
         routes: Vec::new(),
         firewall: None,
         tracking: Default::default(),
+        rp_filter: Default::default(),
     };
     // Connected routes as the configuration would give them.
     let mut routes = Vec::new();
