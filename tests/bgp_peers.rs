@@ -115,6 +115,10 @@ fn misbehaving_peers_do_not_disturb_the_others_and_collisions_resolve() {
     let dir = scratch("bgp-peers");
     // The colliding peer listens before rspe starts, so rspe's first attempt finds it.
     let listener = TcpListener::bind(("127.0.0.6", PEER_PORT)).unwrap();
+    // A peer rspe must never dial (connect=no), listening where rspe would dial it.
+    let passive = TcpListener::bind(("127.0.0.9", PEER_PORT + 1)).unwrap();
+    passive.set_nonblocking(true).unwrap();
+    let started = Instant::now();
     let config = dir.join("rspe.rsc");
     let mut text = String::from(
         "/ip address add address=10.0.0.1/24 interface=ether1\n\
@@ -128,6 +132,7 @@ fn misbehaving_peers_do_not_disturb_the_others_and_collisions_resolve() {
         ("flood", 7, "connect=no"),
         ("limited", 8, "connect=no input.limit-process-routes-ipv4=2"),
         ("collide", 6, "remote.port=17912"),
+        ("passive", 9, "connect=no remote.port=17913"),
     ] {
         text.push_str(&format!(
             "/routing bgp connection add name={name} remote.address=127.0.0.{n} \
@@ -208,6 +213,13 @@ fn misbehaving_peers_do_not_disturb_the_others_and_collisions_resolve() {
     assert_eq!(kind, msg::KEEPALIVE, "and goes on with the peer's");
     theirs.write_all(&packet::keepalive()).unwrap();
 
+    // Past one connect-retry interval (5 s): the connect=no peer was never dialled.
+    std::thread::sleep(Duration::from_secs(7).saturating_sub(started.elapsed()));
+    assert_eq!(
+        passive.accept().map(|_| ()).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "connect=no dials nobody"
+    );
     let sessions = wait_until(&d, "sessions", "/routing bgp session print", |o| {
         o.contains("E name=\"collide-1\"") && o.contains("E name=\"flood-1\"")
     });

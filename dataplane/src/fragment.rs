@@ -166,8 +166,15 @@ mod tests {
             let ihl = usize::from(ip[0] & 0x0f) * 4;
             let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
             assert_eq!(total, ip.len(), "total length");
-            assert!(total <= mtu, "fragment {i} of {total} bytes over the MTU {mtu}");
-            assert_eq!(checksum::finish(checksum::sum(&ip[..ihl], 0)), 0, "checksum");
+            assert!(
+                total <= mtu,
+                "fragment {i} of {total} bytes over the MTU {mtu}"
+            );
+            assert_eq!(
+                checksum::finish(checksum::sum(&ip[..ihl], 0)),
+                0,
+                "checksum"
+            );
             assert_eq!(&ip[4..6], &[0x12, 0x34], "the identification is kept");
             let fo = u16::from_be_bytes([ip[6], ip[7]]);
             let (mf, off) = (fo & 0x2000 != 0, usize::from(fo & 0x1fff) * 8);
@@ -187,7 +194,11 @@ mod tests {
         assert_eq!(f.len() - 14, 1478);
         let frags = cut(&f, 1400).unwrap();
         assert_eq!(frags.len(), 2);
-        assert_eq!(frags[0].len() - 14, 1396, "20 + 1376: the largest multiple of 8");
+        assert_eq!(
+            frags[0].len() - 14,
+            1396,
+            "20 + 1376: the largest multiple of 8"
+        );
         assert_eq!(reassemble(&frags, 1400), f[14 + 20..].to_vec());
     }
 
@@ -215,7 +226,10 @@ mod tests {
 
     #[test]
     fn refusals() {
-        assert_eq!(cut(&packet(2000, &[], 0x4000), 1400), Err(FragError::DontFragment));
+        assert_eq!(
+            cut(&packet(2000, &[], 0x4000), 1400),
+            Err(FragError::DontFragment)
+        );
         assert_eq!(cut(&packet(2000, &[], 0), 24), Err(FragError::MtuTooSmall));
         assert_eq!(cut(&[0u8; 20], 1400), Err(FragError::Malformed));
         let mut lying = packet(100, &[], 0);

@@ -1475,17 +1475,30 @@ mod tests {
         s2.next_hops = Arc::new(nhs);
         p.drain_events().for_each(drop);
         p.process(&s2, PortId(0), &mut udp("10.1.0.83", 64, 100, false), 1);
-        p.process(&s2, PortId(2), &mut on_port(udp("10.1.0.83", 64, 100, false), MAC2), 2);
+        p.process(
+            &s2,
+            PortId(2),
+            &mut on_port(udp("10.1.0.83", 64, 100, false), MAC2),
+            2,
+        );
         let wants = p
             .drain_events()
             .filter(|e| matches!(e, Event::Want { .. }))
             .count();
-        assert_eq!(wants, 1, "one neighbour (port 1, 10.1.0.83): asked for once");
+        assert_eq!(
+            wants, 1,
+            "one neighbour (port 1, 10.1.0.83): asked for once"
+        );
         // A scan of main's subnet is held to main's budget of requests.
         let mut asked = 0;
         for i in 0..1000u32 {
             let dst = std::net::Ipv4Addr::from(ip("10.1.0.0") + i % 250).to_string();
-            p.process(&s2, PortId(0), &mut udp(&dst, 64, 100, false), 10 + u64::from(i));
+            p.process(
+                &s2,
+                PortId(0),
+                &mut udp(&dst, 64, 100, false),
+                10 + u64::from(i),
+            );
             asked += p.drain_events().count();
         }
         assert!(asked <= 60, "{asked} requests from one VRF's scan");
@@ -1520,28 +1533,46 @@ mod tests {
             );
         }
         // A frame for another host's MAC is not routed.
-        let mut other = on_port(udp("10.1.0.5", 64, 100, false), [0, 0x11, 0x22, 0x33, 0x44, 0x55]);
+        let mut other = on_port(
+            udp("10.1.0.5", 64, 100, false),
+            [0, 0x11, 0x22, 0x33, 0x44, 0x55],
+        );
         assert_eq!(
             p.process(&s, PortId(0), &mut other, 0),
             Verdict::Drop(DropReason::OtherHost)
         );
         // rp-filter off: a source from nowhere passes.
         let spoofed = from("198.18.0.1", "10.1.0.5");
-        assert!(matches!(p.process(&s, PortId(0), &mut spoofed.clone(), 0), Verdict::Forward(_)));
+        assert!(matches!(
+            p.process(&s, PortId(0), &mut spoofed.clone(), 0),
+            Verdict::Forward(_)
+        ));
         // Strict: the route back to 10.1.0.9 leaves by port 1, not port 0; none to 198.18/15;
         // the router's own address as a source never passes.
         s.rp_filter = RpFilter::Strict;
-        for (src, why) in [("10.1.0.9", "wrong interface"), ("198.18.0.1", "no route"), ("10.0.0.1", "our own address")] {
+        for (src, why) in [
+            ("10.1.0.9", "wrong interface"),
+            ("198.18.0.1", "no route"),
+            ("10.0.0.1", "our own address"),
+        ] {
             assert_eq!(
                 p.process(&s, PortId(0), &mut from(src, "10.9.0.5"), 0),
                 Verdict::Drop(DropReason::RpFilter),
                 "{why}"
             );
         }
-        assert!(matches!(
-            p.process(&s, PortId(1), &mut on_port(from("10.1.0.9", "10.9.0.5"), MAC1), 0),
-            Verdict::Forward(_)
-        ), "the right interface");
+        assert!(
+            matches!(
+                p.process(
+                    &s,
+                    PortId(1),
+                    &mut on_port(from("10.1.0.9", "10.9.0.5"), MAC1),
+                    0
+                ),
+                Verdict::Forward(_)
+            ),
+            "the right interface"
+        );
         // Loose: any usable route back will do; still none for 198.18.0.1.
         s.rp_filter = RpFilter::Loose;
         assert!(matches!(

@@ -194,13 +194,13 @@ impl NextHops {
         match self.hops.get(nh.0 as usize)? {
             NextHop::Forward(a) => Some(adj_port(a)? == port),
             NextHop::Ecmp { first, count } => {
-                let m = self.members.get(*first as usize..(first + count) as usize)?;
+                let m = self
+                    .members
+                    .get(*first as usize..(first + count) as usize)?;
                 Some(m.iter().any(|a| adj_port(a) == Some(port)))
             }
             NextHop::Glean { port: p, .. } => Some(*p == port),
-            NextHop::Local | NextHop::Blackhole | NextHop::Unreachable | NextHop::Prohibit => {
-                None
-            }
+            NextHop::Local | NextHop::Blackhole | NextHop::Unreachable | NextHop::Prohibit => None,
         }
     }
 }

@@ -279,6 +279,10 @@ impl Session {
                     self.connect_retry = None;
                     if self.state == State::Idle && !self.stopped && !self.view().limit_exceeded {
                         self.event(Event::Start { active: self.cfg.connect }).await;
+                    } else if self.state == State::Active && !self.cfg.connect {
+                        // connect=no: RFC 4271 would dial when the timer runs out in
+                        // Active; RouterOS never dials. Keep listening.
+                        self.connect_retry = Some(Instant::now() + CONNECT_RETRY);
                     } else {
                         self.event(Event::ConnectRetryExpired).await;
                     }

@@ -450,6 +450,20 @@ impl Store {
             for (k, v) in values {
                 new.values.insert(k.clone(), v.clone());
             }
+            if def.path == ["ip", "address"]
+                && values.contains_key("address")
+                && !values.contains_key("network")
+            {
+                // A new address brings its own network, as on `add` (RouterOS does so).
+                if let Some(net) = new
+                    .values
+                    .get("address")
+                    .and_then(|a| super::value::prefix(a))
+                {
+                    let addr = net.split('/').next().unwrap_or_default().to_string();
+                    new.values.insert("network".into(), addr);
+                }
+            }
             if old.builtin {
                 self.check_builtin_change(menu, old, &new)?;
             }
@@ -1037,6 +1051,30 @@ mod tests {
         assert!(s
             .add(vrf, vals(&[("name", "main"), ("interfaces", "all")]), None)
             .is_err());
+    }
+
+    #[test]
+    fn a_new_address_brings_its_network() {
+        let mut s = store();
+        let a = m(&["ip", "address"]);
+        let id = s
+            .add(
+                a,
+                vals(&[("address", "10.1.0.1/24"), ("interface", "ether1")]),
+                None,
+            )
+            .unwrap();
+        assert_eq!(s.item(a, id).unwrap().values["network"], "10.1.0.0");
+        s.set(a, &[id], &vals(&[("address", "192.168.7.9/16")]), &[])
+            .unwrap();
+        assert_eq!(s.item(a, id).unwrap().values["network"], "192.168.0.0");
+        s.set(a, &[id], &vals(&[("network", "192.168.5.0")]), &[])
+            .unwrap();
+        assert_eq!(
+            s.item(a, id).unwrap().values["network"],
+            "192.168.5.0",
+            "given: kept"
+        );
     }
 
     #[test]

@@ -223,7 +223,10 @@ fn main() {
         ));
         // Every run must forward every frame (a dropped frame costs less: no speed-up by
         // drops).
-        assert_eq!(fw, FRAMES, "run {run}: every frame is forwarded by the pipeline");
+        assert_eq!(
+            fw, FRAMES,
+            "run {run}: every frame is forwarded by the pipeline"
+        );
         if run == 0 {
             forwarded_ours = fw;
             forwarded_l3fwd = fw2;
