@@ -239,11 +239,11 @@ fn bad_input_and_a_syn_flood() {
     let snap = snapshot();
     let ct = Arc::new(Conntrack::new(100));
     let mut p = Pipeline::default().with_conntrack(ct.clone());
-    // Nonsense TCP flags (SYN+FIN+RST) start nothing: invalid, passed on untracked by the
-    // firewall (no rule drops invalid here), and never a connection.
+    // Nonsense TCP flags (SYN+FIN+RST) start nothing: belonging to no connection, it is
+    // dropped (never sent on untranslated with the customer's source).
     let mut bad = tcp_frame(HOST, 1, SERVER, 80, 0x07);
     let v = process(&mut p, &snap, 0, &mut bad, 1);
-    assert!(matches!(v, Verdict::Forward(_)), "{v:?}");
+    assert_eq!(v, Verdict::Drop(DropReason::NoConnection));
     assert_eq!(ct.len(), 0, "no connection for an invalid packet");
     // Port 0 is a port like any other.
     let mut zero = udp_frame(HOST, 0, SERVER, 0, b"");
@@ -256,10 +256,11 @@ fn bad_input_and_a_syn_flood() {
     err.extend_from_slice(&udp_frame(PUBLIC, 1, SERVER, 2, b"")[14..42]);
     let mut icmp_err = frame(SERVER, HOST, 1, &err);
     let v = process(&mut p, &snap, 2, &mut icmp_err, 3);
-    assert!(matches!(
+    assert_eq!(
         v,
-        Verdict::Forward(_) | Verdict::Reply(..) | Verdict::Drop(_) | Verdict::Punt
-    ));
+        Verdict::Drop(DropReason::NoConnection),
+        "related to nothing"
+    );
     // A SYN flood: the table fills, the rest is refused and counted.
     let before = ct.len();
     let mut refused = 0;
@@ -276,4 +277,63 @@ fn bad_input_and_a_syn_flood() {
     assert_eq!(ct.len(), 1);
     ct.expire(10 + 31_000_000_000);
     assert_eq!(ct.len(), 0, "no entry leaked after the timeouts");
+}
+
+#[test]
+fn nat_hygiene_strays_scans_and_errors() {
+    let snap = snapshot();
+    let ct = Arc::new(Conntrack::new(100_000));
+    let mut p = Pipeline::default().with_conntrack(ct.clone());
+    // Stray TCP from inside: a RST and a SYN-ACK of no connection go nowhere.
+    for flags in [0x04, 0x12] {
+        let mut f = tcp_frame(HOST, 33000, SERVER, 443, flags);
+        assert_eq!(
+            process(&mut p, &snap, 0, &mut f, 1),
+            Verdict::Drop(DropReason::NoConnection),
+            "flags {flags:#x}"
+        );
+    }
+    // A port scan of the router's public address: the kernel twin answers (punt) and no
+    // connection is made here.
+    for port in 1..=2000u16 {
+        let mut syn = tcp_frame(SERVER, 40000, PUBLIC, port, 0x02);
+        assert_eq!(process(&mut p, &snap, 2, &mut syn, 2), Verdict::Punt);
+    }
+    assert_eq!(ct.len(), 0, "a scan of the router fills no table");
+    // A flow through masquerade, then an ICMP error about it from the far side: related,
+    // passed on. One from inside about a flow nobody has: dropped.
+    let mut q = udp_frame(HOST, 5000, SERVER, 53, b"q");
+    assert_eq!(
+        process(&mut p, &snap, 0, &mut q, 3),
+        Verdict::Forward(PortId(2))
+    );
+    let (_, nport, _, _) = tuple(&q);
+    let mut err = vec![3u8, 3, 0, 0, 0, 0, 0, 0];
+    err.extend_from_slice(&udp_frame(PUBLIC, nport, SERVER, 53, b"")[14..42]);
+    let mut related = frame(SERVER, PUBLIC, 1, &err);
+    let v = process(&mut p, &snap, 2, &mut related, 4);
+    assert_ne!(
+        v,
+        Verdict::Drop(DropReason::NoConnection),
+        "related to the flow: {v:?}"
+    );
+    let mut inside = vec![3u8, 3, 0, 0, 0, 0, 0, 0];
+    inside.extend_from_slice(&udp_frame(SERVER, 53, HOST, 7777, b"")[14..42]);
+    let mut stray = frame(HOST, SERVER, 1, &inside);
+    assert_eq!(
+        process(&mut p, &snap, 0, &mut stray, 5),
+        Verdict::Drop(DropReason::NoConnection)
+    );
+    // An echo through masquerade is source NAT, not destination NAT.
+    let mut echo = frame(HOST, SERVER, 1, &[8, 0, 0, 0, 0x12, 0x34, 0, 1]);
+    assert_eq!(
+        process(&mut p, &snap, 0, &mut echo, 6),
+        Verdict::Forward(PortId(2))
+    );
+    let c = ct
+        .snapshot()
+        .into_iter()
+        .find(|c| c.orig.proto == 1)
+        .expect("the echo's connection");
+    assert!(c.srcnat() && !c.dstnat(), "{c:?}");
 }

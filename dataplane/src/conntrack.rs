@@ -154,9 +154,11 @@ impl Conn {
         self.reply.dst != self.orig.src || self.reply.dport != self.orig.sport
     }
 
-    /// Destination NAT applied.
+    /// Destination NAT applied. For ICMP echo the "ports" are the echo identifier, which
+    /// source NAT changes in both directions: only the address tells.
     pub fn dstnat(&self) -> bool {
-        self.reply.src != self.orig.dst || self.reply.sport != self.orig.dport
+        self.reply.src != self.orig.dst
+            || (self.orig.proto != 1 && self.reply.sport != self.orig.dport)
     }
 
     fn timeout(&self, t: &Timeouts) -> u64 {

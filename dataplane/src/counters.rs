@@ -62,11 +62,15 @@ pub enum DropReason {
     Martian,
     /// The source failed `/ip settings rp-filter` in the ingress VRF.
     RpFilter,
+    /// With connection tracking on: TCP that belongs to no connection and cannot start
+    /// one (a stray RST or SYN-ACK), or an ICMP error about no tracked flow, on its way
+    /// through. Never sent on untranslated with a source its sender chose.
+    NoConnection,
 }
 
 impl DropReason {
     /// Number of reasons.
-    pub const COUNT: usize = 26;
+    pub const COUNT: usize = 27;
     /// Every reason, in counter order.
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::NoPeer,
@@ -95,6 +99,7 @@ impl DropReason {
         DropReason::OtherHost,
         DropReason::Martian,
         DropReason::RpFilter,
+        DropReason::NoConnection,
     ];
 
     /// A name for counters output (`no-route`).
@@ -126,6 +131,7 @@ impl DropReason {
             DropReason::OtherHost => "other-host",
             DropReason::Martian => "martian",
             DropReason::RpFilter => "rp-filter",
+            DropReason::NoConnection => "no-connection",
         }
     }
 }

@@ -524,6 +524,9 @@ impl Pipeline {
             _ => (false, None),
         };
         info.out_port = out_port;
+        if !local && seen.is_none() && !self.belongs(&ct, pkt.bytes(), &f, st, vrf) {
+            return Verdict::Drop(DropReason::NoConnection);
+        }
         let (mangle_chain, filter_chain) = if local {
             ("input", "input")
         } else {
@@ -560,7 +563,10 @@ impl Pipeline {
                 return Verdict::Drop(DropReason::Filtered);
             }
         }
-        if is_new && f.trackable {
+        // The router's own traffic is its kernel twin's to track (a port scan of the
+        // router fills no table here); unless dst-nat sent it there.
+        let to_us_untranslated = local && ndst == f.dst;
+        if is_new && f.trackable && !to_us_untranslated {
             let mut nat_ports = None;
             if let Some(out) = out_port {
                 match fwl.run(&fwl.nat, "srcnat", &info, &mut marks) {
@@ -657,6 +663,34 @@ impl Pipeline {
         }
         let p2 = Parsed { dst: ndst, ..p };
         self.finish(snap, in_port, pkt, &p2, nh, now)
+    }
+
+    /// Whether a packet being forwarded that matched no connection may go on: not TCP that
+    /// cannot open one (`state` invalid: a stray RST, SYN-ACK or FIN), not an ICMP error
+    /// whose quoted packet belongs to no tracked flow.
+    fn belongs(&self, ct: &Conntrack, bytes: &[u8], f: &Flow, state: u8, vrf: u16) -> bool {
+        if f.proto == protocol::TCP && state == fw::state::INVALID {
+            return false;
+        }
+        if !f.related {
+            return true;
+        }
+        // The quoted packet went towards the error's sender: its flow, turned around, is
+        // a direction of a tracked connection in the VRF the error arrived in.
+        let Some(q) = bytes
+            .get(f.l4 + icmp::HEADER_LEN..)
+            .and_then(|b| flow_of(b, 0))
+        else {
+            return false;
+        };
+        ct.contains(&FlowKey {
+            vrf,
+            proto: q.proto,
+            src: q.dst,
+            dst: q.src,
+            sport: q.dport,
+            dport: q.sport,
+        })
     }
 
     /// Everything after the lookup: next hop, TTL, MTU, rewrite or ICMP error.
