@@ -722,6 +722,10 @@ impl Pipeline {
             Resolved::Forward(a) => *a,
             Resolved::Local => return Verdict::Punt,
             Resolved::Glean { port, src, target } => {
+                // Expired before the neighbour matters (RFC 1812: TTL first).
+                if p.ttl <= 1 {
+                    return self.time_exceeded(snap, in_port, pkt, eh, now_ns);
+                }
                 let ip = if target == 0 { p.dst } else { target };
                 self.want(snap, port, src, ip, now_ns);
                 return Verdict::Drop(DropReason::Unresolved);
@@ -754,19 +758,7 @@ impl Pipeline {
             }
         };
         if p.ttl <= 1 {
-            return self.icmp(
-                snap,
-                in_port,
-                pkt,
-                eh,
-                now_ns,
-                IcmpError {
-                    msg_type: icmp::TIME_EXCEEDED,
-                    code: 0,
-                    mtu: 0,
-                    reason: DropReason::TtlExpired,
-                },
-            );
+            return self.time_exceeded(snap, in_port, pkt, eh, now_ns);
         }
         if p.ip_len > usize::from(adj.mtu) && p.df {
             return self.icmp(
@@ -795,6 +787,24 @@ impl Pipeline {
             return Verdict::Fragment(adj.port, adj.mtu);
         }
         Verdict::Forward(adj.port)
+    }
+
+    /// ICMP time exceeded in transit, instead of forwarding.
+    fn time_exceeded<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &mut B,
+        eh: usize,
+        now_ns: u64,
+    ) -> Verdict {
+        let e = IcmpError {
+            msg_type: icmp::TIME_EXCEEDED,
+            code: 0,
+            mtu: 0,
+            reason: DropReason::TtlExpired,
+        };
+        self.icmp(snap, in_port, pkt, eh, now_ns, e)
     }
 
     /// Replaces the packet with an ICMP error about it, when the rules allow one.
