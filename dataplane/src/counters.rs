@@ -66,11 +66,13 @@ pub enum DropReason {
     /// one (a stray RST or SYN-ACK), or an ICMP error about no tracked flow, on its way
     /// through. Never sent on untranslated with a source its sender chose.
     NoConnection,
+    /// No mbuf was free (a frame from the kernel, or a fragment, could not be built).
+    NoBuffer,
 }
 
 impl DropReason {
     /// Number of reasons.
-    pub const COUNT: usize = 27;
+    pub const COUNT: usize = 28;
     /// Every reason, in counter order.
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::NoPeer,
@@ -100,6 +102,7 @@ impl DropReason {
         DropReason::Martian,
         DropReason::RpFilter,
         DropReason::NoConnection,
+        DropReason::NoBuffer,
     ];
 
     /// A name for counters output (`no-route`).
@@ -132,6 +135,7 @@ impl DropReason {
             DropReason::Martian => "martian",
             DropReason::RpFilter => "rp-filter",
             DropReason::NoConnection => "no-connection",
+            DropReason::NoBuffer => "no-buffer",
         }
     }
 }

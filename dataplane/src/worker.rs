@@ -263,7 +263,7 @@ impl RouterWorker {
                     };
                     let Some(mut m) = Mbuf::alloc(&pool) else {
                         if let Some(c) = counters.port(o.port) {
-                            c.drop(DropReason::TxQueueFull, 1);
+                            c.drop(DropReason::NoBuffer, 1);
                         }
                         continue;
                     };
@@ -293,7 +293,7 @@ impl RouterWorker {
 
 /// Sends `m` out of `port` as fragments of at most `mtu` bytes of IP, each in a buffer of
 /// its own from `pool`; the original is freed by the caller. A fragment that cannot get a
-/// buffer ends the packet (the rest would be useless) and is counted as `tx-queue-full`.
+/// buffer ends the packet (the rest would be useless) and is counted as `no-buffer`.
 fn fragment_out(
     m: &Mbuf,
     port: u16,
@@ -318,9 +318,15 @@ fn fragment_out(
         queue_out(out, counters, port, f);
         true
     });
-    if r.is_err() {
+    if let Err(e) = r {
         if let Some(c) = counters.port(port) {
-            c.drop(DropReason::TxQueueFull, 1);
+            c.drop(
+                match e {
+                    crate::fragment::FragError::Refused => DropReason::NoBuffer,
+                    _ => DropReason::BadIpHeader,
+                },
+                1,
+            );
         }
     }
 }

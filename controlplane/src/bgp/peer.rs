@@ -704,9 +704,8 @@ impl Session {
         if self.cfg.ipv4 {
             caps.push(Capability::Mp { afi: 1, safi: 1 });
         }
-        if self.cfg.vpnv4 {
-            caps.push(Capability::Mp { afi: 1, safi: 128 });
-        }
+        // VPNv4 is offered once this speaker carries it ("BGP/MPLS IP VPNs"): offering a
+        // family whose routes are dropped would make the peer send them for nothing.
         caps.push(Capability::RouteRefresh);
         caps.push(Capability::As4(self.cfg.local_as));
         Open {

@@ -687,11 +687,15 @@ fn warn_inert(session: &mut Session, menu: &Menu, vals: &BTreeMap<String, String
         if menu.param(k).and_then(|p| p.default) == Some(v.as_str()) {
             continue;
         }
-        if let Some(why) = super::inert::inert(menu.path, k) {
-            let w = super::inert::warning(menu.path, k, why);
-            if !session.warnings.contains(&w) {
-                session.warnings.push(w);
-            }
+        let w = if let Some(why) = super::inert::inert(menu.path, k) {
+            super::inert::warning(menu.path, k, why)
+        } else if let Some((part, why)) = super::inert::inert_value(menu.path, k, v) {
+            super::inert::warning(menu.path, &format!("{k}={part}"), why)
+        } else {
+            continue;
+        };
+        if !session.warnings.contains(&w) {
+            session.warnings.push(w);
         }
     }
 }

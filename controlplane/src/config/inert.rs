@@ -239,6 +239,34 @@ pub static INERT: &[Note] = &[
     ),
 ];
 
+/// Values of list parameters that are stored but not acted on: (menu, parameter, value, why).
+pub static INERT_VALUES: &[(&[&str], &str, &str, &str)] = &[
+    (
+        &["routing", "bgp", "template"],
+        "afi",
+        "vpnv4",
+        "VPNv4 is not built yet: not offered in OPEN",
+    ),
+    (
+        &["routing", "bgp", "connection"],
+        "afi",
+        "vpnv4",
+        "VPNv4 is not built yet: not offered in OPEN",
+    ),
+];
+
+/// Why `value` (a comma list) of `param` in `menu` has no effect in part, if it has none.
+pub fn inert_value(
+    menu: &[&str],
+    param: &str,
+    value: &str,
+) -> Option<(&'static str, &'static str)> {
+    INERT_VALUES
+        .iter()
+        .find(|(m, p, v, _)| *m == menu && *p == param && value.split(',').any(|x| x == *v))
+        .map(|(_, _, v, why)| (*v, *why))
+}
+
 fn find(list: &'static [Note], menu: &[&str], param: &str) -> Option<&'static Note> {
     list.iter()
         .find(|n| n.menu == menu && n.param.is_none_or(|p| p == param))
@@ -277,6 +305,13 @@ mod tests {
             "/../docs/architecture.md"
         ))
         .unwrap();
+        for (menu, param, value, _) in INERT_VALUES {
+            let path = format!("/{} {param}={value}", menu.join(" "));
+            assert!(
+                doc.contains(&format!("`{path}`")),
+                "docs/architecture.md does not list `{path}`"
+            );
+        }
         for n in REFUSED.iter().chain(INERT) {
             let mi = menu_index(n.menu).unwrap_or_else(|| panic!("no menu {:?}", n.menu));
             let path = format!("/{}", n.menu.join(" "));
