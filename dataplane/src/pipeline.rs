@@ -314,7 +314,7 @@ impl Pipeline {
         pkt: &mut B,
         now_ns: u64,
     ) -> Verdict {
-        if !for_this_port(snap, in_port, pkt.bytes()) {
+        if !for_this_port(port_mac(snap, in_port), pkt.bytes()) {
             return Verdict::Drop(DropReason::OtherHost);
         }
         match parse(pkt) {
@@ -360,13 +360,15 @@ impl Pipeline {
             }
         }
         let mut k = 0;
+        let mac = port_mac(snap, in_port);
+        let rp = snap.rp_filter != RpFilter::No;
         for i in 0..n {
-            if !for_this_port(snap, in_port, pkts[i].bytes()) {
+            if !for_this_port(mac, pkts[i].bytes()) {
                 verdicts[i] = Verdict::Drop(DropReason::OtherHost);
                 continue;
             }
             match parse(&mut pkts[i]) {
-                Ok(p) if !rp_ok(snap, in_port, p.src) => {
+                Ok(p) if rp && !rp_ok(snap, in_port, p.src) => {
                     verdicts[i] = Verdict::Drop(DropReason::RpFilter)
                 }
                 Ok(p) => {
@@ -972,19 +974,25 @@ fn is_martian(src: u32, dst: u32) -> bool {
     s == 0 || s == 127 || s >= 224 || d == 0 || d == 127 || (d >= 240 && dst != u32::MAX)
 }
 
-/// Whether a frame's destination MAC is this port's, broadcast, or IPv4 multicast (what
-/// the router's protocols listen to). The ports are promiscuous: other frames were meant
-/// for another host on the segment.
+/// Whether a frame's destination MAC is this port's (`mac`; `None`: a port the snapshot
+/// does not know yet), broadcast, or IPv4 multicast (what the router's protocols listen
+/// to). The ports are promiscuous: other frames were meant for another host on the segment.
 #[inline]
-fn for_this_port(snap: &Snapshot, in_port: PortId, bytes: &[u8]) -> bool {
-    if bytes.len() < ethernet::HEADER_LEN {
-        return true; // parse() counts it as truncated.
-    }
-    let dst = &bytes[0..6];
-    if dst == [0xff; 6] || dst[..3] == [0x01, 0x00, 0x5e] {
+fn for_this_port(mac: Option<[u8; 6]>, bytes: &[u8]) -> bool {
+    let (Some(mac), Some(dst)) = (mac, bytes.get(0..6)) else {
         return true;
+    };
+    // The common case first: one 6-byte compare.
+    if dst == mac || bytes.len() < ethernet::HEADER_LEN {
+        return true; // a runt: parse() counts it as truncated.
     }
-    snap.port(in_port).is_none_or(|p| dst == p.mac)
+    dst == [0xff; 6] || dst[..3] == [0x01, 0x00, 0x5e]
+}
+
+/// The MAC of `port`, read once per burst.
+#[inline]
+fn port_mac(snap: &Snapshot, port: PortId) -> Option<[u8; 6]> {
+    snap.port(port).map(|p| p.mac)
 }
 
 /// Whether the source of a packet that came in on `in_port` passes `/ip settings
