@@ -238,6 +238,9 @@ impl Pipeline {
 
     /// An ARP packet: learn from it, and hand it to the kernel when it is about one of the
     /// router's addresses (the kernel twin answers requests).
+    // Off the forwarding path: kept out of the burst loop.
+    #[cold]
+    #[inline(never)]
     fn arp<B: PacketBuf>(
         &mut self,
         snap: &Snapshot,
@@ -289,6 +292,9 @@ impl Pipeline {
     /// Asks for `ip`'s MAC on `port`, at most once per neighbour (a port and an address:
     /// the same address in another VRF is another neighbour) per [`WANT_INTERVAL_NS`], and
     /// within the budget of the port's VRF.
+    // Off the forwarding path: kept out of the burst loop.
+    #[cold]
+    #[inline(never)]
     fn want(&mut self, snap: &Snapshot, port: PortId, src: u32, ip: u32, now_ns: u64) {
         let key = ip ^ u32::from(port.0).wrapping_mul(0x0100_0193);
         let slot = (key.wrapping_mul(0x9E37_79B9) >> 26) as usize % WANT_SLOTS;
@@ -792,6 +798,9 @@ impl Pipeline {
     }
 
     /// ICMP time exceeded in transit, instead of forwarding.
+    // Off the forwarding path: kept out of the burst loop.
+    #[cold]
+    #[inline(never)]
     fn time_exceeded<B: PacketBuf>(
         &mut self,
         snap: &Snapshot,
@@ -810,6 +819,9 @@ impl Pipeline {
     }
 
     /// Replaces the packet with an ICMP error about it, when the rules allow one.
+    // Off the forwarding path: kept out of the burst loop.
+    #[cold]
+    #[inline(never)]
     fn icmp<B: PacketBuf>(
         &mut self,
         snap: &Snapshot,
@@ -923,12 +935,13 @@ struct Parsed {
 
 /// Ethernet and IPv4 checks; `Err` carries the verdict for packets that go no further
 /// (ARP and multicast to the kernel, drops). Trims Ethernet padding.
+#[inline(always)]
 fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
     // One pass over the headers; trimming the padding afterwards changes none of them.
     let parsed = {
         let frame =
             Frame::new_checked(pkt.bytes()).map_err(|_| Verdict::Drop(DropReason::Truncated))?;
-        if frame.vlan().is_some() {
+        if frame.header_len() != ethernet::HEADER_LEN {
             // No VLAN interfaces yet: a tagged frame (priority tag included) belongs to no
             // interface, and routing it in the port's VRF would be a VLAN-hopping path.
             return Err(Verdict::Drop(DropReason::UnknownVlan));
