@@ -1,0 +1,779 @@
+//! The IPv4 forwarding pipeline, generic over the packet buffer, so tests and benchmarks
+//! drive it with byte vectors and the workers with mbufs.
+//!
+//! Per packet: Ethernet → ARP and multicast to the kernel twin (punt) → IPv4 checks
+//! (version, header length, total length, checksum) → the ingress port's VRF table →
+//! longest-prefix match → next hop (local: punt; blackhole; prohibit; unreachable; an
+//! adjacency, ECMP by flow hash) → TTL (time exceeded) → MTU with DF (fragmentation needed) →
+//! TTL decrement with incremental checksum → L2 rewrite. ICMP errors are built in place,
+//! sourced from the ingress interface's address, sent back out of the ingress port, and
+//! rate limited per worker. Every drop has a [`DropReason`].
+//!
+//! Not yet here (issue 5 continues): bulk lookups over a burst, neighbour resolution (ARP
+//! requests for unresolved next hops), MPLS, IP fragmentation.
+
+use crate::conntrack::{first_tcp, Conn, Conntrack, Dir, FlowKey};
+use crate::counters::DropReason;
+use crate::wire::arp;
+use crate::wire::ethernet::{self, ethertype, Frame};
+use crate::wire::icmp;
+use crate::wire::ipv4::{self, protocol};
+use crate::wire::{checksum, WireError};
+use shared::adj::{flow_hash, Resolved};
+use shared::fib::NO_ROUTE;
+use shared::firewall::{self as fw, Marks, Outcome};
+use shared::snapshot::{RpFilter, Snapshot};
+use shared::types::{NextHopId, PortId, TableId};
+use std::sync::Arc;
+
+/// A packet buffer the pipeline can read, rewrite and resize.
+pub trait PacketBuf {
+    /// The packet's bytes.
+    fn bytes(&self) -> &[u8];
+    /// The packet's bytes, writable.
+    fn bytes_mut(&mut self) -> &mut [u8];
+    /// Sets the packet's length (shorter, or longer up to the buffer's room); `false` when
+    /// there is no room.
+    fn set_len(&mut self, len: usize) -> bool;
+}
+
+impl PacketBuf for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        self
+    }
+    fn set_len(&mut self, len: usize) -> bool {
+        self.resize(len, 0);
+        true
+    }
+}
+
+/// What to do with a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Send it out of this port (rewritten).
+    Forward(PortId),
+    /// Hand it to the kernel twin of the ingress port.
+    Punt,
+    /// An ICMP error replaced it: send it back out of the ingress port; the original is
+    /// counted as dropped for the reason.
+    Reply(PortId, DropReason),
+    /// Drop it, counting why.
+    Drop(DropReason),
+    /// Send it out of this port (rewritten) in fragments of at most this IP MTU: it is
+    /// larger and may be fragmented (no DF). [`crate::fragment`] cuts it.
+    Fragment(PortId, u16),
+}
+
+/// A token bucket: at most `rate` per second, bursts of `burst`.
+#[derive(Debug, Clone)]
+pub struct RateLimit {
+    tokens: u64,
+    burst: u64,
+    rate: u64,
+    last_ns: u64,
+}
+
+impl RateLimit {
+    /// `rate` per second, `burst` at once.
+    pub fn new(rate: u64, burst: u64) -> Self {
+        RateLimit {
+            tokens: burst,
+            burst,
+            rate,
+            last_ns: 0,
+        }
+    }
+
+    /// Takes a token at time `now_ns` if one is left.
+    pub fn take(&mut self, now_ns: u64) -> bool {
+        let elapsed = now_ns.saturating_sub(self.last_ns);
+        let refill = elapsed.saturating_mul(self.rate) / 1_000_000_000;
+        if refill > 0 {
+            self.tokens = (self.tokens + refill).min(self.burst);
+            self.last_ns = now_ns;
+        }
+        if self.tokens == 0 {
+            return false;
+        }
+        self.tokens -= 1;
+        true
+    }
+}
+
+/// What a worker tells the control plane (through a queue it drains).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// An ARP packet from `ip` with `mac` arrived on `port`; `for_us`: it asked for, or
+    /// answered, one of the router's addresses.
+    Heard {
+        /// The port it arrived on.
+        port: PortId,
+        /// Its sender address.
+        ip: u32,
+        /// Its sender MAC.
+        mac: [u8; 6],
+        /// Whether its target is one of the router's addresses.
+        for_us: bool,
+    },
+    /// An ARP packet on `port` from `mac` claimed `ip`, one of the router's own addresses.
+    Conflict {
+        /// The port it arrived on.
+        port: PortId,
+        /// The address it claimed.
+        ip: u32,
+        /// Its sender MAC.
+        mac: [u8; 6],
+    },
+    /// Packets for `ip`, a neighbour on `port`, wait for its MAC: send an ARP request from
+    /// `src`.
+    Want {
+        /// The port the neighbour is on.
+        port: PortId,
+        /// The neighbour.
+        ip: u32,
+        /// The router's address on that network.
+        src: u32,
+    },
+}
+
+/// Events a pipeline keeps until the worker drains them; more are not recorded (the
+/// control plane rate-limits its requests anyway, and an ARP flood must not grow memory).
+pub const MAX_EVENTS: usize = 256;
+
+/// Slots of the filter that keeps one `Want` per neighbour per [`WANT_INTERVAL_NS`].
+const WANT_SLOTS: usize = 64;
+const WANT_INTERVAL_NS: u64 = 100_000_000;
+
+/// The budgets of one VRF: what one customer's flood may use up without touching another's.
+#[derive(Debug, Clone)]
+struct VrfBudget {
+    /// ICMP errors sent.
+    icmp: RateLimit,
+    /// ARP packets handed to the kernel.
+    arp: RateLimit,
+    /// Requests to resolve a neighbour.
+    want: RateLimit,
+}
+
+/// One worker's pipeline state.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    conntrack: Option<Arc<Conntrack>>,
+    /// Per VRF, indexed by [`shared::types::VrfId`]: every VRF has its own share.
+    budgets: Box<[VrfBudget]>,
+    events: Vec<Event>,
+    /// (port, neighbour, when last asked for).
+    wanted: [(u16, u32, u64); WANT_SLOTS],
+}
+
+impl Default for Pipeline {
+    fn default() -> Self {
+        // RouterOS and Linux both default to about 1,000 ICMP errors a second.
+        Self::with_icmp_rate(1000)
+    }
+}
+
+/// The ICMP error to send instead of forwarding.
+#[derive(Debug, Clone, Copy)]
+struct IcmpError {
+    msg_type: u8,
+    code: u8,
+    mtu: u16,
+    reason: DropReason,
+}
+
+fn wire_drop(e: WireError) -> Verdict {
+    Verdict::Drop(match e {
+        WireError::Truncated => DropReason::Truncated,
+        _ => DropReason::BadIpHeader,
+    })
+}
+
+impl Pipeline {
+    /// A pipeline with an ICMP error limit of `rate` per second in each VRF.
+    pub fn with_icmp_rate(rate: u64) -> Self {
+        let budget = VrfBudget {
+            icmp: RateLimit::new(rate, rate.clamp(1, 100)),
+            // ARP for the router's addresses goes to the kernel; a flood beyond this is
+            // dropped before it costs a system call each.
+            arp: RateLimit::new(10_000, 1_000),
+            // Unresolved neighbours: a scan of a customer's subnet asks for at most this.
+            want: RateLimit::new(200, 50),
+        };
+        Pipeline {
+            conntrack: None,
+            budgets: vec![budget; shared::types::TableId::MAX_TABLES].into_boxed_slice(),
+            events: Vec::with_capacity(MAX_EVENTS),
+            wanted: [(0, 0, 0); WANT_SLOTS],
+        }
+    }
+
+    /// The budgets of the VRF of `port`.
+    #[inline]
+    fn budget(&mut self, snap: &Snapshot, port: PortId) -> &mut VrfBudget {
+        let v = usize::from(snap.ingress_vrf(port).0) % self.budgets.len();
+        &mut self.budgets[v]
+    }
+
+    /// Tracks connections in `ct` (shared with the other workers) when the snapshot has
+    /// firewall rules.
+    pub fn with_conntrack(mut self, ct: Arc<Conntrack>) -> Self {
+        self.conntrack = Some(ct);
+        self
+    }
+
+    /// Takes the events recorded since the last call.
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
+        self.events.drain(..)
+    }
+
+    fn event(&mut self, e: Event) {
+        if self.events.len() < MAX_EVENTS {
+            self.events.push(e);
+        }
+    }
+
+    /// An ARP packet: learn from it, and hand it to the kernel when it is about one of the
+    /// router's addresses (the kernel twin answers requests).
+    // Off the forwarding path: kept out of the burst loop.
+    #[cold]
+    #[inline(never)]
+    fn arp<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &B,
+        now_ns: u64,
+    ) -> Verdict {
+        let Ok(frame) = Frame::new_checked(pkt.bytes()) else {
+            return Verdict::Drop(DropReason::Truncated);
+        };
+        let Ok(a) = arp::Packet::new_checked(frame.payload()) else {
+            return Verdict::Drop(DropReason::BadArp);
+        };
+        let (sip, smac, tip) = (a.sender_ip(), a.sender_mac(), a.target_ip());
+        let ours = |ip: u32| {
+            snap.fib(snap.ingress_table(in_port))
+                .and_then(|f| f.lookup(ip))
+                .is_some_and(|nh| {
+                    matches!(snap.next_hops.resolve(nh, 0), shared::adj::Resolved::Local)
+                })
+        };
+        if sip != 0 && ours(sip) {
+            // Someone else claims our address: never learned, reported once in a while.
+            self.event(Event::Conflict {
+                port: in_port,
+                ip: sip,
+                mac: smac,
+            });
+            return Verdict::Drop(DropReason::ArpAddressConflict);
+        }
+        let for_us = ours(tip);
+        if sip != 0 {
+            self.event(Event::Heard {
+                port: in_port,
+                ip: sip,
+                mac: smac,
+                for_us,
+            });
+        }
+        if !for_us {
+            return Verdict::Drop(DropReason::ArpNotForUs);
+        }
+        if !self.budget(snap, in_port).arp.take(now_ns) {
+            return Verdict::Drop(DropReason::PuntRateLimited);
+        }
+        Verdict::Punt
+    }
+
+    /// Asks for `ip`'s MAC on `port`, at most once per neighbour (a port and an address:
+    /// the same address in another VRF is another neighbour) per [`WANT_INTERVAL_NS`], and
+    /// within the budget of the port's VRF.
+    // Off the forwarding path: kept out of the burst loop.
+    #[cold]
+    #[inline(never)]
+    fn want(&mut self, snap: &Snapshot, port: PortId, src: u32, ip: u32, now_ns: u64) {
+        let key = ip ^ u32::from(port.0).wrapping_mul(0x0100_0193);
+        let slot = (key.wrapping_mul(0x9E37_79B9) >> 26) as usize % WANT_SLOTS;
+        let (last_port, last_ip, last_ns) = self.wanted[slot];
+        if (last_port, last_ip) == (port.0, ip)
+            && now_ns.saturating_sub(last_ns) < WANT_INTERVAL_NS
+            && last_ns != 0
+        {
+            return;
+        }
+        if !self.budget(snap, port).want.take(now_ns) {
+            return;
+        }
+        self.wanted[slot] = (port.0, ip, now_ns.max(1));
+        self.event(Event::Want { port, ip, src });
+    }
+
+    /// Processes one packet that arrived on `in_port` at `now_ns`.
+    pub fn process<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &mut B,
+        now_ns: u64,
+    ) -> Verdict {
+        if !for_this_port(port_mac(snap, in_port), pkt.bytes()) {
+            return Verdict::Drop(DropReason::OtherHost);
+        }
+        match parse(pkt) {
+            Err(Verdict::Punt) if is_arp(pkt) => self.arp(snap, in_port, pkt, now_ns),
+            Err(v) => v,
+            Ok(p) if !rp_ok(snap, in_port, p.src) => Verdict::Drop(DropReason::RpFilter),
+            Ok(p) if self.tracking(snap) => self.firewalled(snap, in_port, pkt, p, now_ns),
+            Ok(p) => {
+                let nh = snap
+                    .fib(snap.ingress_table(in_port))
+                    .map_or(NO_ROUTE, |f| f.lookup(p.dst).map_or(NO_ROUTE, |n| n.0));
+                self.finish(snap, in_port, pkt, &p, nh, now_ns)
+            }
+        }
+    }
+
+    /// Processes a burst (at most [`MAX_BURST`] packets) that arrived on `in_port`: parses
+    /// every packet, looks all destinations up in one bulk call (its cache misses overlap),
+    /// then finishes each. `verdicts[i]` is the verdict of `pkts[i]`.
+    pub fn process_burst<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkts: &mut [B],
+        verdicts: &mut [Verdict],
+        now_ns: u64,
+    ) {
+        let n = pkts.len().min(verdicts.len()).min(MAX_BURST);
+        if self.tracking(snap) {
+            // Rules and connections decide per packet (marks may choose the table).
+            for i in 0..n {
+                verdicts[i] = self.process(snap, in_port, &mut pkts[i], now_ns);
+            }
+            return;
+        }
+        let mut parsed: [Option<Parsed>; MAX_BURST] = [None; MAX_BURST];
+        let mut dsts = [0u32; MAX_BURST];
+        let mut nhs = [NO_ROUTE; MAX_BURST];
+        // Bring every packet's headers in at once, so their misses overlap (as l3fwd does).
+        for p in pkts.iter().take(n) {
+            if let Some(b) = p.bytes().first() {
+                shared::fib::prefetch(b);
+            }
+        }
+        let mut k = 0;
+        let mac = port_mac(snap, in_port);
+        let rp = snap.rp_filter != RpFilter::No;
+        for i in 0..n {
+            if !for_this_port(mac, pkts[i].bytes()) {
+                verdicts[i] = Verdict::Drop(DropReason::OtherHost);
+                continue;
+            }
+            match parse(&mut pkts[i]) {
+                Ok(p) if rp && !rp_ok(snap, in_port, p.src) => {
+                    verdicts[i] = Verdict::Drop(DropReason::RpFilter)
+                }
+                Ok(p) => {
+                    dsts[k] = p.dst;
+                    k += 1;
+                    parsed[i] = Some(p);
+                }
+                Err(Verdict::Punt) if is_arp(&pkts[i]) => {
+                    verdicts[i] = self.arp(snap, in_port, &pkts[i], now_ns)
+                }
+                Err(v) => verdicts[i] = v,
+            }
+        }
+        if let Some(fib) = snap.fib(snap.ingress_table(in_port)) {
+            fib.lookup_bulk(&dsts[..k], &mut nhs[..k]);
+        }
+        snap.next_hops.prefetch(&nhs[..k]);
+        let mut j = 0;
+        for i in 0..n {
+            if let Some(p) = parsed[i] {
+                verdicts[i] = self.finish(snap, in_port, &mut pkts[i], &p, nhs[j], now_ns);
+                j += 1;
+            }
+        }
+    }
+
+    /// Whether packets go through connection tracking and the firewall.
+    #[inline]
+    fn tracking(&self, snap: &Snapshot) -> bool {
+        self.conntrack.is_some() && snap.firewall.as_ref().is_some_and(|f| f.track)
+    }
+
+    /// Everything after the lookup: next hop, TTL, MTU, rewrite or ICMP error.
+    fn finish<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &mut B,
+        p: &Parsed,
+        nh: u32,
+        now_ns: u64,
+    ) -> Verdict {
+        let eh = p.eh;
+        if nh == NO_ROUTE {
+            return self.icmp(
+                snap,
+                in_port,
+                pkt,
+                eh,
+                now_ns,
+                unreachable(DropReason::NoRoute),
+            );
+        }
+        // The flow hash only matters for equal-cost paths: computed only for them.
+        let adj = match snap
+            .next_hops
+            .resolve_with(NextHopId(nh), || flow_hash_of(pkt.bytes(), p.eh))
+        {
+            Resolved::Forward(a) => *a,
+            Resolved::Local => return Verdict::Punt,
+            Resolved::Glean { port, src, target } => {
+                // Expired before the neighbour matters (RFC 1812: TTL first).
+                if p.ttl <= 1 {
+                    return self.time_exceeded(snap, in_port, pkt, eh, now_ns);
+                }
+                let ip = if target == 0 { p.dst } else { target };
+                self.want(snap, port, src, ip, now_ns);
+                return Verdict::Drop(DropReason::Unresolved);
+            }
+            Resolved::Blackhole => return Verdict::Drop(DropReason::Blackhole),
+            Resolved::Prohibit => {
+                return self.icmp(
+                    snap,
+                    in_port,
+                    pkt,
+                    eh,
+                    now_ns,
+                    IcmpError {
+                        msg_type: icmp::DEST_UNREACHABLE,
+                        code: icmp::code::ADMIN_PROHIBITED,
+                        mtu: 0,
+                        reason: DropReason::Prohibited,
+                    },
+                )
+            }
+            Resolved::Unreachable => {
+                return self.icmp(
+                    snap,
+                    in_port,
+                    pkt,
+                    eh,
+                    now_ns,
+                    unreachable(DropReason::NoRoute),
+                )
+            }
+        };
+        if p.ttl <= 1 {
+            return self.time_exceeded(snap, in_port, pkt, eh, now_ns);
+        }
+        if p.ip_len > usize::from(adj.mtu) && p.df {
+            return self.icmp(
+                snap,
+                in_port,
+                pkt,
+                eh,
+                now_ns,
+                IcmpError {
+                    msg_type: icmp::DEST_UNREACHABLE,
+                    code: icmp::code::FRAG_NEEDED,
+                    mtu: adj.mtu,
+                    reason: DropReason::FragNeeded,
+                },
+            );
+        }
+        let bytes = pkt.bytes_mut();
+        // parse() validated the header: no second view needed.
+        if let Some(h) = bytes.get_mut(eh..eh + ipv4::MIN_HEADER_LEN) {
+            ipv4::decrement_ttl_in(h);
+        }
+        bytes[0..6].copy_from_slice(&adj.dst_mac);
+        bytes[6..12].copy_from_slice(&adj.src_mac);
+        if p.ip_len > usize::from(adj.mtu) {
+            // Larger than the way out and DF clear: cut in fragments (RFC 791).
+            return Verdict::Fragment(adj.port, adj.mtu);
+        }
+        Verdict::Forward(adj.port)
+    }
+
+    /// ICMP time exceeded in transit, instead of forwarding.
+    // Off the forwarding path: kept out of the burst loop.
+    #[cold]
+    #[inline(never)]
+    fn time_exceeded<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &mut B,
+        eh: usize,
+        now_ns: u64,
+    ) -> Verdict {
+        let e = IcmpError {
+            msg_type: icmp::TIME_EXCEEDED,
+            code: 0,
+            mtu: 0,
+            reason: DropReason::TtlExpired,
+        };
+        self.icmp(snap, in_port, pkt, eh, now_ns, e)
+    }
+
+    /// Replaces the packet with an ICMP error about it, when the rules allow one.
+    // Off the forwarding path: kept out of the burst loop.
+    #[cold]
+    #[inline(never)]
+    fn icmp<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &mut B,
+        eh: usize,
+        now_ns: u64,
+        e: IcmpError,
+    ) -> Verdict {
+        let Some(port) = snap.port(in_port).copied() else {
+            return Verdict::Drop(DropReason::UnknownPort);
+        };
+        let Some(our_ip) = port.ipv4 else {
+            return Verdict::Drop(e.reason);
+        };
+        let (quoted_len, orig_src) = {
+            let Ok(ip) = ipv4::Packet::new_checked(&pkt.bytes()[eh..]) else {
+                return Verdict::Drop(e.reason);
+            };
+            // RFC 1812 §4.3.2.7: no error about an ICMP error, a non-first fragment, or a
+            // packet from a source that is not a unicast host.
+            let src = ip.src();
+            let is_icmp_error = ip.protocol() == protocol::ICMP
+                && icmp::Packet::new_checked(ip.payload())
+                    .map(|m| {
+                        !matches!(
+                            m.msg_type(),
+                            icmp::ECHO_REQUEST | icmp::ECHO_REPLY | 13 | 14 | 15 | 16 | 17 | 18
+                        )
+                    })
+                    .unwrap_or(true);
+            if is_icmp_error || ip.frag_offset() != 0 || src == 0 || src >> 28 >= 0xe {
+                return Verdict::Drop(e.reason);
+            }
+            // Quote as much of the original as fits in 576 bytes (RFC 1812 §4.3.2.3).
+            (
+                usize::from(ip.total_len()).min(576 - 20 - icmp::HEADER_LEN),
+                src,
+            )
+        };
+        if !self.budget(snap, in_port).icmp.take(now_ns) {
+            return Verdict::Drop(DropReason::IcmpRateLimited);
+        }
+        let mut quoted = [0u8; 576];
+        quoted[..quoted_len].copy_from_slice(&pkt.bytes()[eh..eh + quoted_len]);
+        let total = 20 + icmp::HEADER_LEN + quoted_len;
+        if !pkt.set_len(eh + total) {
+            return Verdict::Drop(e.reason);
+        }
+        let b = pkt.bytes_mut();
+        // Back to whoever sent it, from this port.
+        let peer: [u8; 6] = b[6..12].try_into().unwrap_or([0; 6]);
+        b[0..6].copy_from_slice(&peer);
+        b[6..12].copy_from_slice(&port.mac);
+        let ip = &mut b[eh..eh + 20];
+        ip.copy_from_slice(&[
+            0x45,
+            0xc0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            64,
+            protocol::ICMP,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ]);
+        ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+        ip[12..16].copy_from_slice(&our_ip.to_be_bytes());
+        ip[16..20].copy_from_slice(&orig_src.to_be_bytes());
+        let c = checksum::finish(checksum::sum(ip, 0));
+        ip[10..12].copy_from_slice(&c.to_be_bytes());
+        if icmp::Packet::emit_error(
+            &mut b[eh + 20..eh + total],
+            e.msg_type,
+            e.code,
+            e.mtu,
+            &quoted[..quoted_len],
+        )
+        .is_err()
+        {
+            return Verdict::Drop(e.reason);
+        }
+        Verdict::Reply(in_port, e.reason)
+    }
+}
+
+/// Packets a burst holds at most.
+pub const MAX_BURST: usize = 32;
+
+/// What parsing learned of a packet to forward.
+#[derive(Debug, Clone, Copy)]
+struct Parsed {
+    eh: usize,
+    ip_len: usize,
+    src: u32,
+    dst: u32,
+    ttl: u8,
+    df: bool,
+}
+
+/// Ethernet and IPv4 checks; `Err` carries the verdict for packets that go no further
+/// (ARP and multicast to the kernel, drops). Trims Ethernet padding.
+#[inline(always)]
+fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
+    // One pass over the headers; trimming the padding afterwards changes none of them.
+    let parsed = {
+        let frame =
+            Frame::new_checked(pkt.bytes()).map_err(|_| Verdict::Drop(DropReason::Truncated))?;
+        if frame.header_len() != ethernet::HEADER_LEN {
+            // No VLAN interfaces yet: a tagged frame (priority tag included) belongs to no
+            // interface, and routing it in the port's VRF would be a VLAN-hopping path.
+            return Err(Verdict::Drop(DropReason::UnknownVlan));
+        }
+        match frame.ethertype() {
+            ethertype::IPV4 => {}
+            ethertype::ARP => return Err(Verdict::Punt),
+            _ => return Err(Verdict::Drop(DropReason::UnknownEthertype)),
+        }
+        let ip = ipv4::Packet::new_checked(frame.payload()).map_err(wire_drop)?;
+        if !ip.verify_checksum() {
+            return Err(Verdict::Drop(DropReason::BadChecksum));
+        }
+        let (src, dst) = (ip.src(), ip.dst());
+        if is_martian(src, dst) {
+            return Err(Verdict::Drop(DropReason::Martian));
+        }
+        // Multicast and limited broadcast are for the router's own protocols.
+        if dst >> 28 == 0xe || dst == u32::MAX {
+            return Err(Verdict::Punt);
+        }
+        Parsed {
+            eh: frame.header_len(),
+            ip_len: usize::from(ip.total_len()),
+            src,
+            dst,
+            ttl: ip.ttl(),
+            df: ip.dont_frag(),
+        }
+    };
+    if pkt.bytes().len() > parsed.eh + parsed.ip_len {
+        pkt.set_len(parsed.eh + parsed.ip_len);
+    }
+    Ok(parsed)
+}
+
+/// RFC 1812 §5.3.7: sources in 0.0.0.0/8, 127.0.0.0/8, multicast, 240.0.0.0/4 and the
+/// limited broadcast; destinations in 0.0.0.0/8, 127.0.0.0/8 and 240.0.0.0/4 (but the
+/// limited broadcast). Dropped silently: no ICMP error goes to a bogus address.
+#[inline]
+fn is_martian(src: u32, dst: u32) -> bool {
+    let (s, d) = (src >> 24, dst >> 24);
+    s == 0 || s == 127 || s >= 224 || d == 0 || d == 127 || (d >= 240 && dst != u32::MAX)
+}
+
+/// Whether a frame's destination MAC is this port's (`mac`; `None`: a port the snapshot
+/// does not know yet), broadcast, or IPv4 multicast (what the router's protocols listen
+/// to). The ports are promiscuous: other frames were meant for another host on the segment.
+#[inline]
+fn for_this_port(mac: Option<[u8; 6]>, bytes: &[u8]) -> bool {
+    let (Some(mac), Some(dst)) = (mac, bytes.get(0..6)) else {
+        return true;
+    };
+    // The common case first: one 6-byte compare.
+    if dst == mac || bytes.len() < ethernet::HEADER_LEN {
+        return true; // a runt: parse() counts it as truncated.
+    }
+    dst == [0xff; 6] || dst[..3] == [0x01, 0x00, 0x5e]
+}
+
+/// The MAC of `port`, read once per burst.
+#[inline]
+fn port_mac(snap: &Snapshot, port: PortId) -> Option<[u8; 6]> {
+    snap.port(port).map(|p| p.mac)
+}
+
+/// Whether the source of a packet that came in on `in_port` passes `/ip settings
+/// rp-filter`, looked up in the port's VRF (RFC 3704). One of the router's own addresses
+/// as a source never passes.
+fn rp_ok(snap: &Snapshot, in_port: PortId, src: u32) -> bool {
+    if snap.rp_filter == RpFilter::No {
+        return true;
+    }
+    let Some(nh) = snap.lookup(snap.ingress_table(in_port), src) else {
+        return false;
+    };
+    match snap.next_hops.egress_via(nh, in_port) {
+        None => false,
+        Some(via_in_port) => via_in_port || snap.rp_filter == RpFilter::Loose,
+    }
+}
+
+/// Whether a frame is ARP (untagged or tagged).
+fn is_arp<B: PacketBuf>(pkt: &B) -> bool {
+    Frame::new_checked(pkt.bytes()).is_ok_and(|f| f.ethertype() == ethertype::ARP)
+}
+
+fn unreachable(reason: DropReason) -> IcmpError {
+    IcmpError {
+        msg_type: icmp::DEST_UNREACHABLE,
+        code: icmp::code::NET_UNREACHABLE,
+        mtu: 0,
+        reason,
+    }
+}
+
+/// The flow hash of the IPv4 packet at `eh` (validated by `parse`).
+fn flow_hash_of(bytes: &[u8], eh: usize) -> u32 {
+    match ipv4::Packet::new_checked(&bytes[eh..]) {
+        Ok(ip) => flow_hash(
+            ip.src(),
+            ip.dst(),
+            ip.protocol(),
+            l4_port(&ip, 0),
+            l4_port(&ip, 2),
+        ),
+        Err(_) => 0,
+    }
+}
+
+/// A TCP or UDP port (offset 0: source, 2: destination) of an unfragmented datagram, else 0.
+fn l4_port(ip: &ipv4::Packet<&[u8]>, at: usize) -> u16 {
+    if ip.is_fragment() || !matches!(ip.protocol(), protocol::TCP | protocol::UDP) {
+        return 0;
+    }
+    let p = ip.payload();
+    if p.len() < at + 2 {
+        return 0;
+    }
+    u16::from_be_bytes([p[at], p[at + 1]])
+}
+
+/// Length of an untagged Ethernet header, for callers building frames.
+pub const ETH_HEADER_LEN: usize = ethernet::HEADER_LEN;
+
+mod firewall;
+
+#[cfg(test)]
+mod tests;
