@@ -152,12 +152,10 @@ impl Pipeline {
                     pkt,
                     p.eh,
                     now,
-                    IcmpError {
-                        msg_type: icmp::DEST_UNREACHABLE,
-                        code: code.unwrap_or(icmp::code::PORT_UNREACHABLE),
-                        mtu: 0,
-                        reason: DropReason::Filtered,
-                    },
+                    IcmpError::unreachable(
+                        code.unwrap_or(icmp::code::PORT_UNREACHABLE),
+                        DropReason::Filtered,
+                    ),
                 )
             }
             _ => {}

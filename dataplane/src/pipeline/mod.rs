@@ -185,6 +185,36 @@ struct IcmpError {
     reason: DropReason,
 }
 
+impl IcmpError {
+    /// Destination unreachable with `code`, the original counted as dropped for `reason`.
+    fn unreachable(code: u8, reason: DropReason) -> IcmpError {
+        IcmpError {
+            msg_type: icmp::DEST_UNREACHABLE,
+            code,
+            mtu: 0,
+            reason,
+        }
+    }
+
+    /// Fragmentation needed, with the next hop's MTU.
+    fn frag_needed(mtu: u16) -> IcmpError {
+        IcmpError {
+            mtu,
+            ..IcmpError::unreachable(icmp::code::FRAG_NEEDED, DropReason::FragNeeded)
+        }
+    }
+
+    /// Time exceeded in transit.
+    fn time_exceeded() -> IcmpError {
+        IcmpError {
+            msg_type: icmp::TIME_EXCEEDED,
+            code: 0,
+            mtu: 0,
+            reason: DropReason::TtlExpired,
+        }
+    }
+}
+
 fn wire_drop(e: WireError) -> Verdict {
     Verdict::Drop(match e {
         WireError::Truncated => DropReason::Truncated,
@@ -419,14 +449,8 @@ impl Pipeline {
     ) -> Verdict {
         let eh = p.eh;
         if nh == NO_ROUTE {
-            return self.icmp(
-                snap,
-                in_port,
-                pkt,
-                eh,
-                now_ns,
-                unreachable(DropReason::NoRoute),
-            );
+            let e = IcmpError::unreachable(icmp::code::NET_UNREACHABLE, DropReason::NoRoute);
+            return self.icmp(snap, in_port, pkt, eh, now_ns, e);
         }
         // The flow hash only matters for equal-cost paths: computed only for them.
         let adj = match snap
@@ -446,48 +470,21 @@ impl Pipeline {
             }
             Resolved::Blackhole => return Verdict::Drop(DropReason::Blackhole),
             Resolved::Prohibit => {
-                return self.icmp(
-                    snap,
-                    in_port,
-                    pkt,
-                    eh,
-                    now_ns,
-                    IcmpError {
-                        msg_type: icmp::DEST_UNREACHABLE,
-                        code: icmp::code::ADMIN_PROHIBITED,
-                        mtu: 0,
-                        reason: DropReason::Prohibited,
-                    },
-                )
+                let e =
+                    IcmpError::unreachable(icmp::code::ADMIN_PROHIBITED, DropReason::Prohibited);
+                return self.icmp(snap, in_port, pkt, eh, now_ns, e);
             }
             Resolved::Unreachable => {
-                return self.icmp(
-                    snap,
-                    in_port,
-                    pkt,
-                    eh,
-                    now_ns,
-                    unreachable(DropReason::NoRoute),
-                )
+                let e = IcmpError::unreachable(icmp::code::NET_UNREACHABLE, DropReason::NoRoute);
+                return self.icmp(snap, in_port, pkt, eh, now_ns, e);
             }
         };
         if p.ttl <= 1 {
             return self.time_exceeded(snap, in_port, pkt, eh, now_ns);
         }
         if p.ip_len > usize::from(adj.mtu) && p.df {
-            return self.icmp(
-                snap,
-                in_port,
-                pkt,
-                eh,
-                now_ns,
-                IcmpError {
-                    msg_type: icmp::DEST_UNREACHABLE,
-                    code: icmp::code::FRAG_NEEDED,
-                    mtu: adj.mtu,
-                    reason: DropReason::FragNeeded,
-                },
-            );
+            let e = IcmpError::frag_needed(adj.mtu);
+            return self.icmp(snap, in_port, pkt, eh, now_ns, e);
         }
         let bytes = pkt.bytes_mut();
         // parse() validated the header: no second view needed.
@@ -515,13 +512,7 @@ impl Pipeline {
         eh: usize,
         now_ns: u64,
     ) -> Verdict {
-        let e = IcmpError {
-            msg_type: icmp::TIME_EXCEEDED,
-            code: 0,
-            mtu: 0,
-            reason: DropReason::TtlExpired,
-        };
-        self.icmp(snap, in_port, pkt, eh, now_ns, e)
+        self.icmp(snap, in_port, pkt, eh, now_ns, IcmpError::time_exceeded())
     }
 
     /// Replaces the packet with an ICMP error about it, when the rules allow one.
@@ -733,15 +724,6 @@ fn rp_ok(snap: &Snapshot, in_port: PortId, src: u32) -> bool {
 /// Whether a frame is ARP (untagged or tagged).
 fn is_arp<B: PacketBuf>(pkt: &B) -> bool {
     Frame::new_checked(pkt.bytes()).is_ok_and(|f| f.ethertype() == ethertype::ARP)
-}
-
-fn unreachable(reason: DropReason) -> IcmpError {
-    IcmpError {
-        msg_type: icmp::DEST_UNREACHABLE,
-        code: icmp::code::NET_UNREACHABLE,
-        mtu: 0,
-        reason,
-    }
 }
 
 /// The flow hash of the IPv4 packet at `eh` (validated by `parse`).
