@@ -21,6 +21,19 @@ const SETUP: &str = r#"/interface bridge add name=lobridge
 /system identity set name=PE1
 "#;
 
+/// Starts rspe with `cfg` in `dir` expecting it to refuse: its exit code and stderr.
+fn start_refused(dir: &Path, cfg: &Path, prefix: &str) -> (Option<i32>, String) {
+    let mut args = vec![
+        "--socket".to_string(),
+        dir.join("s").display().to_string(),
+        "--no-twins".to_string(),
+    ];
+    args.extend(opts(cfg));
+    args.push("--".into());
+    args.extend(ring_ports(prefix, 1));
+    run_rspe(&args)
+}
+
 #[test]
 fn restart_restores_the_same_configuration() {
     let dir = scratch("persist");
@@ -122,15 +135,7 @@ fn a_saved_file_cut_short_is_refused_and_a_hand_written_one_loads() {
     // Cut in the middle of a line, as a full disk or a careless copy leaves it.
     let cut = &saved[..saved.find("10.7.1").unwrap() + 6];
     std::fs::write(&cfg, cut).unwrap();
-    let mut args = vec![
-        "--socket".to_string(),
-        dir.join("s").display().to_string(),
-        "--no-twins".to_string(),
-    ];
-    args.extend(opts(&cfg));
-    args.push("--".into());
-    args.extend(ring_ports("cut", 1));
-    let (code, err) = run_rspe(&args);
+    let (code, err) = start_refused(&dir, &cfg, "cut");
     assert!(matches!(code, Some(c) if c != 0), "refused: {code:?} {err}");
     assert!(
         err.contains("damaged") && err.contains("not loaded") && !err.contains("panicked"),
@@ -157,15 +162,7 @@ fn a_broken_saved_file_is_refused_with_line_and_column() {
         "/ip vrf\nadd name=a interfaces=ether1\nadd name=b interfaces=ether7\n",
     )
     .unwrap();
-    let mut args = vec![
-        "--socket".to_string(),
-        dir.join("s").display().to_string(),
-        "--no-twins".to_string(),
-    ];
-    args.extend(opts(&cfg));
-    args.push("--".into());
-    args.extend(ring_ports("broken", 1));
-    let (code, err) = run_rspe(&args);
+    let (code, err) = start_refused(&dir, &cfg, "broken");
     assert_eq!(code, Some(1), "{err}");
     assert!(
         err.contains("rspe.rsc: line 3, column 12") && err.contains("no such interface \"ether7\""),

@@ -130,7 +130,6 @@ impl Router {
             s.seq,
             s.written.clone(),
         );
-        s.base_bytes = s.journal.bytes().max(s.base_bytes);
         let spawned = std::thread::Builder::new()
             .name("rspe-compact".into())
             .spawn(move || {

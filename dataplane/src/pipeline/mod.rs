@@ -268,7 +268,7 @@ impl Pipeline {
 
     /// An ARP packet: learn from it, and hand it to the kernel when it is about one of the
     /// router's addresses (the kernel twin answers requests).
-    // Off the forwarding path: kept out of the burst loop.
+    /// Off the forwarding path: kept out of the burst loop.
     #[cold]
     #[inline(never)]
     fn arp<B: PacketBuf>(
@@ -322,7 +322,7 @@ impl Pipeline {
     /// Asks for `ip`'s MAC on `port`, at most once per neighbour (a port and an address:
     /// the same address in another VRF is another neighbour) per [`WANT_INTERVAL_NS`], and
     /// within the budget of the port's VRF.
-    // Off the forwarding path: kept out of the burst loop.
+    /// Off the forwarding path: kept out of the burst loop.
     #[cold]
     #[inline(never)]
     fn want(&mut self, snap: &Snapshot, port: PortId, src: u32, ip: u32, now_ns: u64) {
@@ -462,7 +462,7 @@ impl Pipeline {
             Resolved::Glean { port, src, target } => {
                 // Expired before the neighbour matters (RFC 1812: TTL first).
                 if p.ttl <= 1 {
-                    return self.time_exceeded(snap, in_port, pkt, eh, now_ns);
+                    return self.icmp(snap, in_port, pkt, eh, now_ns, IcmpError::time_exceeded());
                 }
                 let ip = if target == 0 { p.dst } else { target };
                 self.want(snap, port, src, ip, now_ns);
@@ -480,7 +480,7 @@ impl Pipeline {
             }
         };
         if p.ttl <= 1 {
-            return self.time_exceeded(snap, in_port, pkt, eh, now_ns);
+            return self.icmp(snap, in_port, pkt, eh, now_ns, IcmpError::time_exceeded());
         }
         if p.ip_len > usize::from(adj.mtu) && p.df {
             let e = IcmpError::frag_needed(adj.mtu);
@@ -500,23 +500,8 @@ impl Pipeline {
         Verdict::Forward(adj.port)
     }
 
-    /// ICMP time exceeded in transit, instead of forwarding.
-    // Off the forwarding path: kept out of the burst loop.
-    #[cold]
-    #[inline(never)]
-    fn time_exceeded<B: PacketBuf>(
-        &mut self,
-        snap: &Snapshot,
-        in_port: PortId,
-        pkt: &mut B,
-        eh: usize,
-        now_ns: u64,
-    ) -> Verdict {
-        self.icmp(snap, in_port, pkt, eh, now_ns, IcmpError::time_exceeded())
-    }
-
     /// Replaces the packet with an ICMP error about it, when the rules allow one.
-    // Off the forwarding path: kept out of the burst loop.
+    /// Off the forwarding path: kept out of the burst loop.
     #[cold]
     #[inline(never)]
     fn icmp<B: PacketBuf>(
