@@ -13,12 +13,34 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 pub const RSPE: &str = env!("CARGO_BIN_EXE_rspe");
 pub const RSPECTL: &str = env!("CARGO_BIN_EXE_rspectl");
 
-/// A fresh directory for one test.
-pub fn scratch(name: &str) -> PathBuf {
+/// A fresh directory for one test, removed when the test ends however it ends.
+pub fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("rspe-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
+}
+
+/// A test's directory; removed on drop.
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// EAL arguments for a test instance: no PCI, one worker lcore, no huge pages (so tests run
