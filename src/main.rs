@@ -9,19 +9,20 @@ use controlplane::api::ControlSocket;
 use controlplane::forwarder::Forwarder;
 use controlplane::fwd::PortBase;
 use controlplane::interfaces::{ether_name, Interface, Interfaces, RouterLive};
+use controlplane::rib_service::RibHandle;
 use controlplane::router::Router;
 use controlplane::twins::{self, Twins};
 use dataplane::conntrack::Conntrack;
 use dataplane::counters::WorkerCounters;
 use dataplane::dpdk::{Eal, Mempool, Port, PortConfig, BURST};
 use dataplane::exception::Exception;
-use dataplane::worker::{now_ns, patch_peers, PatchWorker, PollMode, RouterWorker};
+use dataplane::worker::{patch_peers, PatchWorker, PollMode, RouterWorker};
 use shared::rcu::Publisher;
 use shared::snapshot::Snapshot;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 const USAGE: &str = "\
 usage: rspe [--config FILE] [--socket PATH] [--poll adaptive|busy] [--no-twins]
@@ -305,7 +306,7 @@ fn run() -> Result<(), Fatal> {
 
     // The router's forwarding state and exception path (not for a patch panel).
     let mut routing = None;
-    let mut forwarder = None;
+    let mut rib = None;
     // RouterOS sizes its table by memory; a million connections is its ceiling.
     let conntrack = Arc::new(Conntrack::new(1 << 20));
     if !opts.patch {
@@ -322,14 +323,15 @@ fn run() -> Result<(), Fatal> {
         } else {
             None
         };
-        forwarder = Some(Arc::new(Mutex::new(Forwarder::new(
+        let forwarder = Forwarder::new(
             bases,
             publisher,
             exception.clone(),
             twins,
             opts.netns_prefix.clone(),
             conntrack.clone(),
-        ))));
+        );
+        rib = Some(RibHandle::start(forwarder).map_err(|e| Fatal(format!("rib thread: {e}"), 1))?);
         routing = Some((exception, readers));
     }
 
@@ -337,16 +339,16 @@ fn run() -> Result<(), Fatal> {
         list: interfaces,
         counters: counters.clone(),
     });
-    let bgp = match &forwarder {
-        Some(f) => Some(Arc::new(
-            controlplane::bgp::Bgp::start(f.clone())
+    let bgp = match &rib {
+        Some(r) => Some(Arc::new(
+            controlplane::bgp::Bgp::start(r.clone())
                 .map_err(|e| Fatal(format!("bgp thread: {e}"), 1))?,
         )),
         None => None,
     };
     let live = Arc::new(RouterLive {
         interfaces: interfaces.clone(),
-        forwarder: forwarder.clone(),
+        rib: rib.clone(),
         bgp: bgp.clone(),
     });
     // The configuration is loaded and the first snapshot published before any worker runs.
@@ -354,7 +356,7 @@ fn run() -> Result<(), Fatal> {
         &interfaces.describe(),
         opts.config.clone(),
         live,
-        forwarder.clone(),
+        rib.clone(),
         bgp.clone(),
     );
 
@@ -388,7 +390,7 @@ fn run() -> Result<(), Fatal> {
         eprintln!("rspe: patch panel: port 0 <-> 1, 2 <-> 3, ...");
     }
     let served = match (router, launched) {
-        (Ok(router), Ok(())) => serve_until_signal(&socket, Arc::new(router), forwarder.clone()),
+        (Ok(router), Ok(())) => serve_until_signal(&socket, Arc::new(router)),
         (Err(e), _) => Err(Fatal(e, 1)),
         (_, Err(e)) => Err(e),
     };
@@ -408,8 +410,8 @@ fn run() -> Result<(), Fatal> {
             eprintln!("rspe: a worker ended abnormally");
         }
     }
-    if let Some(f) = &forwarder {
-        f.lock().unwrap_or_else(|e| e.into_inner()).shutdown();
+    if let Some(r) = &rib {
+        r.shutdown();
     }
     for ifc in &interfaces.list {
         ifc.port.stop();
@@ -500,9 +502,6 @@ fn launch_workers(
     Ok(())
 }
 
-/// How often the control plane takes in the workers' events.
-const POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(2);
-
 /// A port whose device the kernel also sees (`net_af_packet`, `net_tap`): the kernel is
 /// told to keep out of it (`controlplane::netns::seal_port_device`). Logged when it cannot
 /// be (a read-only /proc/sys): the router then shares the wire with the kernel.
@@ -530,13 +529,9 @@ fn seal_kernel_device(info: &dataplane::dpdk::PortInfo) {
     }
 }
 
-/// Serves the control socket until SIGINT or SIGTERM; meanwhile takes in the workers'
-/// events (neighbours) every [`POLL_EVERY`].
-fn serve_until_signal(
-    socket: &ControlSocket,
-    router: Arc<Router>,
-    forwarder: Option<Arc<Mutex<Forwarder>>>,
-) -> Result<(), Fatal> {
+/// Serves the control socket until SIGINT or SIGTERM (the workers' events are the RIB
+/// thread's, `controlplane::rib_service`).
+fn serve_until_signal(socket: &ControlSocket, router: Arc<Router>) -> Result<(), Fatal> {
     use tokio::signal::unix::{signal, SignalKind};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -544,16 +539,6 @@ fn serve_until_signal(
     rt.block_on(async {
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
-        if let Some(f) = forwarder {
-            tokio::spawn(async move {
-                let mut every = tokio::time::interval(POLL_EVERY);
-                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    every.tick().await;
-                    f.lock().unwrap_or_else(|e| e.into_inner()).poll(now_ns());
-                }
-            });
-        }
         let r = tokio::select! {
             r = socket.serve(Arc::new(router.clone())) => r.map_err(|e| Fatal(format!("control socket: {e}"), 1)),
             _ = term.recv() => { eprintln!("rspe: SIGTERM, stopping"); Ok(()) }

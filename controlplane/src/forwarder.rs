@@ -2,7 +2,7 @@
 //! the neighbour table from what the workers report, sends ARP requests, keeps the kernel
 //! twins in step, and publishes a new snapshot whenever one of these changes.
 
-use crate::config::store::{Item, Store};
+use crate::config::store::Item;
 use crate::fwd::{Builder, Origin, Plan, PortBase};
 use crate::neighbor::{Action, Key, Neighbors};
 use crate::rib::{Imm, Source};
@@ -81,12 +81,12 @@ impl Forwarder {
         }
     }
 
-    /// The configuration changed: re-plan, and when forwarding changes, republish and
-    /// bring the twins in step.
-    pub fn configure(&mut self, store: &Store) {
-        let plan = Plan::from_store(store, &self.ports);
+    /// The configuration changed (`plan` is what it means now): when forwarding changes,
+    /// the twins are brought in step, the builder follows and a snapshot is published.
+    /// Returns the selected entries that changed.
+    pub fn configure(&mut self, plan: Plan) -> crate::rib::Changes {
         if plan == self.plan && self.generation > 0 {
-            return;
+            return Default::default();
         }
         self.plan = plan;
         let plan = &self.plan;
@@ -103,10 +103,31 @@ impl Forwarder {
             // Tracking off: nothing is tracked any more.
             self.conntrack.flush();
         }
-        self.builder.apply_plan(self.plan.clone());
+        let changes = self.builder.apply_plan(self.plan.clone());
         self.builder
             .set_neighbors(self.neighbors.usable().collect());
         self.publish();
+        changes
+    }
+
+    /// The DPDK ports the plan is made for.
+    pub fn ports(&self) -> &[PortBase] {
+        &self.ports
+    }
+
+    /// Whether the ports have kernel twins (and the VRFs namespaces).
+    pub fn has_twins(&self) -> bool {
+        self.twins.is_some()
+    }
+
+    /// The prefix of the VRF namespaces' names.
+    pub fn netns_prefix(&self) -> &str {
+        &self.netns_prefix
+    }
+
+    /// A handle reading the newest snapshot from any thread.
+    pub fn watch(&self) -> shared::rcu::Watch<Snapshot> {
+        self.publisher.watch()
     }
 
     /// The plan in force.
@@ -275,7 +296,7 @@ impl Forwarder {
 
     /// `/ip route` items (`all`: `/routing route`, every route with its details): the
     /// configuration's static routes with their state, and the dynamic connected routes.
-    pub fn route_items(&self, store: &Store, all: bool) -> Vec<Item> {
+    pub fn route_items(&self, configured: &[Item], all: bool) -> Vec<Item> {
         let rib = self.builder.rib();
         let plan = self.builder.plan();
         let menu = crate::config::store::m(&["ip", "route"]);
@@ -298,7 +319,7 @@ impl Forwarder {
                 .join(",")
         };
         let mut rows: Vec<((u32, u8, u16), Item)> = Vec::new();
-        for it in store.items(menu).iter() {
+        for it in configured {
             let mut it = it.clone();
             let state = self
                 .builder
@@ -584,7 +605,7 @@ mod tests {
             mac: "02:00:00:00:00:01".into(),
             driver: "x".into(),
         }];
-        let mut store = Store::new(&descs);
+        let mut store = crate::config::store::Store::new(&descs);
         let pristine = store.clone();
         let mut session = crate::config::exec::Session::default();
         let mut ctx = crate::config::exec::Ctx {
@@ -600,7 +621,8 @@ mod tests {
         )
         .ok()
         .unwrap();
-        f.configure(&store);
+        let ports = f.ports().to_vec();
+        f.configure(Plan::from_store(&store, &ports));
         assert_eq!(reader.begin().generation, 1);
         let ip = u32::from(std::net::Ipv4Addr::new(10, 0, 0, 5));
         ex.events

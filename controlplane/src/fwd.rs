@@ -63,12 +63,17 @@ pub enum Origin {
     },
     /// The `/ip route` item with this id.
     Route(u32),
-    /// A route a protocol installs (BGP, BGP VPN, OSPF): its source and its own key.
+    /// A route a protocol installs (BGP, BGP VPN, OSPF): one per instance, table and
+    /// prefix.
     Protocol {
         /// Which protocol.
         source: Source,
-        /// The protocol's key for the route (a session and prefix, say).
-        key: u64,
+        /// Which of its instances.
+        instance: u32,
+        /// The table.
+        table: TableId,
+        /// The prefix.
+        dst: Prefix4,
     },
 }
 
@@ -205,6 +210,7 @@ impl Plan {
                         target_scope: 0,
                         gateways: [Gateway::Port(p.id)].into(),
                         blackhole: false,
+                        labels: Default::default(),
                     },
                 ));
             }
@@ -245,6 +251,7 @@ impl Plan {
                         gateways
                     },
                     blackhole,
+                    labels: Default::default(),
                 },
             ));
         }
@@ -575,19 +582,21 @@ impl Builder {
         }
     }
 
-    /// Applies the route changes made since the last call to the FIBs.
-    pub fn commit(&mut self) {
+    /// Applies the route changes made since the last call to the FIBs; returns the
+    /// selected entries that changed (with the source selected before), for subscribers.
+    pub fn commit(&mut self) -> crate::rib::Changes {
         self.rib.process();
         let changes = self.rib.take_changes();
-        for (t, p) in changes {
+        for &(t, p) in changes.keys() {
             self.refresh(t, p);
             self.refresh_hosts_in(t, p);
         }
+        changes
     }
 
     /// Brings everything in step with `plan`: its routes by difference, ports up or down,
-    /// the router's own addresses.
-    pub fn apply_plan(&mut self, plan: Plan) {
+    /// the router's own addresses. Returns the selected entries that changed.
+    pub fn apply_plan(&mut self, plan: Plan) -> crate::rib::Changes {
         for p in &plan.ports {
             self.rib.set_port_up(p.id, p.enabled);
         }
@@ -620,7 +629,7 @@ impl Builder {
             self.firewall = plan.firewall.clone().map(Arc::new);
         }
         self.plan = plan;
-        self.commit();
+        let changes = self.commit();
         if adjacencies_changed {
             let all: Vec<(TableId, Prefix4)> = self
                 .tables
@@ -653,6 +662,7 @@ impl Builder {
             .map(|(k, v)| (*k, *v))
             .collect();
         self.set_neighbors(keep);
+        changes
     }
 
     /// Brings the neighbour entries in step with `usable` (every usable neighbour).
@@ -748,12 +758,17 @@ impl Builder {
     }
 
     fn adjacency(&self, port: u16, mac: [u8; 6]) -> Option<Adjacency> {
+        self.labelled(port, mac, LabelStack::default())
+    }
+
+    /// An adjacency that pushes `push`.
+    fn labelled(&self, port: u16, mac: [u8; 6], push: LabelStack) -> Option<Adjacency> {
         let p = self.plan.port(port)?;
         Some(Adjacency {
             port: PortId(port),
             dst_mac: mac,
             src_mac: p.mac,
-            push: LabelStack::default(),
+            push,
             mtu: p.mtu,
         })
     }
@@ -787,7 +802,7 @@ impl Builder {
             match self
                 .neighbors
                 .get(&key)
-                .and_then(|&mac| self.adjacency(i.port, mac))
+                .and_then(|&mac| self.labelled(i.port, mac, s.labels))
             {
                 Some(a) => adjs.push(a),
                 None => {
@@ -952,7 +967,9 @@ mod tests {
         ));
         let o = Origin::Protocol {
             source: Source::Bgp,
-            key: 7,
+            instance: 0,
+            table: TableId::MAIN,
+            dst: "172.16.0.0/16".parse().unwrap(),
         };
         b.add_route(
             o,
@@ -969,6 +986,7 @@ mod tests {
                     port: None,
                 }],
                 blackhole: false,
+                labels: Default::default(),
             },
         );
         b.commit();

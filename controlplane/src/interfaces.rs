@@ -100,7 +100,7 @@ pub struct RouterLive {
     /// The ports.
     pub interfaces: Arc<Interfaces>,
     /// The forwarding state (`None`: a patch panel, nothing routed).
-    pub forwarder: Option<Arc<std::sync::Mutex<crate::forwarder::Forwarder>>>,
+    pub rib: Option<crate::rib_service::RibHandle>,
     /// The BGP speaker.
     pub bgp: Option<Arc<crate::bgp::Bgp>>,
 }
@@ -143,13 +143,19 @@ impl Live for RouterLive {
             (["routing", "bgp", "session" | "advertisements"], None) => return Some(Vec::new()),
             _ => {}
         }
-        let f = self.forwarder.as_ref()?;
-        let f = f.lock().unwrap_or_else(|e| e.into_inner());
+        let rib = self.rib.as_ref()?;
+        let now = crate::now_ns();
+        let routes = |all: bool| {
+            let configured = store
+                .items(crate::config::store::m(&["ip", "route"]))
+                .to_vec();
+            rib.query(move |f| f.route_items(&configured, all))
+        };
         match path {
-            ["ip", "arp"] => Some(f.arp_items()),
-            ["ip", "route"] => Some(f.route_items(store, false)),
-            ["routing", "route"] => Some(f.route_items(store, true)),
-            ["ip", "firewall", "connection"] => Some(f.connection_items(crate::now_ns())),
+            ["ip", "arp"] => rib.query(|f| f.arp_items()),
+            ["ip", "route"] => routes(false),
+            ["routing", "route"] => routes(true),
+            ["ip", "firewall", "connection"] => rib.query(move |f| f.connection_items(now)),
             _ => None,
         }
     }

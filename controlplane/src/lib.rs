@@ -12,6 +12,7 @@ pub mod neighbor;
 pub mod netns;
 pub mod ping;
 pub mod rib;
+pub mod rib_service;
 pub mod router;
 pub mod twins;
 

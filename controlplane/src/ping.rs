@@ -5,8 +5,8 @@
 //! raw ICMP socket opened in the VRF's namespace. So the ping takes the path forwarded
 //! traffic takes, VRF leaks included. Output as RouterOS prints it.
 
-use crate::forwarder::Forwarder;
 use crate::netns::Netns;
+use crate::rib_service::RibHandle;
 use dataplane::exception::Exception;
 use dataplane::wire::{checksum, icmp, ipv4};
 use shared::adj::Resolved;
@@ -16,7 +16,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::Ipv4Addr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What to ping and how.
@@ -116,7 +116,7 @@ fn rtt(d: Duration) -> String {
     }
 }
 
-/// Everything a ping needs of the router, taken under the forwarder's lock once.
+/// Everything a ping needs of the router, read once (the snapshot again per request).
 struct Route {
     vrf: u16,
     snap: Arc<Snapshot>,
@@ -125,8 +125,7 @@ struct Route {
     exception: Arc<Exception>,
 }
 
-fn route_for(fwd: &Mutex<Forwarder>, vrf: &Option<String>) -> Result<Route, String> {
-    let f = fwd.lock().unwrap_or_else(|e| e.into_inner());
+fn route_for(f: &RibHandle, vrf: &Option<String>) -> Result<Route, String> {
     let plan = f.plan();
     let vrf_id = match vrf {
         None => 0,
@@ -300,7 +299,7 @@ fn wait(
 }
 
 /// Runs the ping and returns its output.
-pub fn run(fwd: &Mutex<Forwarder>, a: &PingArgs) -> Result<String, String> {
+pub fn run(fwd: &RibHandle, a: &PingArgs) -> Result<String, String> {
     let mut route = route_for(fwd, &a.vrf)?;
     // A raw socket per namespace replies may come to (the VRF's own, or another's for a
     // request leaving through a leak with that VRF's address).
@@ -330,7 +329,7 @@ pub fn run(fwd: &Mutex<Forwarder>, a: &PingArgs) -> Result<String, String> {
         let seq16 = seq as u16;
         if seq > 0 {
             // The route may have changed: the newest snapshot for each request.
-            route.snap = fwd.lock().unwrap_or_else(|e| e.into_inner()).current();
+            route.snap = fwd.current();
         }
         sent += 1;
         let line = match request(&route, a, ident, seq16) {
@@ -340,18 +339,13 @@ pub fn run(fwd: &Mutex<Forwarder>, a: &PingArgs) -> Result<String, String> {
                 } else {
                     target
                 };
-                fwd.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .want(port, target, src);
+                fwd.want(port, target, src);
                 blank(seq, a.address, "timeout")
             }
             Err(Why::Other(why)) => blank(seq, a.address, why),
             Ok((port, reply_vrf, frame)) => {
                 if let std::collections::hash_map::Entry::Vacant(e) = socks.entry(reply_vrf) {
-                    let ns = fwd
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .netns_of(usize::from(reply_vrf));
+                    let ns = fwd.netns_of(usize::from(reply_vrf));
                     if let Some(Ok(ns)) = ns {
                         e.insert(open(&ns)?);
                     }

@@ -17,6 +17,7 @@
 //! recursion or flaps cannot make a batch run forever; the results a batch produces are
 //! taken by the snapshot builder ([`Rib::take_changes`]).
 
+use shared::adj::LabelStack;
 use shared::types::{mask, Prefix4, TableId};
 use smallvec::SmallVec;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -103,6 +104,9 @@ pub struct RouteSpec {
     pub gateways: Gateways,
     /// Drop what matches.
     pub blackhole: bool,
+    /// Labels the route asks to be pushed (a VPN label: the inner part of the stack; a
+    /// transport label comes with the gateway's resolution). Empty for plain IPv4.
+    pub labels: LabelStack,
 }
 
 /// An immediate next hop: out of `port` to `ip` (0: the packet's own destination, on link).
@@ -127,12 +131,19 @@ pub struct Selected {
     pub scope: u8,
     /// A connected network won.
     pub connected: bool,
+    /// The source of the first winning route.
+    pub source: Source,
+    /// The labels of the first winning route.
+    pub labels: LabelStack,
     /// The prefixes the gateways were resolved through, to refuse loops.
     via: Vias,
 }
 
 /// A route's handle.
 pub type RouteId = u32;
+
+/// What a batch changed: (table, prefix) → the source selected before (`None`: none was).
+pub type Changes = rustc_hash::FxHashMap<(TableId, Prefix4), Option<Source>>;
 
 /// A route's state after the last batch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -202,7 +213,8 @@ pub struct Rib {
     tables: Vec<TableRib>,
     ports_up: Vec<bool>,
     dirty: rustc_hash::FxHashSet<(TableId, Prefix4)>,
-    changed: rustc_hash::FxHashSet<(TableId, Prefix4)>,
+    /// Selected entries changed in this batch, with the source of the winner before it.
+    changed: rustc_hash::FxHashMap<(TableId, Prefix4), Option<Source>>,
     /// Gateway lookups already made: (table, address, largest scope) → the selected prefix
     /// that matched. Entries go when a selected prefix containing the address changes, so
     /// the many routes behind one gateway (a BGP table) resolve with one lookup.
@@ -359,8 +371,9 @@ impl Rib {
             .flat_map(|t| t.selected.iter())
     }
 
-    /// The (table, prefix) pairs whose selected entry changed since the last call.
-    pub fn take_changes(&mut self) -> rustc_hash::FxHashSet<(TableId, Prefix4)> {
+    /// The (table, prefix) pairs whose selected entry changed since the last call, each
+    /// with the source of the entry that was selected before (`None`: there was none).
+    pub fn take_changes(&mut self) -> Changes {
         std::mem::take(&mut self.changed)
     }
 
@@ -540,6 +553,8 @@ impl Rib {
                         blackhole: spec.blackhole,
                         scope: spec.scope,
                         connected: spec.source == Source::Connected,
+                        source: spec.source,
+                        labels: spec.labels,
                         via,
                     })
                 }
@@ -563,6 +578,8 @@ impl Rib {
         if old == sel.as_ref() {
             return false;
         }
+        let was = old.map(|o| o.source);
+        self.changed.entry((table, dst)).or_insert(was);
         self.invalidate(table, dst);
         let t = self.table_mut(table);
         let len = usize::from(dst.len());
@@ -598,7 +615,6 @@ impl Rib {
             if !self.select(t, p) {
                 continue;
             }
-            self.changed.insert((t, p));
             // Routes whose gateway lies in p, resolved in t, may resolve differently now.
             let Some(tab) = self.tables.get(usize::from(t.0)) else {
                 continue;
@@ -639,6 +655,7 @@ mod tests {
             target_scope: 0,
             gateways: [Gateway::Port(port)].into(),
             blackhole: false,
+            labels: Default::default(),
         }
     }
 
@@ -656,6 +673,7 @@ mod tests {
                 port: None,
             }],
             blackhole: false,
+            labels: Default::default(),
         }
     }
 
@@ -684,7 +702,7 @@ mod tests {
             }]
         );
         let changes = r.take_changes();
-        assert!(changes.contains(&(TableId(0), p("10.9.0.0/16"))));
+        assert!(changes.contains_key(&(TableId(0), p("10.9.0.0/16"))));
         r.remove(c);
         r.process();
         assert!(!r.state(s).unwrap().active, "gone with its network");

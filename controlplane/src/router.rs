@@ -7,7 +7,7 @@ use crate::config::exec::{self, Ctx, Format, Live, Session};
 use crate::config::journal::{self, Journal, Record};
 use crate::config::persist;
 use crate::config::store::{PortDesc, Store};
-use crate::forwarder::Forwarder;
+use crate::rib_service::RibHandle;
 use shared::api::{self as proto, Mode, Request, Response};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -26,7 +26,7 @@ pub struct Router {
     pristine: Store,
     saving: Option<Mutex<Saving>>,
     live: Arc<dyn Live + Send + Sync>,
-    forwarder: Option<Arc<Mutex<Forwarder>>>,
+    rib: Option<RibHandle>,
     bgp: Option<Arc<crate::bgp::Bgp>>,
 }
 
@@ -50,7 +50,7 @@ impl Router {
         ports: &[PortDesc],
         config: Option<PathBuf>,
         live: Arc<dyn Live + Send + Sync>,
-        forwarder: Option<Arc<Mutex<Forwarder>>>,
+        rib: Option<RibHandle>,
         bgp: Option<Arc<crate::bgp::Bgp>>,
     ) -> Result<Router, String> {
         let pristine = Store::new(ports);
@@ -59,12 +59,10 @@ impl Router {
             Some(path) => Some(Mutex::new(load(path, &mut store, &pristine, &*live)?)),
             None => None,
         };
-        if let Some(f) = &forwarder {
-            f.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .configure(&store);
+        if let Some(r) = &rib {
+            r.configure(&store);
             if let Some(b) = &bgp {
-                b.configure(&store, f);
+                b.configure(&store, r);
             }
         }
         Ok(Router {
@@ -72,7 +70,7 @@ impl Router {
             pristine,
             saving,
             live,
-            forwarder,
+            rib,
             bgp,
         })
     }
@@ -182,10 +180,10 @@ impl Router {
         // neither holds the configuration's lock, so other sessions go on meanwhile.
         let cwd = session.prompt_path();
         let outside = if let Some(args) = ping_words(&req.command, &cwd) {
-            Some(match &self.forwarder {
+            Some(match &self.rib {
                 None => Err("ping: this rspe is a patch panel (--patch), it does not route".into()),
-                Some(f) => crate::ping::parse(&args)
-                    .and_then(|a| crate::ping::run(f, &a))
+                Some(r) => crate::ping::parse(&args)
+                    .and_then(|a| crate::ping::run(r, &a))
                     .map_err(|e| format!("ping: {e}")),
             })
         } else if let Some((verb, names)) = session_words(&req.command, &cwd) {
@@ -231,12 +229,10 @@ impl Router {
             // The forwarding plan is read from the whole configuration: rebuilt only when a
             // menu it reads changed.
             let forwarding = !store.pending_only_in(NOT_FORWARDING);
-            if let Some(f) = self.forwarder.as_ref().filter(|_| forwarding) {
-                f.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .configure(&store);
+            if let Some(r) = self.rib.as_ref().filter(|_| forwarding) {
+                r.configure(&store);
                 if let Some(b) = &self.bgp {
-                    b.configure(&store, f);
+                    b.configure(&store, r);
                 }
             }
             saved = self.save(&mut store);

@@ -33,6 +33,26 @@ pub struct Publisher<T> {
     retired: VecDeque<(u64, Arc<T>)>,
 }
 
+/// A reading side for threads that are not workers (see [`Publisher::watch`]).
+pub struct Watch<T> {
+    current: Arc<ArcSwap<T>>,
+}
+
+impl<T> Clone for Watch<T> {
+    fn clone(&self) -> Self {
+        Watch {
+            current: self.current.clone(),
+        }
+    }
+}
+
+impl<T> Watch<T> {
+    /// The current version.
+    pub fn current(&self) -> Arc<T> {
+        self.current.load_full()
+    }
+}
+
 /// A worker's reading side.
 pub struct Reader<T> {
     cache: Option<Cache<Arc<ArcSwap<T>>, Arc<T>>>,
@@ -75,6 +95,15 @@ impl<T> Publisher<T> {
     /// The current version.
     pub fn current(&self) -> Arc<T> {
         self.shared.current.load_full()
+    }
+
+    /// A handle that reads the current version from any thread (the console, `/ping`),
+    /// without the publisher. What it returns is an `Arc`: a version it holds stays alive
+    /// after it is retired, and is freed where the last holder drops it, never on a worker.
+    pub fn watch(&self) -> Watch<T> {
+        Watch {
+            current: self.shared.current.clone(),
+        }
     }
 
     /// Makes `next` the current version; frees the versions no reader can hold any more.

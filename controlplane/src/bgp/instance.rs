@@ -5,8 +5,8 @@
 
 use super::config::{DefaultOriginate, NextHopChoice, PeerConfig, Role};
 use super::packet::{self, Attrs, Update};
-use crate::fwd::{Builder, Origin};
 use crate::rib::{Gateway, RouteSpec, Source};
+use crate::rib_service::Change;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use shared::types::{Prefix4, TableId};
 use std::cmp::Ordering;
@@ -239,14 +239,6 @@ fn compare(peers: &BTreeMap<PeerId, PeerRib>, a: &Path, b: &Path) -> Ordering {
         })
         .then_with(|| x.cluster_len.cmp(&y.cluster_len))
         .then_with(|| pa.info.remote_addr.cmp(&pb.info.remote_addr))
-}
-
-/// The RIB key of a BGP route.
-pub fn origin_key(t: TableId, p: Prefix4) -> Origin {
-    Origin::Protocol {
-        source: Source::Bgp,
-        key: (u64::from(t.0) << 40) | (u64::from(p.addr()) << 8) | u64::from(p.len()),
-    }
 }
 
 fn is_private_as(a: u32) -> bool {
@@ -493,6 +485,30 @@ impl Instance {
         self.dirty.extend(touched);
     }
 
+    /// The RIB's entry for (table, dst) from another source is now `local` (`None`: none).
+    pub fn set_local(&mut self, table: TableId, dst: Prefix4, local: Option<Local>) {
+        let m = self.locals.entry(table).or_default();
+        let old = match local {
+            Some(l) => m.insert(dst, l),
+            None => m.remove(&dst),
+        };
+        if old != local {
+            self.dirty.insert((table, dst));
+        }
+    }
+
+    /// Whether `table` has an active default route (`default-originate=if-installed`).
+    pub fn set_default(&mut self, table: TableId, active: bool) {
+        let changed = if active {
+            self.has_default.insert(table)
+        } else {
+            self.has_default.remove(&table)
+        };
+        if changed {
+            self.dirty.insert((table, Prefix4::DEFAULT));
+        }
+    }
+
     /// The address lists `output.network` may name. Prefixes that came or went are looked
     /// at again in every table.
     pub fn set_networks(&mut self, lists: super::config::NetworkLists) {
@@ -525,11 +541,10 @@ impl Instance {
         paths.first().cloned()
     }
 
-    /// Applies what changed: the RIB (through `builder`) and every peer's pending
-    /// UPDATEs. Returns how many RIB routes changed.
-    pub fn flush(&mut self, builder: &mut Builder) -> usize {
+    /// Applies what changed: the RIB's changes go into `rib` (a batch for the RIB), and
+    /// every peer's pending UPDATEs are sent.
+    pub fn flush(&mut self, rib: &mut Vec<Change>) {
         let dirty: Vec<(TableId, Prefix4)> = self.dirty.drain().collect();
-        let mut changed = 0;
         let peer_ids: Vec<(PeerId, TableId)> = self
             .peers
             .iter()
@@ -554,14 +569,16 @@ impl Instance {
                         port: None,
                     }],
                     blackhole: false,
+                    labels: Default::default(),
                 })
             });
-            let origin = origin_key(key.0, key.1);
-            let did = match spec {
-                Some(s) => builder.add_route(origin, s),
-                None => builder.remove_route(origin),
-            };
-            changed += usize::from(did);
+            rib.push(match spec {
+                Some(s) => Change::Upsert(s),
+                None => Change::Withdraw {
+                    table: key.0,
+                    dst: key.1,
+                },
+            });
             for (id, t) in &peer_ids {
                 if *t == key.0 {
                     self.advertise_to(*id, key.0, key.1);
@@ -570,7 +587,6 @@ impl Instance {
         }
         self.send_pending();
         self.export_cache.clear();
-        changed
     }
 
     /// What `peer` should have for `dst`, queued when it differs from what it has.
@@ -887,8 +903,16 @@ mod tests {
         }
     }
 
-    fn gateway(b: &Builder) -> Option<(u32, u8)> {
-        let s = b.route_spec(origin_key(TableId::MAIN, p("172.16.0.0/16")))?;
+    /// The route installed last for 172.16.0.0/16 in main, by the changes sent to the RIB.
+    fn gateway(b: &[Change]) -> Option<(u32, u8)> {
+        let dst = p("172.16.0.0/16");
+        let s = b.iter().rev().find_map(|c| match c {
+            Change::Upsert(s) if s.dst == dst && s.table == TableId::MAIN => Some(Some(s)),
+            Change::Withdraw { table, dst: d } if *d == dst && *table == TableId::MAIN => {
+                Some(None)
+            }
+            _ => None,
+        })??;
         match s.gateways[0] {
             Gateway::Ip { ip, .. } => Some((ip, s.distance)),
             Gateway::Port(_) => None,
@@ -898,7 +922,7 @@ mod tests {
     #[test]
     fn best_path_in_routeros_order() {
         let mut i = Instance::new();
-        let mut b = Builder::new();
+        let mut b = Vec::<Change>::new();
         let _a = up(&mut i, 1, Role::Ebgp, 65001, 0x0a00_0101);
         let _e = up(&mut i, 2, Role::Ebgp, 65002, 0x0a00_0102);
         let _c = up(&mut i, 3, Role::Ibgp, 65000, 0x0a00_0103);
@@ -952,7 +976,7 @@ mod tests {
     #[test]
     fn loops_and_unusable_next_hops_are_not_installed() {
         let mut i = Instance::new();
-        let mut b = Builder::new();
+        let mut b = Vec::<Change>::new();
         let _a = up(&mut i, 1, Role::Ebgp, 65001, 0x0a00_0101);
         i.update(1, route(&[65001, 65000, 3], 0x0a00_0101, |_| {}));
         i.flush(&mut b);
@@ -969,7 +993,7 @@ mod tests {
     #[test]
     fn what_peers_are_sent() {
         let mut i = Instance::new();
-        let mut b = Builder::new();
+        let mut b = Vec::<Change>::new();
         let mut e1 = up(&mut i, 1, Role::Ebgp, 65001, 0x0a00_0101);
         let mut e2 = up(&mut i, 2, Role::Ebgp, 65002, 0x0a00_0102);
         let mut i3 = up(&mut i, 3, Role::Ibgp, 65000, 0x0a00_0103);
@@ -1033,7 +1057,7 @@ mod tests {
     #[test]
     fn redistributed_and_default_routes() {
         let mut i = Instance::new();
-        let mut b = Builder::new();
+        let mut b = Vec::<Change>::new();
         let mut e = up(&mut i, 1, Role::Ebgp, 65001, 0x0a00_0101);
         i.flush(&mut b);
         e.updates();
@@ -1068,7 +1092,7 @@ mod tests {
     #[test]
     fn output_network_prefixes_are_sent_while_a_matching_route_is_active() {
         let mut i = Instance::new();
-        let mut b = Builder::new();
+        let mut b = Vec::<Change>::new();
         let mut e = up(&mut i, 1, Role::Ebgp, 65001, 0x0a00_0101);
         i.flush(&mut b);
         e.updates();
@@ -1111,7 +1135,7 @@ mod tests {
     #[test]
     fn default_originate() {
         let mut i = Instance::new();
-        let mut b = Builder::new();
+        let mut b = Vec::<Change>::new();
         let (tx, rx) = unbounded_channel();
         let tx = super::super::peer::Writer::new(tx, tokio::sync::mpsc::channel(1).0);
         let mut c = (*cfg("d", Role::Ebgp)).clone();

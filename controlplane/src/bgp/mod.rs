@@ -4,7 +4,8 @@
 //! Everything runs on a thread of its own ("bgp") with a single-threaded tokio runtime:
 //! a manager that follows the configuration (sessions and listening sockets), one task
 //! per session (state machine, timers, one reader and one writer task per connection),
-//! and the instance task that owns the routes and installs them through the forwarder.
+//! and the instance task that owns the routes, installs them in the RIB by batches
+//! ([`crate::rib_service`]) and hears of the RIB's other routes through a subscription.
 
 pub mod config;
 pub mod fsm;
@@ -14,15 +15,14 @@ pub mod packet;
 pub mod peer;
 
 use crate::config::store::{Item, Store};
-use crate::forwarder::Forwarder;
-use crate::fwd::{Origin, Plan};
 use crate::netns::Netns;
 use crate::rib::Source;
+use crate::rib_service::{Batch, Filter, Owner, RibHandle, RouteEvent};
 use config::{Inactive, PeerConfig};
 use instance::{Instance, Local, PeerId};
 use packet::{err, Notification};
 use peer::{PeerMsg, Session, Stats, ToInstance, View};
-use shared::types::{Prefix4, TableId};
+use shared::types::Prefix4;
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
@@ -68,7 +68,6 @@ enum Ctl {
         /// The address lists `output.network` may name.
         networks: config::NetworkLists,
     },
-    Redistribute,
 }
 
 /// The BGP speaker.
@@ -80,13 +79,12 @@ pub struct Bgp {
 }
 
 impl Bgp {
-    /// Starts the speaker's thread. Routes are installed through `forwarder`.
-    pub fn start(forwarder: Arc<Mutex<Forwarder>>) -> std::io::Result<Bgp> {
+    /// Starts the speaker's thread. Routes are installed in `rib`.
+    pub fn start(rib: RibHandle) -> std::io::Result<Bgp> {
         let shared = Arc::new(Shared::default());
         let (ctl, rx) = mpsc::unbounded_channel();
         let s = shared.clone();
-        let thread =
-            crate::runtime_thread("bgp", move |rt| rt.block_on(manager(rx, s, forwarder)))?;
+        let thread = crate::runtime_thread("bgp", move |rt| rt.block_on(manager(rx, s, rib)))?;
         Ok(Bgp {
             ctl: Mutex::new(Some(ctl)),
             shared,
@@ -95,15 +93,13 @@ impl Bgp {
     }
 
     /// Follows a new configuration.
-    pub fn configure(&self, store: &Store, forwarder: &Mutex<Forwarder>) {
-        let f = lock(forwarder);
-        let plan: &Plan = f.plan();
-        let (peers, inactive) = config::peers(store, plan);
+    pub fn configure(&self, store: &Store, rib: &RibHandle) {
+        let plan = rib.plan();
+        let (peers, inactive) = config::peers(store, &plan);
         let mut netns = HashMap::new();
         for p in &peers {
-            netns.insert(p.name.clone(), f.netns_name(p.vrf_id));
+            netns.insert(p.name.clone(), rib.netns_name(p.vrf_id));
         }
-        drop(f);
         let menu = crate::config::store::m(&["routing", "bgp", "connection"]);
         let disabled = store
             .items(menu)
@@ -127,7 +123,6 @@ impl Bgp {
                 disabled,
                 networks: config::address_lists(store),
             });
-            let _ = ctl.send(Ctl::Redistribute);
         }
     }
 
@@ -151,13 +146,9 @@ type Listeners =
     HashMap<(Option<String>, u16), (Arc<tokio::net::TcpListener>, tokio::task::JoinHandle<()>)>;
 type Routes = Arc<Mutex<HashMap<(Option<String>, Ipv4Addr), mpsc::Sender<PeerMsg>>>>;
 
-async fn manager(
-    mut rx: mpsc::UnboundedReceiver<Ctl>,
-    shared: Arc<Shared>,
-    forwarder: Arc<Mutex<Forwarder>>,
-) {
+async fn manager(mut rx: mpsc::UnboundedReceiver<Ctl>, shared: Arc<Shared>, rib: RibHandle) {
     let (itx, irx) = mpsc::channel::<ToInstance>(4096);
-    let inst = tokio::spawn(instance_task(irx, shared.clone(), forwarder.clone()));
+    let inst = tokio::spawn(instance_task(irx, shared.clone(), rib));
     let mut running: HashMap<String, Running> = HashMap::new();
     let mut listeners: Listeners = HashMap::new();
     let routes: Routes = Arc::default();
@@ -214,14 +205,10 @@ async fn manager(
                     }
                     sync_listeners(&running, &mut listeners, &routes);
                 }
-                Some(Ctl::Redistribute) => {
-                    let _ = itx.send(ToInstance::Redistribute).await;
-                }
             },
             _ = tick.tick() => {
                 // Namespaces made since, ports freed since: listeners retried.
                 sync_listeners(&running, &mut listeners, &routes);
-                let _ = itx.send(ToInstance::Redistribute).await;
             }
         }
     }
@@ -314,54 +301,69 @@ async fn accept_loop(l: Arc<tokio::net::TcpListener>, netns: Option<String>, rou
     }
 }
 
-/// The redistributable routes of every table, and which tables have an active default.
-fn locals_of(f: &mut Forwarder) -> (instance::Locals, instance::Tables) {
-    let b = f.builder();
-    let rib = b.rib();
-    let mut out = instance::Locals::default();
-    let mut defaults = instance::Tables::default();
-    for (o, id) in b.origins() {
-        let source = match o {
-            Origin::Connected { .. } => Source::Connected,
-            Origin::Route(_) => Source::Static,
-            Origin::Protocol { .. } => continue,
-        };
-        let (Some(spec), Some(st)) = (rib.spec(id), rib.state(id)) else {
-            continue;
-        };
-        if !st.active {
-            continue;
-        }
-        out.entry(spec.table).or_default().insert(
-            spec.dst,
-            Local {
-                source,
-                blackhole: spec.blackhole,
-            },
-        );
+/// BGP's one instance.
+const OWNER: Owner = Owner {
+    source: Source::Bgp,
+    instance: 0,
+};
+
+/// What the instance hears of the RIB's other routes: those it may redistribute, and
+/// default routes (`default-originate=if-installed`).
+fn redistributable() -> Filter {
+    Filter {
+        sources: vec![
+            Source::Connected,
+            Source::Static,
+            Source::Ospf,
+            Source::BgpVpn,
+        ],
+        defaults: true,
     }
-    for t in 0..b.plan().tables.len().max(1) {
-        let t = TableId(t as u16);
-        if rib.selected(t, Prefix4::DEFAULT).is_some() {
-            defaults.insert(t);
-        }
-    }
-    (out, defaults)
 }
 
-async fn instance_task(
-    mut rx: mpsc::Receiver<ToInstance>,
-    shared: Arc<Shared>,
-    forwarder: Arc<Mutex<Forwarder>>,
-) {
-    let mut gc_due = 0u32;
-    while let Some(first) = rx.recv().await {
+/// Applies the RIB's changes to the instance's view of the other routes.
+fn heard(inst: &mut Instance, events: Vec<RouteEvent>) {
+    for e in events {
+        let best = e.best.as_ref();
+        if e.dst == Prefix4::DEFAULT {
+            inst.set_default(e.table, best.is_some());
+        }
+        let local = best.filter(|b| b.source != Source::Bgp).map(|b| Local {
+            source: b.source,
+            blackhole: b.blackhole,
+        });
+        inst.set_local(e.table, e.dst, local);
+    }
+}
+
+async fn instance_task(mut rx: mpsc::Receiver<ToInstance>, shared: Arc<Shared>, rib: RibHandle) {
+    let mut events = rib.subscribe(redistributable());
+    let mut gc = tokio::time::interval(Duration::from_secs(30));
+    gc.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // A new instance owns nothing yet: whatever an earlier one left goes.
+    let mut purge = true;
+    loop {
+        let mut batch = Vec::new();
+        tokio::select! {
+            m = rx.recv() => match m {
+                Some(m) => batch.push(m),
+                None => break,
+            },
+            e = events.recv() => {
+                if let Some(e) = e {
+                    heard(&mut lock(&shared.instance), e);
+                }
+            }
+            _ = gc.tick() => lock(&shared.instance).gc(),
+        }
         // Everything that is waiting is applied in one go (up to a limit, so that the
         // console and the dataplane see progress at least every few milliseconds): one
-        // RIB commit and one snapshot per batch.
+        // batch to the RIB.
         let started = std::time::Instant::now();
-        let mut batch = vec![first];
-        while batch.len() < 65_536 && started.elapsed() < Duration::from_millis(20) {
+        while !batch.is_empty()
+            && batch.len() < 65_536
+            && started.elapsed() < Duration::from_millis(20)
+        {
             match rx.try_recv() {
                 Ok(m) => batch.push(m),
                 Err(_) => {
@@ -375,33 +377,35 @@ async fn instance_task(
             }
         }
         let mut inst = lock(&shared.instance);
-        let mut redistribute = false;
+        while let Ok(e) = events.try_recv() {
+            heard(&mut inst, e);
+        }
         for m in batch {
             match m {
                 ToInstance::Up(info) => inst.peer_up(info),
                 ToInstance::Down(id) => inst.peer_down(id),
                 ToInstance::Update(id, u, raw) => inst.update_raw(id, *u, Some(&raw)),
                 ToInstance::Refresh(id) => inst.refresh(id),
-                ToInstance::Redistribute => redistribute = true,
                 ToInstance::Networks(n) => inst.set_networks(n),
             }
         }
-        let mut f = lock(&forwarder);
-        if redistribute {
-            let (l, d) = locals_of(&mut f);
-            inst.set_locals(l, d);
-            gc_due += 1;
-            if gc_due >= 15 {
-                gc_due = 0;
-                inst.gc();
-            }
-        }
-        let changed = inst.flush(f.builder());
-        if changed > 0 {
-            f.builder().commit();
-            f.publish();
+        let mut changes = Vec::new();
+        inst.flush(&mut changes);
+        drop(inst);
+        if !changes.is_empty() || purge {
+            rib.submit(Batch {
+                owner: OWNER,
+                purge: std::mem::take(&mut purge),
+                changes,
+            });
         }
     }
+    // The speaker stops: its routes go.
+    rib.submit(Batch {
+        owner: OWNER,
+        purge: true,
+        changes: Vec::new(),
+    });
 }
 
 fn fmt_ms(d: Duration) -> String {

@@ -107,8 +107,6 @@ pub enum ToInstance {
     Update(PeerId, Box<packet::Update>, Bytes),
     /// A ROUTE-REFRESH.
     Refresh(PeerId),
-    /// Look at the RIB's connected and static routes again.
-    Redistribute,
     /// The address lists `output.network` may name.
     Networks(super::config::NetworkLists),
 }

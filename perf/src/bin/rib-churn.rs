@@ -116,6 +116,7 @@ fn plan() -> Plan {
                 target_scope: 0,
                 gateways: [Gateway::Port(port.id)].into(),
                 blackhole: false,
+                labels: Default::default(),
             },
         ));
     }
@@ -167,6 +168,7 @@ fn route(i: usize) -> (Origin, RouteSpec) {
             target_scope: 10,
             gateways: [gw].into(),
             blackhole: false,
+            labels: Default::default(),
         },
     )
 }
