@@ -300,15 +300,7 @@ impl Forwarder {
         let rib = self.builder.rib();
         let plan = self.builder.plan();
         let menu = crate::config::store::m(&["ip", "route"]);
-        let port_name = |p: u16| {
-            let Some(pp) = plan.port(p) else {
-                return format!("port{p}");
-            };
-            match pp.vrf.0 {
-                0 => pp.name.clone(),
-                v => format!("{}@{}", pp.name, plan.vrfs[usize::from(v)]),
-            }
-        };
+        let port_name = |p: u16| plan.interface_name(p);
         let imm_text = |imm: &[Imm]| {
             imm.iter()
                 .map(|i| match i.ip {

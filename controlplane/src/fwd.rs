@@ -51,6 +51,26 @@ pub struct PortPlan {
     pub addrs: Vec<(u32, u8)>,
 }
 
+/// Interfaces that are not DPDK ports (loopback bridges) have ids from here up, clear of
+/// every port id.
+pub const LOOPBACK_BASE: u16 = 0x8000;
+
+/// A bridge without ports: a loopback, as RouterOS users make them (`/interface bridge add
+/// name=lo0` and a /32 on it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoopbackPlan {
+    /// Its interface id ([`LOOPBACK_BASE`] + its place among the bridges).
+    pub id: u16,
+    /// Its name.
+    pub name: String,
+    /// Not disabled.
+    pub enabled: bool,
+    /// Its VRF.
+    pub vrf: VrfId,
+    /// Its enabled addresses: (address, prefix length).
+    pub addrs: Vec<(u32, u8)>,
+}
+
 /// Where a route of the plan comes from: the configuration item (or a port's network).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Origin {
@@ -82,6 +102,8 @@ pub enum Origin {
 pub struct Plan {
     /// Ports, in port order.
     pub ports: Vec<PortPlan>,
+    /// Loopbacks (bridges without ports), in configuration order.
+    pub loopbacks: Vec<LoopbackPlan>,
     /// VRF names by [`VrfId`] (0: `main`).
     pub vrfs: Vec<String>,
     /// The table of each VRF, by [`VrfId`].
@@ -186,21 +208,49 @@ impl Plan {
             });
         }
 
+        let mut loopbacks = Vec::new();
+        for (i, it) in store.items(m(&["interface", "bridge"])).iter().enumerate() {
+            let Some(name) = it.values.get("name").cloned() else {
+                continue;
+            };
+            let vrf = members
+                .iter()
+                .find(|(_, l)| l.iter().any(|n| *n == name || n == "all"))
+                .map_or(VrfId::MAIN, |(id, _)| *id);
+            let addrs = addresses
+                .iter()
+                .filter(|a| !a.disabled() && a.values.get("interface") == Some(&name))
+                .filter_map(|a| if_addr(a.values.get("address")?))
+                .collect();
+            loopbacks.push(LoopbackPlan {
+                id: LOOPBACK_BASE.saturating_add(i as u16),
+                name,
+                enabled: !it.disabled(),
+                vrf,
+                addrs,
+            });
+        }
+
         let port_named = |n: &str| plan_ports.iter().find(|p| p.name == n).map(|p| p.id);
         let route_menu = m(&["ip", "route"]);
         let mut routes = Vec::new();
-        // Connected networks, in the table of the port's VRF (one per network and port).
-        for p in &plan_ports {
-            let table = vrf_table[usize::from(p.vrf.0)];
+        // Connected networks, in the table of the interface's VRF (one per network and
+        // interface).
+        let interfaces = plan_ports
+            .iter()
+            .map(|p| (p.id, p.vrf, &p.addrs))
+            .chain(loopbacks.iter().map(|l| (l.id, l.vrf, &l.addrs)));
+        for (id, vrf, addrs) in interfaces {
+            let table = vrf_table[usize::from(vrf.0)];
             let mut nets = BTreeSet::new();
-            for &(a, len) in &p.addrs {
+            for &(a, len) in addrs {
                 if let Ok(net) = Prefix4::new(a & shared::types::mask(len), len) {
                     nets.insert(net);
                 }
             }
             for net in nets {
                 routes.push((
-                    Origin::Connected { port: p.id, net },
+                    Origin::Connected { port: id, net },
                     RouteSpec {
                         table,
                         dst: net,
@@ -208,7 +258,7 @@ impl Plan {
                         distance: 0,
                         scope: 10,
                         target_scope: 0,
-                        gateways: [Gateway::Port(p.id)].into(),
+                        gateways: [Gateway::Port(id)].into(),
                         blackhole: false,
                         labels: Default::default(),
                     },
@@ -275,6 +325,7 @@ impl Plan {
         };
         Plan {
             ports: plan_ports,
+            loopbacks,
             vrfs,
             vrf_table,
             tables,
@@ -290,10 +341,33 @@ impl Plan {
         self.ports.iter().find(|p| p.id == id)
     }
 
-    /// The router's address on `port` in the network that holds `ip`.
+    /// The loopback with interface id `id`.
+    pub fn loopback(&self, id: u16) -> Option<&LoopbackPlan> {
+        self.loopbacks.iter().find(|l| l.id == id)
+    }
+
+    /// The name of interface `id` (a port or a loopback), with `@vrf` outside main.
+    pub fn interface_name(&self, id: u16) -> String {
+        let (name, vrf) = match (self.port(id), self.loopback(id)) {
+            (Some(p), _) => (p.name.as_str(), p.vrf),
+            (None, Some(l)) => (l.name.as_str(), l.vrf),
+            (None, None) => return format!("port{id}"),
+        };
+        match vrf.0 {
+            0 => name.to_owned(),
+            v => format!("{name}@{}", self.vrfs[usize::from(v)]),
+        }
+    }
+
+    /// The router's address on interface `port` (a port or a loopback) in the network
+    /// that holds `ip`.
     pub fn source_for(&self, port: u16, ip: u32) -> Option<u32> {
-        let p = self.port(port)?;
-        p.addrs
+        let addrs = match (self.port(port), self.loopback(port)) {
+            (Some(p), _) => &p.addrs,
+            (None, Some(l)) => &l.addrs,
+            (None, None) => return None,
+        };
+        addrs
             .iter()
             .find(|&&(a, l)| Prefix4::new(a, l).is_ok_and(|n| n.contains(ip)))
             .map(|&(a, _)| a)
@@ -313,9 +387,20 @@ impl Plan {
     /// The router's own addresses and the broadcast addresses of its networks, per table.
     pub fn locals(&self) -> BTreeSet<(TableId, Prefix4)> {
         let mut out = BTreeSet::new();
-        for p in self.ports.iter().filter(|p| p.enabled) {
-            let table = self.vrf_table[usize::from(p.vrf.0)];
-            for &(addr, len) in &p.addrs {
+        let enabled = self
+            .ports
+            .iter()
+            .filter(|p| p.enabled)
+            .map(|p| (p.vrf, &p.addrs))
+            .chain(
+                self.loopbacks
+                    .iter()
+                    .filter(|l| l.enabled)
+                    .map(|l| (l.vrf, &l.addrs)),
+            );
+        for (vrf, addrs) in enabled {
+            let table = self.vrf_table[usize::from(vrf.0)];
+            for &(addr, len) in addrs {
                 if let Ok(me) = Prefix4::new(addr, 32) {
                     out.insert((table, me));
                 }
@@ -600,6 +685,9 @@ impl Builder {
         for p in &plan.ports {
             self.rib.set_port_up(p.id, p.enabled);
         }
+        for l in &plan.loopbacks {
+            self.rib.set_port_up(l.id, l.enabled);
+        }
         let wanted: HashMap<Origin, RouteSpec> = plan.routes.iter().cloned().collect();
         // Protocols' routes are theirs to add and remove, not the plan's.
         let gone: Vec<Origin> = self
@@ -781,6 +869,11 @@ impl Builder {
         let mut adjs = Vec::new();
         let mut glean = None;
         for i in &s.imm {
+            if i.port >= LOOPBACK_BASE {
+                // A loopback's network beyond its own address: nobody is there.
+                glean.get_or_insert(NextHop::Unreachable);
+                continue;
+            }
             let src = self
                 .plan
                 .source_for(i.port, if i.ip == 0 { p.addr() } else { i.ip })

@@ -14,7 +14,7 @@ use dataplane::exception::{Exception, MAX_FRAME};
 use futures::TryStreamExt;
 use rtnetlink::packet_route::address::AddressAttribute;
 use rtnetlink::{Handle, LinkUnspec};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::AsRawFd;
@@ -41,9 +41,32 @@ pub struct TwinSpec {
     pub addrs: Vec<(u32, u8)>,
 }
 
-/// The twins wanted for `plan`; VRF `x` lives in namespace `prefix` + `x`.
-pub fn specs(plan: &Plan, prefix: &str) -> Vec<TwinSpec> {
-    plan.ports
+/// Everything the kernel side should look like.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Wanted {
+    /// One per port.
+    pub twins: Vec<TwinSpec>,
+    /// The loopbacks' addresses (/32 each, on `lo`), by namespace.
+    pub loopbacks: BTreeMap<String, Vec<u32>>,
+}
+
+/// The gateway of each VRF namespace's default route: its MAC is the twin's own, so what
+/// the kernel sends beyond its connected networks comes back to the dataplane addressed
+/// to the port itself and is routed by the VRF's table (`dataplane::pipeline::own`).
+pub const DATAPLANE_GW: Ipv4Addr = Ipv4Addr::new(169, 254, 0, 1);
+
+/// The kernel side wanted for `plan`; VRF `x` lives in namespace `prefix` + `x`.
+pub fn specs(plan: &Plan, prefix: &str) -> Wanted {
+    let ns = |vrf: shared::types::VrfId| {
+        format!(
+            "{prefix}{}",
+            plan.vrfs
+                .get(usize::from(vrf.0))
+                .map_or("main", String::as_str)
+        )
+    };
+    let twins = plan
+        .ports
         .iter()
         .map(|p| TwinSpec {
             port: p.id,
@@ -53,15 +76,18 @@ pub fn specs(plan: &Plan, prefix: &str) -> Vec<TwinSpec> {
             up: p.enabled,
             // Main too: the daemon's namespace keeps only the ports' own devices, with
             // nothing for the kernel to answer for.
-            netns: Some(format!(
-                "{prefix}{}",
-                plan.vrfs
-                    .get(usize::from(p.vrf.0))
-                    .map_or("main", String::as_str)
-            )),
+            netns: Some(ns(p.vrf)),
             addrs: p.addrs.clone(),
         })
-        .collect()
+        .collect();
+    let mut loopbacks: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for l in plan.loopbacks.iter().filter(|l| l.enabled) {
+        let v = loopbacks.entry(ns(l.vrf)).or_default();
+        v.extend(l.addrs.iter().map(|a| a.0));
+        v.sort_unstable();
+        v.dedup();
+    }
+    Wanted { twins, loopbacks }
 }
 
 /// Makes a TAP per port in the daemon's namespace, named like the port's default name.
@@ -102,7 +128,7 @@ struct Current {
 
 /// The handle of the thread that keeps the twins in step.
 pub struct Twins {
-    tx: Option<mpsc::Sender<Vec<TwinSpec>>>,
+    tx: Option<mpsc::Sender<Wanted>>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// The last error of each twin, if its last update failed (shown in logs).
     pub errors: Arc<Mutex<HashMap<u16, String>>>,
@@ -117,10 +143,10 @@ impl Twins {
                 continue;
             };
             let ex = exception.clone();
-            let port = p.id;
+            let (port, mac) = (p.id, p.mac);
             std::thread::Builder::new()
                 .name(format!("rspe-twin{port}"))
-                .spawn(move || read_twin(&tap, port, &ex))?;
+                .spawn(move || read_twin(&tap, port, mac, &ex))?;
         }
         let current: Vec<(u16, Current)> = ports
             .iter()
@@ -134,7 +160,7 @@ impl Twins {
                 )
             })
             .collect();
-        let (tx, rx) = mpsc::channel::<Vec<TwinSpec>>();
+        let (tx, rx) = mpsc::channel::<Wanted>();
         let errors = Arc::new(Mutex::new(HashMap::new()));
         let errs = errors.clone();
         let thread = crate::runtime_thread("rspe-twins", move |rt| {
@@ -155,7 +181,7 @@ impl Twins {
     }
 
     /// Asks for `specs`; returns at once.
-    pub fn apply(&self, specs: Vec<TwinSpec>) {
+    pub fn apply(&self, specs: Wanted) {
         if let Some(tx) = &self.tx {
             let _ = tx.send(specs);
         }
@@ -171,15 +197,18 @@ impl Twins {
 }
 
 /// Frames from the kernel: IPv4 and ARP go out of the port (the dataplane routes IPv4
-/// only; IPv6 the kernel may send on its own is not for the wire).
-fn read_twin(tap: &Iface, port: u16, ex: &Exception) {
+/// only; IPv6 the kernel may send on its own is not for the wire); IPv4 addressed to the
+/// port's own MAC (the namespace's default route, [`DATAPLANE_GW`]) is routed first.
+fn read_twin(tap: &Iface, port: u16, mac: [u8; 6], ex: &Exception) {
     let mut buf = vec![0u8; MAX_FRAME];
     loop {
         match tap.recv(&mut buf) {
             Ok(n) if n >= 14 => {
                 let et = u16::from_be_bytes([buf[12], buf[13]]);
-                if matches!(et, 0x0800 | 0x0806) {
-                    // Full: dropped, as a NIC's full queue would.
+                // Full: dropped, as a NIC's full queue would.
+                if dataplane::pipeline::own::is_for_routing(&buf[..n], &mac) {
+                    ex.route(port, buf[..n].to_vec());
+                } else if matches!(et, 0x0800 | 0x0806) {
                     ex.send(port, buf[..n].to_vec());
                 }
             }
@@ -224,7 +253,7 @@ async fn index_of(h: &Handle, name: &str) -> io::Result<u32> {
 }
 
 impl Keeper {
-    async fn run(&mut self, rx: mpsc::Receiver<Vec<TwinSpec>>) {
+    async fn run(&mut self, rx: mpsc::Receiver<Wanted>) {
         let main = Netns::current().and_then(|ns| {
             let h = connect(&ns, &self.rt)?;
             Ok((ns, h))
@@ -237,11 +266,12 @@ impl Keeper {
             }
         }
         // Blocking receive on a runtime thread is fine here: this runtime serves only us.
-        while let Ok(mut specs) = rx.recv() {
+        while let Ok(mut wanted) = rx.recv() {
             while let Ok(newer) = rx.try_recv() {
-                specs = newer;
+                wanted = newer;
             }
-            for s in &specs {
+            let specs = &wanted.twins;
+            for s in specs {
                 let r = self.apply_one(s).await;
                 let mut errs = self.errors.lock().unwrap_or_else(|e| e.into_inner());
                 match r {
@@ -254,12 +284,21 @@ impl Keeper {
                     }
                 }
             }
-            // Namespaces no twin lives in any more go.
-            let used: Vec<String> = self
+            if let Err(e) = self.loopbacks(&wanted.loopbacks).await {
+                eprintln!("rspe: loopback addresses: {e}");
+            }
+            for s in specs {
+                if let Err(e) = self.default_route(s, specs).await {
+                    eprintln!("rspe: kernel twin {}: default route: {e}", s.name);
+                }
+            }
+            // Namespaces no twin or loopback lives in any more go.
+            let mut used: Vec<String> = self
                 .current
                 .values()
                 .filter_map(|c| c.netns.clone())
                 .collect();
+            used.extend(wanted.loopbacks.keys().cloned());
             let unused: Vec<String> = self
                 .spaces
                 .keys()
@@ -394,6 +433,90 @@ impl Keeper {
             }
         }
         Ok(())
+    }
+
+    /// The loopbacks' addresses: a /32 each on `lo` of their VRF's namespace (made for
+    /// them when no twin is there), the ones no longer wanted removed (127/8 is left alone).
+    async fn loopbacks(&mut self, wanted: &BTreeMap<String, Vec<u32>>) -> io::Result<()> {
+        for n in wanted.keys() {
+            self.space(n).await?;
+        }
+        let names: Vec<String> = self.spaces.keys().cloned().collect();
+        for n in names {
+            let want = wanted.get(&n).cloned().unwrap_or_default();
+            let Some(h) = self.handle(&Some(n.clone())).cloned() else {
+                continue;
+            };
+            let lo = index_of(&h, "lo").await?;
+            let mut have = Vec::new();
+            let mut list = h.address().get().set_link_index_filter(lo).execute();
+            while let Some(a) = list.try_next().await.map_err(|e| nl_err("addresses", e))? {
+                let ip = a.attributes.iter().find_map(|at| match at {
+                    AddressAttribute::Local(IpAddr::V4(v))
+                    | AddressAttribute::Address(IpAddr::V4(v)) => Some(u32::from(*v)),
+                    _ => None,
+                });
+                match ip {
+                    Some(ip) if ip >> 24 != 127 => have.push((ip, a)),
+                    _ => {}
+                }
+            }
+            for (ip, msg) in &have {
+                if !want.contains(ip) {
+                    h.address()
+                        .del(msg.clone())
+                        .execute()
+                        .await
+                        .map_err(|e| nl_err("delete loopback address", e))?;
+                }
+            }
+            for ip in want {
+                if !have.iter().any(|(a, _)| *a == ip) {
+                    h.address()
+                        .add(lo, IpAddr::V4(Ipv4Addr::from(ip)), 32)
+                        .execute()
+                        .await
+                        .map_err(|e| nl_err("add loopback address", e))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The default route of a twin's namespace, on the first twin there that is up:
+    /// through [`DATAPLANE_GW`], whose MAC (a permanent neighbour) is the twin's own.
+    async fn default_route(&mut self, s: &TwinSpec, all: &[TwinSpec]) -> io::Result<()> {
+        let first = all
+            .iter()
+            .find(|t| t.up && t.netns == s.netns && !t.addrs.is_empty());
+        if first.map(|t| t.port) != Some(s.port) {
+            return Ok(());
+        }
+        let h = self
+            .handle(&s.netns)
+            .ok_or_else(|| nl_err("netlink", "missing"))?
+            .clone();
+        let idx = index_of(&h, &s.name).await?;
+        h.neighbours()
+            .add(idx, IpAddr::V4(DATAPLANE_GW))
+            .link_layer_address(&s.mac)
+            .state(rtnetlink::packet_route::neighbour::NeighbourState::Permanent)
+            .replace()
+            .execute()
+            .await
+            .map_err(|e| nl_err("gateway neighbour", e))?;
+        let route = rtnetlink::RouteMessageBuilder::<Ipv4Addr>::new()
+            .destination_prefix(Ipv4Addr::UNSPECIFIED, 0)
+            .gateway(DATAPLANE_GW)
+            .output_interface(idx)
+            .onlink()
+            .build();
+        h.route()
+            .add(route)
+            .replace()
+            .execute()
+            .await
+            .map_err(|e| nl_err("route", e))
     }
 
     /// Deletes every twin (their readers end), then the VRF namespaces.

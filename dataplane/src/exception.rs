@@ -22,6 +22,9 @@ pub struct Outbound {
     pub port: u16,
     /// The whole Ethernet frame.
     pub frame: Vec<u8>,
+    /// Routed first (the router's own packet from a twin, see `pipeline::own`): `port`
+    /// is the twin's port, whose VRF's table decides where it goes.
+    pub route: bool,
 }
 
 /// Shared by the workers, the twin reader and the control plane.
@@ -55,6 +58,24 @@ impl Exception {
 
     /// Queues a frame to send out of `port`; `false` when the queue is full.
     pub fn send(&self, port: u16, frame: Vec<u8>) -> bool {
-        self.inject.push(Outbound { port, frame }).is_ok()
+        self.inject
+            .push(Outbound {
+                port,
+                frame,
+                route: false,
+            })
+            .is_ok()
+    }
+
+    /// Queues one of the router's own packets, sent by the twin of `port`, to be routed
+    /// by that port's VRF; `false` when the queue is full.
+    pub fn route(&self, port: u16, frame: Vec<u8>) -> bool {
+        self.inject
+            .push(Outbound {
+                port,
+                frame,
+                route: true,
+            })
+            .is_ok()
     }
 }

@@ -6,6 +6,7 @@
 use crate::counters::{DropReason, WorkerCounters};
 use crate::dpdk::{pause, Mbuf, MbufBurst, Mempool, RxQueue, TxQueue, BURST};
 use crate::exception::Exception;
+use crate::pipeline::own::{self, Own};
 use crate::pipeline::{PacketBuf, Pipeline, Verdict};
 use shared::rcu::Reader;
 use shared::snapshot::Snapshot;
@@ -258,9 +259,23 @@ impl RouterWorker {
             if index == 0 && !exception.inject.is_empty() {
                 busy = true;
                 for _ in 0..BURST {
-                    let Some(o) = exception.inject.pop() else {
+                    let Some(mut o) = exception.inject.pop() else {
                         break;
                     };
+                    if o.route {
+                        match own::route(snap, o.port, &mut o.frame) {
+                            Own::Out(p) => o.port = p,
+                            Own::Drop(why, event) => {
+                                if let Some(c) = counters.port(o.port) {
+                                    c.drop(why, 1);
+                                }
+                                if let Some(e) = event {
+                                    let _ = exception.events.push(e);
+                                }
+                                continue;
+                            }
+                        }
+                    }
                     let Some(mut m) = Mbuf::alloc(&pool) else {
                         if let Some(c) = counters.port(o.port) {
                             c.drop(DropReason::NoBuffer, 1);

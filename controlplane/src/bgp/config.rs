@@ -200,14 +200,16 @@ fn secs(v: &str) -> Option<u16> {
     value::time(v).map(|ms| u16::try_from(ms / 1000).unwrap_or(u16::MAX))
 }
 
-/// The highest address of the VRF's ports (RouterOS's dynamic router id picks the
-/// highest address).
+/// The highest address of the VRF's interfaces, loopbacks included (RouterOS's dynamic
+/// router id picks the highest address).
 fn auto_id(plan: &Plan, vrf: usize) -> Option<u32> {
     let of = |only: Option<usize>| {
-        plan.ports
-            .iter()
-            .filter(|p| only.is_none_or(|v| usize::from(p.vrf.0) == v))
-            .flat_map(|p| p.addrs.iter().map(|a| a.0))
+        let ports = plan.ports.iter().map(|p| (p.vrf, &p.addrs));
+        let loopbacks = plan.loopbacks.iter().map(|l| (l.vrf, &l.addrs));
+        ports
+            .chain(loopbacks)
+            .filter(|(v, _)| only.is_none_or(|o| usize::from(v.0) == o))
+            .flat_map(|(_, a)| a.iter().map(|a| a.0))
             .max()
     };
     of(Some(vrf)).or_else(|| of(None))

@@ -741,6 +741,7 @@ fn l4_port(ip: &ipv4::Packet<&[u8]>, at: usize) -> u16 {
 pub const ETH_HEADER_LEN: usize = ethernet::HEADER_LEN;
 
 mod firewall;
+pub mod own;
 
 #[cfg(test)]
 mod tests;

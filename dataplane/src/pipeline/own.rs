@@ -1,0 +1,59 @@
+//! The router's own packets: what the kernel of a VRF's namespace sends beyond its connected
+//! networks. Each namespace's default route points at a gateway whose MAC is the twin's own
+//! (`controlplane::twins`), so such frames come back from the twin addressed to the port
+//! itself; they are routed here by the VRF's table like the dataplane's own traffic: the
+//! next hop's MACs written in, out of the adjacency's port, the neighbour asked for when it
+//! is not resolved yet. The kernel's TTL is kept (the packet starts here).
+
+use super::Event;
+use crate::counters::DropReason;
+use shared::adj::Resolved;
+use shared::snapshot::Snapshot;
+use shared::types::PortId;
+
+/// What becomes of one of the router's own frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Own {
+    /// Rewritten: send it out of this port.
+    Out(u16),
+    /// Dropped for this reason; with an event when a neighbour should be asked for.
+    Drop(DropReason, Option<Event>),
+}
+
+/// Whether `frame`, sent by the twin of a port whose MAC is `mac`, is addressed to the port
+/// itself (and so asks to be routed).
+pub fn is_for_routing(frame: &[u8], mac: &[u8; 6]) -> bool {
+    frame.len() >= 34 && frame[0..6] == mac[..] && frame[12..14] == [0x08, 0x00]
+}
+
+/// Routes one of the router's own IPv4 frames that the twin of `port` sent: looked up in
+/// the table of the port's VRF, MACs rewritten for the next hop.
+pub fn route(snap: &Snapshot, port: u16, frame: &mut [u8]) -> Own {
+    if frame.len() < 34 || frame[12..14] != [0x08, 0x00] || frame[14] >> 4 != 4 {
+        return Own::Drop(DropReason::BadIpHeader, None);
+    }
+    let dst = u32::from_be_bytes([frame[30], frame[31], frame[32], frame[33]]);
+    let table = snap.ingress_table(PortId(port));
+    let Some(nh) = snap.lookup(table, dst) else {
+        return Own::Drop(DropReason::NoRoute, None);
+    };
+    let len = u16::from_be_bytes([frame[16], frame[17]]);
+    match snap.next_hops.resolve(nh, 0) {
+        Resolved::Forward(adj) => {
+            if len > adj.mtu || adj.push.depth() > 0 {
+                // The kernel keeps to the twin's MTU; labelled paths come with MPLS.
+                return Own::Drop(DropReason::FragNeeded, None);
+            }
+            frame[0..6].copy_from_slice(&adj.dst_mac);
+            frame[6..12].copy_from_slice(&adj.src_mac);
+            Own::Out(adj.port.0)
+        }
+        Resolved::Glean { port, src, target } => {
+            let ip = if target == 0 { dst } else { target };
+            Own::Drop(DropReason::Unresolved, Some(Event::Want { port, ip, src }))
+        }
+        Resolved::Local | Resolved::Unreachable => Own::Drop(DropReason::NoRoute, None),
+        Resolved::Blackhole => Own::Drop(DropReason::Blackhole, None),
+        Resolved::Prohibit => Own::Drop(DropReason::Prohibited, None),
+    }
+}
