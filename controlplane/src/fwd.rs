@@ -502,17 +502,26 @@ fn parse_gateway(
     }
 }
 
-/// Collects next hops and adjacencies without duplicates. Append-only, so a snapshot's ids
-/// stay valid; next hops no entry uses any more stay until the builder is made anew (they
-/// are few: one per gateway and neighbour ever seen).
+/// Collects next hops and adjacencies without duplicates, and frees what no FIB entry uses
+/// any more: each next hop counts the entries installed with it, each adjacency the next
+/// hops and ECMP groups that hold it. A freed id is reused by the next new one; a snapshot
+/// copies the whole set when it changed, so ids in older snapshots keep their meaning there.
 #[derive(Default, Clone)]
 struct HopSet {
     hops: Vec<NextHop>,
     ids: rustc_hash::FxHashMap<NextHop, NextHopId>,
+    /// Installed entries per next hop.
+    refs: Vec<u32>,
+    free_hops: Vec<NextHopId>,
     members: Vec<AdjId>,
+    /// Member slots of freed groups, compacted away when they outnumber the live ones.
+    dead_members: usize,
     groups: rustc_hash::FxHashMap<Vec<AdjId>, NextHopId>,
     adjacencies: Vec<Adjacency>,
     adj_ids: rustc_hash::FxHashMap<Adjacency, AdjId>,
+    /// Next hops and groups per adjacency.
+    adj_refs: Vec<u32>,
+    free_adjs: Vec<AdjId>,
     grew: bool,
 }
 
@@ -521,9 +530,28 @@ impl HopSet {
         if let Some(&id) = self.ids.get(&nh) {
             return id;
         }
-        self.hops.push(nh);
         self.grew = true;
-        let id = NextHopId(self.hops.len() as u32 - 1);
+        let id = match self.free_hops.pop() {
+            Some(id) => {
+                self.hops[id.0 as usize] = nh;
+                id
+            }
+            None => {
+                self.hops.push(nh);
+                self.refs.push(0);
+                NextHopId(self.hops.len() as u32 - 1)
+            }
+        };
+        match nh {
+            NextHop::Forward(a) => self.adj_refs[a.0 as usize] += 1,
+            NextHop::Ecmp { first, count } => {
+                for i in first..first + count {
+                    let a = self.members[i as usize];
+                    self.adj_refs[a.0 as usize] += 1;
+                }
+            }
+            _ => {}
+        }
         self.ids.insert(nh, id);
         id
     }
@@ -532,31 +560,125 @@ impl HopSet {
         if let Some(&id) = self.adj_ids.get(&a) {
             return id;
         }
-        self.adjacencies.push(a);
         self.grew = true;
-        let id = AdjId(self.adjacencies.len() as u32 - 1);
+        let id = match self.free_adjs.pop() {
+            Some(id) => {
+                self.adjacencies[id.0 as usize] = a;
+                id
+            }
+            None => {
+                self.adjacencies.push(a);
+                self.adj_refs.push(0);
+                AdjId(self.adjacencies.len() as u32 - 1)
+            }
+        };
         self.adj_ids.insert(a, id);
         id
     }
 
     fn adj(&mut self, a: Adjacency) -> NextHopId {
         let id = self.adj_id(a);
-        self.hop(NextHop::Forward(id))
+        let hop = self.hop(NextHop::Forward(id));
+        self.drop_unused_adj(id);
+        hop
     }
 
     fn ecmp(&mut self, adjs: Vec<Adjacency>) -> NextHopId {
         let ids: Vec<AdjId> = adjs.into_iter().map(|a| self.adj_id(a)).collect();
-        if let Some(&id) = self.groups.get(&ids) {
-            return id;
+        let hop = match self.groups.get(&ids) {
+            Some(&id) => id,
+            None => {
+                let first = self.members.len() as u32;
+                self.members.extend(&ids);
+                let id = self.hop(NextHop::Ecmp {
+                    first,
+                    count: ids.len() as u32,
+                });
+                self.groups.insert(ids.clone(), id);
+                id
+            }
+        };
+        for a in ids {
+            self.drop_unused_adj(a);
         }
-        let first = self.members.len() as u32;
-        self.members.extend(&ids);
-        let id = self.hop(NextHop::Ecmp {
-            first,
-            count: ids.len() as u32,
-        });
-        self.groups.insert(ids, id);
-        id
+        hop
+    }
+
+    /// An installed entry now uses `id`.
+    fn acquire(&mut self, id: NextHopId) {
+        self.refs[id.0 as usize] += 1;
+    }
+
+    /// An installed entry no longer uses `id`: at none, it is freed.
+    fn release(&mut self, id: NextHopId) {
+        let r = &mut self.refs[id.0 as usize];
+        *r = r.saturating_sub(1);
+        if *r > 0 {
+            return;
+        }
+        let nh = self.hops[id.0 as usize];
+        self.ids.remove(&nh);
+        self.free_hops.push(id);
+        self.grew = true;
+        match nh {
+            NextHop::Forward(a) => self.release_adj(a),
+            NextHop::Ecmp { first, count } => {
+                let range = first as usize..(first + count) as usize;
+                let ids: Vec<AdjId> = self.members[range].to_vec();
+                self.groups.remove(&ids);
+                self.dead_members += ids.len();
+                for a in ids {
+                    self.release_adj(a);
+                }
+                if self.dead_members * 2 > self.members.len() {
+                    self.compact_members();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn release_adj(&mut self, a: AdjId) {
+        let r = &mut self.adj_refs[a.0 as usize];
+        *r = r.saturating_sub(1);
+        self.drop_unused_adj(a);
+    }
+
+    /// Frees an adjacency nothing holds (made for a next hop that already existed).
+    fn drop_unused_adj(&mut self, a: AdjId) {
+        if self.adj_refs[a.0 as usize] > 0 || self.free_adjs.contains(&a) {
+            return;
+        }
+        let adj = self.adjacencies[a.0 as usize];
+        if self.adj_ids.get(&adj) == Some(&a) {
+            self.adj_ids.remove(&adj);
+            self.free_adjs.push(a);
+            self.grew = true;
+        }
+    }
+
+    /// Rewrites the member list with the live groups only (their next-hop ids stay).
+    fn compact_members(&mut self) {
+        let mut members = Vec::with_capacity(self.members.len() - self.dead_members);
+        for (ids, &hop) in &self.groups {
+            let first = members.len() as u32;
+            members.extend(ids);
+            let nh = NextHop::Ecmp {
+                first,
+                count: ids.len() as u32,
+            };
+            let old = std::mem::replace(&mut self.hops[hop.0 as usize], nh);
+            self.ids.remove(&old);
+            self.ids.insert(nh, hop);
+        }
+        self.members = members;
+        self.dead_members = 0;
+        self.grew = true;
+    }
+
+    /// Next hops and adjacencies in use (for tests and prints).
+    fn live(&self) -> (usize, usize) {
+        (self.ids.len(), self.adj_ids.len())
     }
 }
 
@@ -611,6 +733,11 @@ impl Builder {
             port_meta: None,
             firewall: None,
         }
+    }
+
+    /// How many next hops and adjacencies the FIBs use now.
+    pub fn next_hops_in_use(&self) -> (usize, usize) {
+        self.hops.live()
     }
 
     /// The RIB.
@@ -925,11 +1052,17 @@ impl Builder {
         } else {
             None
         };
-        let tab = self.table(t);
-        let old = tab.installed.get(&p).copied();
+        let old = self.table(t).installed.get(&p).copied();
         if old == nh {
             return;
         }
+        if let Some(n) = nh {
+            self.hops.acquire(n);
+        }
+        if let Some(o) = old {
+            self.hops.release(o);
+        }
+        let tab = self.table(t);
         match nh {
             Some(nh) => {
                 // Next-hop ids here are small: an insert cannot fail on their size.
@@ -1202,6 +1335,55 @@ mod tests {
         assert_eq!(resolve(&snap, 4, "172.22.0.1"), None, "disabled route");
         assert!(plan.on_link(0, ip("172.19.0.5")));
         assert!(!plan.on_link(0, ip("172.21.0.5")));
+    }
+
+    #[test]
+    fn next_hops_no_entry_uses_are_freed() {
+        let mut script = String::from("/ip address add address=10.0.0.1/24 interface=ether1\n");
+        for i in 0..50 {
+            script.push_str(&format!(
+                "/ip route add dst-address=172.16.{i}.0/24 gateway=10.0.0.{}\n",
+                i + 2
+            ));
+        }
+        let mut b = Builder::new();
+        b.apply_plan(plan(1, &script));
+        let macs = |k: u8| -> HashMap<Key, [u8; 6]> {
+            (0..50u32)
+                .map(|i| {
+                    (
+                        Key {
+                            port: 0,
+                            ip: 0x0a00_0002 + i,
+                        },
+                        [2, 0, 0, k, 0, i as u8],
+                    )
+                })
+                .collect()
+        };
+        b.set_neighbors(macs(1));
+        let (hops, adjs) = b.next_hops_in_use();
+        assert_eq!(adjs, 50, "one adjacency per neighbour");
+        assert!(hops >= 50, "{hops}");
+        // Every neighbour moves to a new MAC, ten times: the old adjacencies go.
+        for k in 2..12 {
+            b.set_neighbors(macs(k));
+            let _ = b.snapshot();
+        }
+        assert_eq!(b.next_hops_in_use(), (hops, adjs));
+        // The routes go: only what the connected network and the router's address use stays.
+        b.apply_plan(plan(
+            1,
+            "/ip address add address=10.0.0.1/24 interface=ether1",
+        ));
+        b.set_neighbors(HashMap::new());
+        let (hops, adjs) = b.next_hops_in_use();
+        assert!(
+            hops <= 3 && adjs == 0,
+            "{hops} next hops, {adjs} adjacencies left"
+        );
+        let snap = b.snapshot();
+        assert!(snap.next_hops.hops.len() <= 60, "ids are reused");
     }
 
     #[test]

@@ -201,44 +201,64 @@ impl Default for Instance {
     }
 }
 
-/// Compares two paths: `Less` when `a` is better (RouterOS's order, §5.6).
-fn compare(peers: &BTreeMap<PeerId, PeerRib>, a: &Path, b: &Path) -> Ordering {
-    let (pa, pb) = (peers.get(&a.peer), peers.get(&b.peer));
-    let (Some(pa), Some(pb)) = (pa, pb) else {
-        return Ordering::Equal;
+/// The first rules of best path (RFC 4271 §9.1.2.2 a-c in RouterOS's order): LOCAL_PREF
+/// (higher wins; eBGP paths count as 100), AS_PATH length (unless
+/// `input.ignore-as-path-len`), ORIGIN. Lower ranks win.
+fn rank(peers: &BTreeMap<PeerId, PeerRib>, p: &Path) -> (std::cmp::Reverse<u32>, u16, u8) {
+    let Some(info) = peers.get(&p.peer).map(|r| &r.info) else {
+        return (std::cmp::Reverse(0), u16::MAX, u8::MAX);
+    };
+    let at = &p.attrs;
+    let lp = if info.ebgp() {
+        100
+    } else {
+        at.local_pref.unwrap_or(100)
+    };
+    let len = if info.cfg.ignore_as_path_len {
+        0
+    } else {
+        at.path_len
+    };
+    (std::cmp::Reverse(lp), len, at.origin)
+}
+
+/// The rules after MED, a total order: eBGP over iBGP, lower ORIGINATOR_ID or router id,
+/// shorter CLUSTER_LIST, lower neighbour address.
+fn tie_break(peers: &BTreeMap<PeerId, PeerRib>, a: &Path, b: &Path) -> Ordering {
+    let (Some(pa), Some(pb)) = (peers.get(&a.peer), peers.get(&b.peer)) else {
+        return a.peer.cmp(&b.peer);
     };
     let (x, y) = (&a.attrs, &b.attrs);
-    let lp = |p: &PeerInfo, at: &Stored| {
-        if p.ebgp() {
-            100
-        } else {
-            at.local_pref.unwrap_or(100)
-        }
-    };
-    lp(&pb.info, y)
-        .cmp(&lp(&pa.info, x))
-        .then_with(|| {
-            if pa.info.cfg.ignore_as_path_len {
-                Ordering::Equal
-            } else {
-                x.path_len.cmp(&y.path_len)
-            }
-        })
-        .then_with(|| x.origin.cmp(&y.origin))
-        .then_with(|| {
-            if x.first_as == y.first_as {
-                x.med.unwrap_or(0).cmp(&y.med.unwrap_or(0))
-            } else {
-                Ordering::Equal
-            }
-        })
-        .then_with(|| pb.info.ebgp().cmp(&pa.info.ebgp()))
-        .then_with(|| {
-            let id = |p: &PeerInfo, at: &Stored| at.originator_id.unwrap_or(p.remote_id);
-            id(&pa.info, x).cmp(&id(&pb.info, y))
-        })
+    let id = |p: &PeerInfo, at: &Stored| at.originator_id.unwrap_or(p.remote_id);
+    pb.info
+        .ebgp()
+        .cmp(&pa.info.ebgp())
+        .then_with(|| id(&pa.info, x).cmp(&id(&pb.info, y)))
         .then_with(|| x.cluster_len.cmp(&y.cluster_len))
         .then_with(|| pa.info.remote_addr.cmp(&pb.info.remote_addr))
+        .then_with(|| a.peer.cmp(&b.peer))
+}
+
+/// The index of the best of `paths`, by RFC 4271 §9.1.2.2's elimination: the best rank
+/// first, then MED among paths from the same neighbouring AS only (a path goes when another
+/// from its AS has a lower MED), then the tie-breaks. Comparing MED pairwise is not
+/// transitive (A beats B on MED, B beats C on router id, C beats A on router id); eliminating
+/// first makes the answer the same whatever order the paths arrived in.
+fn best_of(peers: &BTreeMap<PeerId, PeerRib>, paths: &[Path]) -> usize {
+    let ranks: Vec<_> = paths.iter().map(|p| rank(peers, p)).collect();
+    let Some(top) = ranks.iter().min().copied() else {
+        return 0;
+    };
+    let alive: Vec<usize> = (0..paths.len()).filter(|&i| ranks[i] == top).collect();
+    let med = |i: usize| paths[i].attrs.med.unwrap_or(0);
+    let survivors = alive.iter().copied().filter(|&i| {
+        !alive
+            .iter()
+            .any(|&j| paths[j].attrs.first_as == paths[i].attrs.first_as && med(j) < med(i))
+    });
+    survivors
+        .min_by(|&i, &j| tie_break(peers, &paths[i], &paths[j]))
+        .unwrap_or(0)
 }
 
 fn is_private_as(a: u32) -> bool {
@@ -530,12 +550,7 @@ impl Instance {
     fn select(&mut self, key: (TableId, Prefix4)) -> Option<Path> {
         let paths = self.dests.get_mut(&key)?;
         if paths.len() > 1 {
-            let mut best = 0;
-            for i in 1..paths.len() {
-                if compare(&self.peers, &paths[i], &paths[best]) == Ordering::Less {
-                    best = i;
-                }
-            }
+            let best = best_of(&self.peers, paths);
             paths.swap(0, best);
         }
         paths.first().cloned()
@@ -971,6 +986,45 @@ mod tests {
         }
         i.flush(&mut b);
         assert_eq!(gateway(&b), None);
+    }
+
+    #[test]
+    fn best_path_does_not_depend_on_arrival_order() {
+        // MED counts only within a neighbour AS, so comparing pairwise is not transitive:
+        // P1 (AS 65100, MED 20, id .1) loses to P2 (AS 65100, MED 10, id .3) on MED, P2
+        // loses to P3 (AS 65200, id .2) on router id, P3 loses to P1 on router id. The
+        // RFC's elimination: P1 goes (P2's MED), then P3 beats P2. Every order agrees.
+        let paths = [
+            (1, 65100, 0x0a00_0101, 20),
+            (2, 65100, 0x0a00_0103, 10),
+            (3, 65200, 0x0a00_0102, 0),
+        ];
+        let orders = [
+            [0, 1, 2],
+            [0, 2, 1],
+            [1, 0, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [2, 1, 0],
+        ];
+        for order in orders {
+            let mut i = Instance::new();
+            let mut peers = Vec::new();
+            for &(id, asn, addr, _) in &paths {
+                peers.push(up(&mut i, id, Role::Ebgp, asn, addr));
+            }
+            for k in order {
+                let (id, asn, addr, med) = paths[k];
+                i.update(id, route(&[asn, 7], addr, |a| a.med = Some(med)));
+                let mut b = Vec::new();
+                i.flush(&mut b);
+            }
+            assert_eq!(
+                i.best_peer(TableId::MAIN, p("172.16.0.0/16")),
+                Some(3),
+                "arrival order {order:?}"
+            );
+        }
     }
 
     #[test]

@@ -91,6 +91,7 @@ fn plan() -> Plan {
     }
     let mut p = Plan {
         ports,
+        loopbacks: Vec::new(),
         vrfs,
         vrf_table,
         tables,
