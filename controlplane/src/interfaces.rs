@@ -117,14 +117,7 @@ impl Live for RouterLive {
     fn inactive(&self, path: &[&str], item: &crate::config::store::Item) -> Option<String> {
         match (path, &self.bgp) {
             (["routing", "bgp", "connection"], Some(b)) => {
-                let name = item.values.get("name")?;
-                b.shared
-                    .inactive
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .iter()
-                    .find(|i| i.name == *name)
-                    .map(|i| i.why.clone())
+                b.shared.inactive_reason(item.values.get("name")?)
             }
             _ => None,
         }

@@ -221,6 +221,31 @@ pub enum Outcome {
     Nat(Action),
 }
 
+/// The return points of the jumps being followed, at most [`MAX_JUMPS`].
+#[derive(Default)]
+struct JumpStack {
+    frames: [(usize, usize); MAX_JUMPS],
+    len: usize,
+}
+
+impl JumpStack {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, f: (usize, usize)) {
+        if let Some(slot) = self.frames.get_mut(self.len) {
+            *slot = f;
+            self.len += 1;
+        }
+    }
+
+    fn pop(&mut self) -> Option<(usize, usize)> {
+        self.len = self.len.checked_sub(1)?;
+        Some(self.frames[self.len])
+    }
+}
+
 /// Deepest jump nesting followed; deeper jumps are ignored (a loop of jumps ends).
 pub const MAX_JUMPS: usize = 16;
 
@@ -283,8 +308,8 @@ impl Match {
 impl Table {
     /// Runs chain `chain` for `p`, updating `marks`; the first terminating action decides.
     pub fn run(&self, chain: usize, p: &Packet, marks: &mut Marks, lists: &Lists) -> Outcome {
-        // (chain, next rule) frames for jump/return.
-        let mut stack: Vec<(usize, usize)> = Vec::new();
+        // (chain, next rule) frames for jump/return: on the stack, no allocation per packet.
+        let mut stack = JumpStack::default();
         let (mut c, mut i) = (chain, 0);
         loop {
             let Some(ch) = self.chains.get(c) else {

@@ -53,6 +53,37 @@ pub struct Shared {
     pub sessions: Mutex<BTreeMap<String, SessionEntry>>,
     /// Connections that cannot run.
     pub inactive: Mutex<Vec<Inactive>>,
+    /// Connections that only listen (`connect=no`) whose listening socket failed.
+    pub cannot_listen: Mutex<Vec<Inactive>>,
+    /// Listening and MD5 failures already logged, so a retry every 2 s logs once.
+    logged: Mutex<std::collections::HashSet<String>>,
+}
+
+impl Shared {
+    /// Why connection `name` cannot run, if it cannot.
+    pub fn inactive_reason(&self, name: &str) -> Option<String> {
+        let find = |l: &Mutex<Vec<Inactive>>| {
+            lock(l)
+                .iter()
+                .find(|i| i.name == name)
+                .map(|i| i.why.clone())
+        };
+        find(&self.inactive).or_else(|| find(&self.cannot_listen))
+    }
+
+    /// Logs `msg` unless it was logged already; `None` forgets what `key` logged.
+    fn log_once(&self, key: &str, msg: Option<String>) {
+        let mut logged = lock(&self.logged);
+        logged.retain(|k| !k.starts_with(&format!("{key}\t")));
+        if let Some(m) = msg {
+            eprintln!("rspe: bgp: {m}");
+            logged.insert(format!("{key}\t{m}"));
+        }
+    }
+
+    fn was_logged(&self, key: &str, msg: &str) -> bool {
+        lock(&self.logged).contains(&format!("{key}\t{msg}"))
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -203,12 +234,12 @@ async fn manager(mut rx: mpsc::UnboundedReceiver<Ctl>, shared: Arc<Shared>, rib:
                         tokio::spawn(s.run());
                         running.insert(n, Running { cfg, netns: ns, tx });
                     }
-                    sync_listeners(&running, &mut listeners, &routes);
+                    sync_listeners(&running, &mut listeners, &routes, &shared);
                 }
             },
             _ = tick.tick() => {
                 // Namespaces made since, ports freed since: listeners retried.
-                sync_listeners(&running, &mut listeners, &routes);
+                sync_listeners(&running, &mut listeners, &routes, &shared);
             }
         }
     }
@@ -231,8 +262,15 @@ async fn manager(mut rx: mpsc::UnboundedReceiver<Ctl>, shared: Arc<Shared>, rib:
 }
 
 /// One listening socket per (namespace, port) that some session listens on, with the
-/// MD5 keys of its sessions.
-fn sync_listeners(running: &HashMap<String, Running>, listeners: &mut Listeners, routes: &Routes) {
+/// MD5 keys of its sessions. A socket that cannot be made or keyed is logged (once per
+/// error) and retried every 2 s; a connection that only listens is flagged inactive
+/// meanwhile.
+fn sync_listeners(
+    running: &HashMap<String, Running>,
+    listeners: &mut Listeners,
+    routes: &Routes,
+    shared: &Shared,
+) {
     let mut want: HashMap<(Option<String>, u16), Vec<&PeerConfig>> = HashMap::new();
     for r in running.values() {
         if r.cfg.listen {
@@ -248,25 +286,54 @@ fn sync_listeners(running: &HashMap<String, Running>, listeners: &mut Listeners,
         }
         keep
     });
+    let mut cannot = Vec::new();
     for (k, peers) in want {
+        let where_ = format!("{}:{}", k.0.as_deref().unwrap_or("-"), k.1);
         if !listeners.contains_key(&k) {
             match listen(k.0.as_deref(), k.1) {
                 Ok(l) => {
                     let l = Arc::new(l);
                     let h = tokio::spawn(accept_loop(l.clone(), k.0.clone(), routes.clone()));
                     listeners.insert(k.clone(), (l, h));
+                    shared.log_once(&format!("listen {where_}"), None);
                 }
-                Err(_) => continue,
+                Err(e) => {
+                    let why = format!("cannot listen on port {}: {e}", k.1);
+                    let key = format!("listen {where_}");
+                    if !shared.was_logged(&key, &why) {
+                        let names: Vec<&str> = peers.iter().map(|p| p.name.as_str()).collect();
+                        shared.log_once(&key, Some(format!("{why} (for {})", names.join(", "))));
+                    }
+                    for p in peers.iter().filter(|p| !p.connect) {
+                        cannot.push(Inactive {
+                            name: p.name.clone(),
+                            why: why.clone(),
+                        });
+                    }
+                    continue;
+                }
             }
         }
         if let Some((l, _)) = listeners.get(&k) {
             for p in peers {
-                if let Some(key) = &p.md5 {
-                    let _ = md5::set_key(&**l, p.remote, key.as_bytes());
+                let Some(key) = &p.md5 else { continue };
+                let what = format!("md5 {} {}", where_, p.name);
+                match md5::set_key(&**l, p.remote, key.as_bytes()) {
+                    Ok(()) => shared.log_once(&what, None),
+                    Err(e) => {
+                        let msg = format!(
+                            "connection {}: tcp-md5-key not set on the listening socket: {e}",
+                            p.name
+                        );
+                        if !shared.was_logged(&what, &msg) {
+                            shared.log_once(&what, Some(msg));
+                        }
+                    }
                 }
             }
         }
     }
+    *lock(&shared.cannot_listen) = cannot;
 }
 
 fn listen(netns: Option<&str>, port: u16) -> std::io::Result<tokio::net::TcpListener> {

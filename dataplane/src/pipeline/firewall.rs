@@ -367,13 +367,9 @@ pub(super) fn flow_of(bytes: &[u8], eh: usize) -> Option<Flow> {
 fn rewrite(b: &mut [u8], eh: usize, f: &Flow, to: (u32, u16, u32, u16)) {
     let (src, sport, dst, dport) = to;
     let word = |v: u32| [(v >> 16) as u16, v as u16];
-    let mut changes: Vec<(u16, u16)> = Vec::with_capacity(4);
-    for (old, new) in word(f.src).into_iter().zip(word(src)) {
-        changes.push((old, new));
-    }
-    for (old, new) in word(f.dst).into_iter().zip(word(dst)) {
-        changes.push((old, new));
-    }
+    // The four 16-bit words of the addresses, old and new (no allocation per packet).
+    let (os, ns, od, nd) = (word(f.src), word(src), word(f.dst), word(dst));
+    let changes = [(os[0], ns[0]), (os[1], ns[1]), (od[0], nd[0]), (od[1], nd[1])];
     let put = |b: &mut [u8], at: usize, v: u16| {
         if let Some(s) = b.get_mut(at..at + 2) {
             s.copy_from_slice(&v.to_be_bytes());
