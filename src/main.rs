@@ -8,7 +8,9 @@
 use controlplane::api::ControlSocket;
 use controlplane::forwarder::Forwarder;
 use controlplane::fwd::PortBase;
-use controlplane::interfaces::{ether_name, Interface, Interfaces, RouterLive};
+use controlplane::interfaces::{
+    ether_name, DeviceStats, Interface, Interfaces, PortDevice, RouterLive,
+};
 use controlplane::rib_service::RibHandle;
 use controlplane::router::Router;
 use controlplane::twins::{self, Twins};
@@ -286,8 +288,10 @@ fn run() -> Result<(), Fatal> {
         seal_kernel_device(&info);
         interfaces.push(Interface {
             default_name: ether_name(index),
-            info,
-            port,
+            id: info.id,
+            mac: info.mac,
+            driver: info.driver.clone(),
+            port: Box::new(Device(port)),
         });
     }
 
@@ -298,9 +302,9 @@ fn run() -> Result<(), Fatal> {
     let bases: Vec<PortBase> = interfaces
         .iter()
         .map(|i: &Interface| PortBase {
-            id: i.info.id,
+            id: i.id,
             default_name: i.default_name.clone(),
-            mac: i.info.mac,
+            mac: i.mac,
         })
         .collect();
 
@@ -500,6 +504,31 @@ fn launch_workers(
         }
     }
     Ok(())
+}
+
+/// A DPDK port as the control plane's [`PortDevice`].
+struct Device(dataplane::dpdk::Port);
+
+impl PortDevice for Device {
+    fn link_up(&self) -> bool {
+        self.0.link_up()
+    }
+
+    fn stats(&self) -> DeviceStats {
+        self.0
+            .stats()
+            .map(|s| DeviceStats {
+                rx_missed: s.rx_missed,
+                rx_nombuf: s.rx_nombuf,
+                rx_errors: s.rx_errors,
+                tx_errors: s.tx_errors,
+            })
+            .unwrap_or_default()
+    }
+
+    fn stop(&self) {
+        self.0.stop();
+    }
 }
 
 /// A port whose device the kernel also sees (`net_af_packet`, `net_tap`): the kernel is

@@ -174,9 +174,39 @@ impl Plan {
             let list = it.values.get("interfaces").cloned().unwrap_or_default();
             members.push((id, list.split(',').map(str::to_owned).collect()));
         }
+        // Interface name → its VRF (the first VRF that lists it), and `all`'s VRF.
+        let mut vrf_of: HashMap<&str, VrfId> = HashMap::new();
+        for (id, list) in &members {
+            for n in list {
+                vrf_of.entry(n.as_str()).or_insert(*id);
+            }
+        }
+        let all_vrf = members
+            .iter()
+            .find(|(_, l)| l.iter().any(|n| n == "all"))
+            .map(|(id, _)| *id);
+        let vrf_named = |name: &str| -> VrfId {
+            // The first VRF listing the name or `all`.
+            match (vrf_of.get(name), all_vrf) {
+                (Some(a), Some(b)) => *a.min(&b),
+                (Some(a), None) => *a,
+                (None, Some(b)) => b,
+                (None, None) => VrfId::MAIN,
+            }
+        };
 
         let addr_menu = m(&["ip", "address"]);
         let addresses = store.items(addr_menu);
+        // Interface name → its enabled addresses, in configuration order.
+        let mut addrs_of: HashMap<&str, Vec<(u32, u8)>> = HashMap::new();
+        for a in addresses.iter().filter(|a| !a.disabled()) {
+            let (Some(i), Some(v)) = (a.values.get("interface"), a.values.get("address")) else {
+                continue;
+            };
+            if let Some(x) = if_addr(v) {
+                addrs_of.entry(i.as_str()).or_default().push(x);
+            }
+        }
         let mut plan_ports = Vec::new();
         for p in ports {
             let it = by_default.get(p.default_name.as_str());
@@ -188,15 +218,8 @@ impl Plan {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(1500);
             let enabled = !it.is_some_and(|i| i.disabled());
-            let vrf = members
-                .iter()
-                .find(|(_, l)| l.iter().any(|n| *n == name || n == "all"))
-                .map_or(VrfId::MAIN, |(id, _)| *id);
-            let addrs = addresses
-                .iter()
-                .filter(|a| !a.disabled() && a.values.get("interface") == Some(&name))
-                .filter_map(|a| if_addr(a.values.get("address")?))
-                .collect();
+            let vrf = vrf_named(&name);
+            let addrs = addrs_of.get(name.as_str()).cloned().unwrap_or_default();
             plan_ports.push(PortPlan {
                 id: p.id,
                 name,
@@ -213,15 +236,8 @@ impl Plan {
             let Some(name) = it.values.get("name").cloned() else {
                 continue;
             };
-            let vrf = members
-                .iter()
-                .find(|(_, l)| l.iter().any(|n| *n == name || n == "all"))
-                .map_or(VrfId::MAIN, |(id, _)| *id);
-            let addrs = addresses
-                .iter()
-                .filter(|a| !a.disabled() && a.values.get("interface") == Some(&name))
-                .filter_map(|a| if_addr(a.values.get("address")?))
-                .collect();
+            let vrf = vrf_named(&name);
+            let addrs = addrs_of.get(name.as_str()).cloned().unwrap_or_default();
             loopbacks.push(LoopbackPlan {
                 id: LOOPBACK_BASE.saturating_add(i as u16),
                 name,

@@ -1,20 +1,48 @@
 //! The DPDK ports as the configuration sees them (`ether1`..`etherN` in port order) and the
-//! live data `/interface print` shows: link state and the workers' counters.
+//! live data `/interface print` shows: link state and the workers' counters. The device
+//! itself is behind [`PortDevice`] (the binary gives DPDK's ports), so the control plane
+//! builds and tests without DPDK.
 
 use crate::config::exec::{IfStats, Live};
 use crate::config::store::PortDesc;
 use dataplane::counters::{sum_port, DropReason, WorkerCounters};
-use dataplane::dpdk::{Port, PortInfo};
 use std::sync::Arc;
+
+/// The counters a device keeps of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeviceStats {
+    /// Packets the device dropped because no rx descriptor was free.
+    pub rx_missed: u64,
+    /// Packets dropped for want of a buffer.
+    pub rx_nombuf: u64,
+    /// Receive errors.
+    pub rx_errors: u64,
+    /// Transmit errors.
+    pub tx_errors: u64,
+}
+
+/// A port's device: its link and its own counters.
+pub trait PortDevice: Send + Sync {
+    /// Whether the link is up.
+    fn link_up(&self) -> bool;
+    /// The device's counters (zero when it cannot say).
+    fn stats(&self) -> DeviceStats;
+    /// Stops the device (at shutdown).
+    fn stop(&self);
+}
 
 /// One port.
 pub struct Interface {
     /// The name it starts with (`ether1`): its `default-name`.
     pub default_name: String,
-    /// What DPDK says of it.
-    pub info: PortInfo,
-    /// Handle for link state and device counters.
-    pub port: Port,
+    /// Its port id.
+    pub id: u16,
+    /// Its MAC address.
+    pub mac: [u8; 6],
+    /// Its driver's name.
+    pub driver: String,
+    /// The device.
+    pub port: Box<dyn PortDevice>,
 }
 
 /// Every port and every worker's counters.
@@ -45,8 +73,8 @@ impl Interfaces {
             .iter()
             .map(|i| PortDesc {
                 default_name: i.default_name.clone(),
-                mac: mac_text(&i.info.mac),
-                driver: i.info.driver.clone(),
+                mac: mac_text(&i.mac),
+                driver: i.driver.clone(),
             })
             .collect()
     }
@@ -63,8 +91,8 @@ impl Live for Interfaces {
 
     fn stats(&self, default_name: &str) -> Option<IfStats> {
         let ifc = self.find(default_name)?;
-        let c = sum_port(self.counters.iter().map(|c| &**c), ifc.info.id);
-        let dev = ifc.port.stats().unwrap_or_default();
+        let c = sum_port(self.counters.iter().map(|c| &**c), ifc.id);
+        let dev = ifc.port.stats();
         let drops = DropReason::ALL
             .iter()
             .map(|&r| (r.name(), c.dropped(r)))
@@ -73,7 +101,7 @@ impl Live for Interfaces {
             .counters
             .iter()
             .map(|w| {
-                let p = sum_port([&**w], ifc.info.id);
+                let p = sum_port([&**w], ifc.id);
                 (p.rx_packets, p.tx_packets)
             })
             .collect();

@@ -18,7 +18,7 @@ pub mod twins;
 
 /// The dataplane's clock (nanoseconds since the first call), shared with the workers.
 pub fn now_ns() -> u64 {
-    dataplane::worker::now_ns()
+    dataplane::clock::now_ns()
 }
 
 /// A thread named `name` with a single-threaded tokio runtime of its own, running `body`

@@ -13,9 +13,7 @@ use shared::snapshot::Snapshot;
 use shared::types::PortId;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::sync::OnceLock;
 use std::time::Duration;
-use std::time::Instant;
 
 /// How a worker waits when there is no traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,12 +151,7 @@ impl PatchWorker {
     }
 }
 
-/// Nanoseconds since the first call: the pipeline's clock (rate limits, neighbour requests).
-pub fn now_ns() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    let start = *START.get_or_init(Instant::now);
-    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
-}
+pub use crate::clock::now_ns;
 
 /// A worker that routes: every burst goes through the [`Pipeline`] with the newest
 /// snapshot; forwarded packets and ICMP errors leave by their port's transmit queue, punted

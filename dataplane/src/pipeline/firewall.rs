@@ -369,7 +369,12 @@ fn rewrite(b: &mut [u8], eh: usize, f: &Flow, to: (u32, u16, u32, u16)) {
     let word = |v: u32| [(v >> 16) as u16, v as u16];
     // The four 16-bit words of the addresses, old and new (no allocation per packet).
     let (os, ns, od, nd) = (word(f.src), word(src), word(f.dst), word(dst));
-    let changes = [(os[0], ns[0]), (os[1], ns[1]), (od[0], nd[0]), (od[1], nd[1])];
+    let changes = [
+        (os[0], ns[0]),
+        (os[1], ns[1]),
+        (od[0], nd[0]),
+        (od[1], nd[1]),
+    ];
     let put = |b: &mut [u8], at: usize, v: u16| {
         if let Some(s) = b.get_mut(at..at + 2) {
             s.copy_from_slice(&v.to_be_bytes());
