@@ -3,9 +3,8 @@
 //! twins in step, and publishes a new snapshot whenever one of these changes.
 
 use crate::config::store::Item;
-use crate::fwd::{Builder, Origin, Plan, PortBase};
+use crate::fwd::{Builder, Plan, PortBase};
 use crate::neighbor::{Action, Key, Neighbors};
-use crate::rib::{Imm, Source};
 use crate::twins::{specs, Twins};
 use dataplane::conntrack::Conntrack;
 use dataplane::exception::Exception;
@@ -294,164 +293,6 @@ impl Forwarder {
         })
     }
 
-    /// `/ip route` items (`all`: `/routing route`, every route with its details): the
-    /// configuration's static routes with their state, and the dynamic connected routes.
-    pub fn route_items(&self, configured: &[Item], all: bool) -> Vec<Item> {
-        let rib = self.builder.rib();
-        let plan = self.builder.plan();
-        let menu = crate::config::store::m(&["ip", "route"]);
-        let port_name = |p: u16| plan.interface_name(p);
-        let imm_text = |imm: &[Imm]| {
-            imm.iter()
-                .map(|i| match i.ip {
-                    0 => port_name(i.port),
-                    ip => format!("{}%{}", std::net::Ipv4Addr::from(ip), port_name(i.port)),
-                })
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        let mut rows: Vec<((u32, u8, u16), Item)> = Vec::new();
-        for it in configured {
-            let mut it = it.clone();
-            let state = self
-                .builder
-                .route_of(Origin::Route(it.id))
-                .and_then(|id| Some((id, rib.state(id)?)));
-            let mut reachable = false;
-            if let Some((id, st)) = state {
-                reachable = st.reachable;
-                if st.active {
-                    it.values.insert("_active".into(), "yes".into());
-                }
-                if !st.imm.is_empty() {
-                    it.values.insert("immediate-gw".into(), imm_text(&st.imm));
-                }
-                if let Some(spec) = rib.spec(id) {
-                    if rib
-                        .selected(spec.table, spec.dst)
-                        .is_some_and(|s| s.routes.len() > 1 && st.active)
-                    {
-                        it.values.insert("_ecmp".into(), "yes".into());
-                    }
-                }
-            }
-            it.values.insert("_source".into(), "s".into());
-            let dst: shared::types::Prefix4 = it
-                .get(menu, "dst-address")
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(shared::types::Prefix4::DEFAULT);
-            let table = it.get(menu, "routing-table").unwrap_or("main").to_string();
-            let t = plan.tables.iter().position(|x| *x == table).unwrap_or(0) as u16;
-            if all {
-                // `/routing route` has no defaults of its own: spell them out.
-                for k in [
-                    "dst-address",
-                    "routing-table",
-                    "distance",
-                    "scope",
-                    "target-scope",
-                ] {
-                    if let Some(v) = it.get(menu, k).map(str::to_owned) {
-                        it.values.insert(k.into(), v);
-                    }
-                }
-                decorate_all(&mut it, reachable, Source::Static.belongs_to());
-            }
-            rows.push(((dst.addr(), dst.len(), t), it));
-        }
-        // A dynamic route's item: its source, whether active, and (`/routing route`) more.
-        let dynamic =
-            |mut values: BTreeMap<String, String>, source: Source, st: &crate::rib::RouteState| {
-                values.insert("_source".into(), source.flag().to_string());
-                if st.active {
-                    values.insert("_active".into(), "yes".into());
-                }
-                let mut it = Item::live(0, values);
-                if all {
-                    decorate_all(&mut it, st.reachable, source.belongs_to());
-                }
-                it
-            };
-        let mut n = 0u32;
-        let mut connected: BTreeMap<(u32, u8, u16, u16), Item> = BTreeMap::new();
-        for (origin, id) in self.builder.origins() {
-            let Origin::Connected { port, net } = *origin else {
-                continue;
-            };
-            let (Some(spec), Some(st)) = (rib.spec(id), rib.state(id)) else {
-                continue;
-            };
-            let mut values = BTreeMap::new();
-            values.insert("dst-address".to_string(), net.to_string());
-            values.insert("gateway".into(), port_name(port));
-            values.insert("immediate-gw".into(), port_name(port));
-            values.insert(
-                "routing-table".into(),
-                plan.tables[usize::from(spec.table.0)].clone(),
-            );
-            values.insert("distance".into(), "0".into());
-            values.insert("scope".into(), "10".into());
-            if let Some(a) = plan.source_for(port, net.addr()) {
-                values.insert(
-                    "local-address".into(),
-                    format!("{}%{}", std::net::Ipv4Addr::from(a), port_name(port)),
-                );
-            }
-            let it = dynamic(values, Source::Connected, st);
-            connected.insert((net.addr(), net.len(), spec.table.0, port), it);
-        }
-        // Routes of the protocols (BGP, OSPF), dynamic.
-        let mut proto: Vec<((u32, u8, u16), Item)> = Vec::new();
-        for (origin, id) in self.builder.origins() {
-            let Origin::Protocol { source, .. } = *origin else {
-                continue;
-            };
-            let (Some(spec), Some(st)) = (rib.spec(id), rib.state(id)) else {
-                continue;
-            };
-            let mut values = BTreeMap::new();
-            values.insert("dst-address".to_string(), spec.dst.to_string());
-            let gws: Vec<String> = spec
-                .gateways
-                .iter()
-                .map(|g| match *g {
-                    crate::rib::Gateway::Ip { ip, .. } => std::net::Ipv4Addr::from(ip).to_string(),
-                    crate::rib::Gateway::Port(p) => port_name(p),
-                })
-                .collect();
-            values.insert("gateway".into(), gws.join(","));
-            if !st.imm.is_empty() {
-                values.insert("immediate-gw".into(), imm_text(&st.imm));
-            }
-            values.insert(
-                "routing-table".into(),
-                plan.tables
-                    .get(usize::from(spec.table.0))
-                    .cloned()
-                    .unwrap_or_else(|| "main".into()),
-            );
-            values.insert("distance".into(), spec.distance.to_string());
-            values.insert("scope".into(), spec.scope.to_string());
-            values.insert("target-scope".into(), spec.target_scope.to_string());
-            let it = dynamic(values, source, st);
-            proto.push(((spec.dst.addr(), spec.dst.len(), spec.table.0), it));
-        }
-        proto.sort_by_key(|(k, _)| *k);
-        for ((a, l, t, _), mut it) in connected {
-            n += 1;
-            // Dynamic items get ids of their own, clear of the configuration's.
-            it.id = 0x00f0_0000 + n;
-            rows.push(((a, l, t), it));
-        }
-        for (k, mut it) in proto {
-            n += 1;
-            it.id = 0x00f0_0000 + n;
-            rows.push((k, it));
-        }
-        rows.sort_by_key(|(k, _)| (k.2, k.0, k.1));
-        rows.into_iter().map(|(_, it)| it).collect()
-    }
-
     /// `/ip firewall connection` items: flags `S` seen reply, `A` assured (replies seen),
     /// protocol, addresses with ports, reply addresses, timeout, connection mark, NAT.
     pub fn connection_items(&self, now: u64) -> Vec<Item> {
@@ -550,22 +391,6 @@ impl Forwarder {
             t.shutdown();
         }
     }
-}
-
-/// The fields `/routing route` shows beyond `/ip route`'s.
-fn decorate_all(it: &mut Item, reachable: bool, belongs_to: &str) {
-    let active = it.values.get("_active").is_some_and(|v| v == "yes");
-    it.values.insert("afi".into(), "ip4".into());
-    it.values.insert("belongs-to".into(), belongs_to.into());
-    for (k, d) in [("distance", "1"), ("scope", "30"), ("target-scope", "10")] {
-        it.values.entry(k.into()).or_insert_with(|| d.into());
-    }
-    let contribution = match (active, reachable) {
-        (true, _) => "active",
-        (false, true) => "candidate",
-        (false, false) => "unreachable",
-    };
-    it.values.insert("contribution".into(), contribution.into());
 }
 
 #[cfg(test)]

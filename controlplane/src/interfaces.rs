@@ -170,7 +170,7 @@ impl Live for RouterLive {
             let configured = store
                 .items(crate::config::store::m(&["ip", "route"]))
                 .to_vec();
-            rib.query(move |f| f.route_items(&configured, all))
+            rib.query(move |f| crate::route_print::items(f.builder(), &configured, all))
         };
         match path {
             ["ip", "arp"] => rib.query(|f| f.arp_items()),
@@ -179,5 +179,33 @@ impl Live for RouterLive {
             ["ip", "firewall", "connection"] => rib.query(move |f| f.connection_items(now)),
             _ => None,
         }
+    }
+
+    fn count(&self, path: &[&str], store: &crate::config::store::Store) -> Option<usize> {
+        if !matches!(path, ["ip", "route"] | ["routing", "route"]) {
+            return None;
+        }
+        let configured = store.items(crate::config::store::m(&["ip", "route"])).len();
+        self.rib
+            .as_ref()?
+            .query(move |f| crate::route_print::count(f.builder(), configured))
+    }
+
+    fn narrowed(
+        &self,
+        path: &[&str],
+        store: &crate::config::store::Store,
+        hint: &crate::config::exec::Hint,
+    ) -> Option<crate::config::exec::Narrowed> {
+        let all = match path {
+            ["ip", "route"] => false,
+            ["routing", "route"] => true,
+            _ => return None,
+        };
+        let dst: shared::types::Prefix4 = hint.get("dst-address")?.parse().ok()?;
+        let rib = self.rib.as_ref()?;
+        let configured = store.items(crate::config::store::m(&["ip", "route"]));
+        let tally = crate::route_print::tally(&rib.plan(), &configured, dst);
+        rib.query(move |f| crate::route_print::narrowed(f.builder(), tally, all, dst))
     }
 }

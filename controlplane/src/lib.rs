@@ -13,6 +13,7 @@ pub mod netns;
 pub mod ping;
 pub mod rib;
 pub mod rib_service;
+pub mod route_print;
 pub mod router;
 pub mod twins;
 

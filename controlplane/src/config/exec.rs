@@ -30,6 +30,60 @@ pub trait Live {
     fn inactive(&self, _path: &[&str], _item: &Item) -> Option<String> {
         None
     }
+    /// How many items [`Live::items`] would give, without making them (`print count-only`
+    /// without `where`); `None`: count the items.
+    fn count(&self, _path: &[&str], _store: &Store) -> Option<usize> {
+        None
+    }
+    /// Only the items that can satisfy `hint` (a `where` narrowed to equalities every
+    /// printed item must meet), each with its place in the whole list, and the whole list's
+    /// length: a print of one route among a million makes one item. `None`: no such
+    /// shortcut, [`Live::items`] is used.
+    fn narrowed(&self, _path: &[&str], _store: &Store, _hint: &Hint) -> Option<Narrowed> {
+        None
+    }
+}
+
+/// Equalities every item a `print where` shows must meet (`dst-address=10.0.0.0/24` and
+/// the like, at the top of the expression or of a top-level `and`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hint {
+    /// (property, value) pairs.
+    pub eq: Vec<(String, String)>,
+}
+
+impl Hint {
+    /// The equalities of `e` that every item it accepts meets.
+    pub fn of(e: &Expr) -> Hint {
+        let mut eq = Vec::new();
+        let mut take = |e: &Expr| {
+            if let Expr::Cmp(name, expr::Op::Eq, value, _) = e {
+                eq.push((name.clone(), value.clone()));
+            }
+        };
+        match e {
+            Expr::And(list) => list.iter().for_each(&mut take),
+            other => take(other),
+        }
+        Hint { eq }
+    }
+
+    /// The value `name` must equal, if the hint says.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.eq
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A narrowed list (see [`Live::narrowed`]).
+#[derive(Debug, Clone, Default)]
+pub struct Narrowed {
+    /// The items that may match, each with its place in the whole list.
+    pub rows: Vec<(usize, Item)>,
+    /// The length of the whole list.
+    pub total: usize,
 }
 
 /// Counters of one interface, as `/interface print stats` shows them.
@@ -1181,18 +1235,47 @@ fn print_cmd(
         }
         None => None,
     };
-    let list = match ctx.live.items(menu.path, ctx.store) {
-        Some(live) => std::borrow::Cow::Owned(live),
-        None => ctx.store.items(mi),
-    };
-    if menu.kind == MenuKind::List {
-        ctx.session
-            .numbering
-            .insert(mi, list.iter().map(|i| i.id).collect());
+    if o.count_only && filter.is_none() && from.is_none() {
+        if let Some(n) = ctx.live.count(menu.path, ctx.store) {
+            return Ok(format!("{n}\n"));
+        }
     }
+    let narrowed = match (&filter, &from) {
+        (Some(e), None) => ctx.live.narrowed(menu.path, ctx.store, &Hint::of(e)),
+        _ => None,
+    };
+    let (list, places): (std::borrow::Cow<'_, [Item]>, Option<Vec<usize>>) = match narrowed {
+        Some(n) => {
+            // Numbers refer to the whole list; places not shown refer to nothing.
+            let mut ids = vec![0u32; n.total];
+            for (at, it) in &n.rows {
+                if let Some(slot) = ids.get_mut(*at) {
+                    *slot = it.id;
+                }
+            }
+            if menu.kind == MenuKind::List && !o.count_only {
+                ctx.session.numbering.insert(mi, ids);
+            }
+            let (places, items) = n.rows.into_iter().unzip();
+            (std::borrow::Cow::Owned(items), Some(places))
+        }
+        None => {
+            let list = match ctx.live.items(menu.path, ctx.store) {
+                Some(live) => std::borrow::Cow::Owned(live),
+                None => ctx.store.items(mi),
+            };
+            if menu.kind == MenuKind::List && !o.count_only {
+                ctx.session
+                    .numbering
+                    .insert(mi, list.iter().map(|i| i.id).collect());
+            }
+            (list, None)
+        }
+    };
     let rows: Vec<(usize, &Item)> = list
         .iter()
         .enumerate()
+        .map(|(n, it)| (places.as_ref().map_or(n, |p| p[n]), it))
         .filter(|(_, it)| from.as_ref().is_none_or(|f| f.contains(&it.id)))
         .filter(|(_, it)| {
             filter.as_ref().is_none_or(|e: &Expr| {
