@@ -144,12 +144,12 @@ pub fn narrowed(b: &Builder, configured: Tally, all: bool, dst: Prefix4) -> Narr
     let mut out = Vec::new();
     for t in tables {
         let before: usize = tally.per_table[..usize::from(t)].iter().map(|e| e.0).sum();
-        let mut at = before + tally.per_table.get(usize::from(t)).map_or(0, |e| e.1);
-        for (_, row) in hits.iter().flatten().filter(|(x, _)| *x == t) {
+        let first = before + tally.per_table.get(usize::from(t)).map_or(0, |e| e.1);
+        let same_key = hits.iter().flatten().filter(|(x, _)| *x == t);
+        for (at, (_, row)) in (first..).zip(same_key) {
             if let Some(it) = ctx.item(*row, &configured) {
                 out.push((at, it));
             }
-            at += 1;
         }
     }
     Narrowed {
