@@ -1,7 +1,7 @@
 //! `scripts/bench config-load`: a generated 50,000-line configuration (4,000 VRFs, each with
 //! a bridge as its interface, an address and static routes) loaded through `rspectl import`
 //! into a daemon that saves its configuration (`--config`), then `/ip route print
-//! count-only`; both as ratios to an empty command's round trip measured in the same run,
+//! count-only` and `/ip route print where dst-address=...`; each as ratios to an empty command's round trip measured in the same run,
 //! and in absolute seconds. Medians of 5 runs, a fresh daemon each.
 //!
 //! Then saving at scale: a daemon holding 100,000 routes (imported, saved with `--config`)
@@ -154,6 +154,7 @@ fn main() {
     println!("config-load: {lines} lines, {VRFS} VRFs");
 
     let (mut empty, mut load, mut count) = (Vec::new(), Vec::new(), Vec::new());
+    let mut one = Vec::new();
     for run in 0..RUNS {
         let d = start(&dir, run);
         let mut e = Vec::new();
@@ -176,6 +177,11 @@ fn main() {
             Some(LINES - 3 * VRFS - 4 + VRFS),
             "every route loaded"
         );
+        let mut shown = String::new();
+        one.push(timed(|| {
+            shown = ctl(&dir, &["/ip route print where dst-address=172.3.7.0/24"]).expect("where")
+        }));
+        assert!(shown.contains("172.3.7.0/24"), "{shown}");
         // Stopped, the router's file is its whole configuration (while it runs, the file
         // and its journal).
         drop(d);
@@ -198,6 +204,12 @@ fn main() {
         "  /ip route print count-only: {:.1} ms = {:.1} x the empty round trip",
         c * 1e3,
         c / e
+    );
+    let w = median(&one);
+    println!(
+        "  /ip route print where dst-address=172.3.7.0/24: {:.1} ms = {:.1} x the empty round trip",
+        w * 1e3,
+        w / e
     );
     let (save, rtt) = save_per_change(&dir);
     let _ = std::fs::remove_dir_all(&dir);
