@@ -3,10 +3,11 @@
 //! another; a malformed frame gets an error answer and the connection is closed.
 
 use futures::{SinkExt, StreamExt};
-use shared::api::{self, Assembler, Request, Response, MAX_FRAME, MAX_REQUEST};
+use shared::api::{self, Assembler, Mode, Request, Response, MAX_FRAME, MAX_REQUEST};
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::net::UnixStream;
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
@@ -40,8 +41,9 @@ pub trait Handler: Send + Sync + 'static {
 
 /// One connection's session: its current menu, its print numbering.
 pub trait SessionHandler: Send + 'static {
-    /// Answers `req`.
-    fn handle(&mut self, req: &Request) -> Response;
+    /// Answers `req`; a long command stops early when `cancel` is set (the client sent
+    /// [`Mode::Cancel`](shared::api::Mode::Cancel) or went away).
+    fn handle(&mut self, req: &Request, cancel: &Arc<AtomicBool>) -> Response;
 }
 
 fn error_response(msg: String) -> Response {
@@ -133,11 +135,19 @@ async fn serve_client(stream: UnixStream, handler: Arc<dyn Handler>) {
     let mut framed = Framed::new(stream, codec);
     let mut session = Some(handler.session());
     let mut assembler = Assembler::new(MAX_REQUEST);
-    while let Some(frame) = framed.next().await {
-        let frame = match frame
-            .map_err(|e| e.to_string())
-            .and_then(|f| assembler.push(&f).map_err(|e| format!("bad request: {e}")))
-        {
+    // Messages that arrived while a command ran, answered in order after it.
+    let mut early: std::collections::VecDeque<Vec<u8>> = std::collections::VecDeque::new();
+    loop {
+        let next = match early.pop_front() {
+            Some(m) => Ok(Some(m)),
+            None => match framed.next().await {
+                None => return,
+                Some(frame) => frame
+                    .map_err(|e| e.to_string())
+                    .and_then(|f| assembler.push(&f).map_err(|e| format!("bad request: {e}"))),
+            },
+        };
+        let frame = match next {
             Ok(Some(message)) => message,
             Ok(None) => continue,
             Err(e) => {
@@ -151,16 +161,51 @@ async fn serve_client(stream: UnixStream, handler: Arc<dyn Handler>) {
             }
         };
         let (resp, close) = match api::decode::<Request>(&frame) {
+            // A cancel with nothing running: nothing to do, no answer.
+            Ok(Request {
+                mode: Mode::Cancel, ..
+            }) => continue,
             Ok(req) => {
                 // Commands are CPU-bound and may wait for the configuration lock; keep them
-                // off the runtime's thread.
+                // off the runtime's thread. Meanwhile the connection is read: a cancel
+                // interrupts the command, a closed connection too.
                 let Some(mut s) = session.take() else { return };
-                match tokio::task::spawn_blocking(move || {
-                    let r = s.handle(&req);
+                let cancel = Arc::new(AtomicBool::new(false));
+                let c = cancel.clone();
+                let mut job = tokio::task::spawn_blocking(move || {
+                    let r = s.handle(&req, &c);
                     (s, r)
-                })
-                .await
-                {
+                });
+                let mut gone = false;
+                let done = loop {
+                    tokio::select! {
+                        r = &mut job => break r,
+                        f = framed.next(), if !gone => match f {
+                            Some(Ok(f)) => match assembler.push(&f) {
+                                Ok(Some(m)) => match api::decode::<Request>(&m) {
+                                    Ok(Request { mode: Mode::Cancel, .. }) => {
+                                        cancel.store(true, Ordering::Relaxed)
+                                    }
+                                    // Anything else waits for the answer it follows.
+                                    _ => early.push_back(m),
+                                },
+                                Ok(None) => {}
+                                Err(_) => {
+                                    cancel.store(true, Ordering::Relaxed);
+                                    gone = true;
+                                }
+                            },
+                            None | Some(Err(_)) => {
+                                cancel.store(true, Ordering::Relaxed);
+                                gone = true;
+                            }
+                        },
+                    }
+                };
+                if gone {
+                    return;
+                }
+                match done {
                     Ok((s, resp)) => {
                         session = Some(s);
                         (resp, false)

@@ -181,6 +181,32 @@ impl Live for RouterLive {
         }
     }
 
+    fn act(
+        &self,
+        action: &crate::config::action::Action,
+        args: &crate::config::action::ActionArgs,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<String, String> {
+        match action.verb {
+            "ping" => {
+                let rib = self
+                    .rib
+                    .as_ref()
+                    .ok_or("ping: this rspe is a patch panel (--patch), it does not route")?;
+                let words: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                crate::ping::parse(&words)
+                    .and_then(|a| crate::ping::run(rib, &a, cancel))
+                    .map_err(|e| format!("ping: {e}"))
+            }
+            verb => {
+                let bgp = self.bgp.as_ref().ok_or("this rspe runs no BGP")?;
+                let names: Vec<&str> = args.iter().map(|(_, v)| v.as_str()).collect();
+                bgp.session_command(verb, &names)
+            }
+        }
+    }
+
     fn count(&self, path: &[&str], store: &crate::config::store::Store) -> Option<usize> {
         if !matches!(path, ["ip", "route"] | ["routing", "route"]) {
             return None;

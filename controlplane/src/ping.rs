@@ -16,6 +16,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -247,14 +248,30 @@ fn wait(
     seq: u16,
     sent: Instant,
     deadline: Instant,
+    cancel: &AtomicBool,
 ) -> Option<Answer> {
     let mut buf = [0u8; 2048];
     loop {
         let left = deadline.checked_duration_since(Instant::now())?;
-        if left.is_zero() || sock.set_read_timeout(Some(left)).is_err() {
+        let step = left.min(Duration::from_millis(50));
+        if left.is_zero() || sock.set_read_timeout(Some(step)).is_err() {
             return None;
         }
-        let n = sock.read(&mut buf).ok()?;
+        let n = match sock.read(&mut buf) {
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if cancel.load(Ordering::Relaxed) {
+                    return None;
+                }
+                continue;
+            }
+            Err(_) => return None,
+        };
         let Ok(ip) = ipv4::Packet::new_checked(&buf[..n]) else {
             continue;
         };
@@ -299,7 +316,7 @@ fn wait(
 }
 
 /// Runs the ping and returns its output.
-pub fn run(fwd: &RibHandle, a: &PingArgs) -> Result<String, String> {
+pub fn run(fwd: &RibHandle, a: &PingArgs, cancel: &AtomicBool) -> Result<String, String> {
     let mut route = route_for(fwd, &a.vrf)?;
     // A raw socket per namespace replies may come to (the VRF's own, or another's for a
     // request leaving through a leak with that VRF's address).
@@ -325,6 +342,10 @@ pub fn run(fwd: &RibHandle, a: &PingArgs) -> Result<String, String> {
         )
     };
     for seq in 0..a.count {
+        if cancel.load(Ordering::Relaxed) {
+            out.push_str("    (interrupted)\n");
+            break;
+        }
         let start = Instant::now();
         let seq16 = seq as u16;
         if seq > 0 {
@@ -355,7 +376,7 @@ pub fn run(fwd: &RibHandle, a: &PingArgs) -> Result<String, String> {
                 let deadline = t + a.interval.max(Duration::from_secs(1));
                 match socks
                     .get_mut(&reply_vrf)
-                    .map(|sock| wait(sock, ident, seq16, t, deadline))
+                    .map(|sock| wait(sock, ident, seq16, t, deadline, cancel))
                 {
                     None => blank(seq, a.address, "no socket for replies"),
                     Some(answer) => match answer {
@@ -378,8 +399,12 @@ pub fn run(fwd: &RibHandle, a: &PingArgs) -> Result<String, String> {
         out.push_str(line.trim_end());
         out.push('\n');
         if seq + 1 < a.count {
-            if let Some(rest) = a.interval.checked_sub(start.elapsed()) {
-                std::thread::sleep(rest);
+            // Slept in short steps, so an interrupt is heard at once.
+            while let Some(rest) = a.interval.checked_sub(start.elapsed()) {
+                if cancel.load(Ordering::Relaxed) || rest.is_zero() {
+                    break;
+                }
+                std::thread::sleep(rest.min(Duration::from_millis(20)));
             }
         }
     }

@@ -10,6 +10,7 @@ use crate::config::store::{PortDesc, Store};
 use crate::rib_service::RibHandle;
 use shared::api::{self as proto, Mode, Request, Response};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 /// A journal past this many bytes (or past the size of the last export, when larger) is
@@ -176,36 +177,27 @@ impl Router {
 
     /// Runs a request in `session`.
     pub fn execute(&self, session: &mut Session, req: &Request) -> Response {
-        // `/ping` runs for seconds and BGP session commands act on the running speaker:
-        // neither holds the configuration's lock, so other sessions go on meanwhile.
+        // Actions (`/ping`, `/routing bgp session reset`) act on the running router: a single
+        // one typed at the console runs without the configuration's lock, so other sessions
+        // go on meanwhile (in a script they run in order, under it).
         let cwd = session.prompt_path();
-        let outside = if let Some(args) = ping_words(&req.command, &cwd) {
-            Some(match &self.rib {
-                None => Err("ping: this rspe is a patch panel (--patch), it does not route".into()),
-                Some(r) => crate::ping::parse(&args)
-                    .and_then(|a| crate::ping::run(r, &a))
-                    .map_err(|e| format!("ping: {e}")),
-            })
-        } else if let Some((verb, names)) = session_words(&req.command, &cwd) {
-            Some(match &self.bgp {
-                None => Err("this rspe runs no BGP".into()),
-                Some(b) => b.session_command(verb, &names),
-            })
-        } else {
-            None
-        };
-        if let Some(result) = outside {
-            let identity = self
-                .store
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .identity();
-            return Response {
-                result,
-                cwd,
-                identity,
-                warnings: Vec::new(),
-            };
+        if matches!(req.mode, Mode::Command) {
+            if let Some(a) = exec::action_of(&session.cwd, &req.command) {
+                let result = a
+                    .map_err(|e| e.to_string())
+                    .and_then(|(action, args)| self.live.act(action, &args, &session.cancel));
+                let identity = self
+                    .store
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .identity();
+                return Response {
+                    result,
+                    cwd,
+                    identity,
+                    warnings: Vec::new(),
+                };
+            }
         }
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
         let format = match req.format {
@@ -243,7 +235,7 @@ impl Router {
         }
         let result = match (result, &req.mode) {
             (Ok(o), _) => saved.map(|()| o.output),
-            (Err(f), Mode::Command) => Err(f.error.to_string()),
+            (Err(f), Mode::Command | Mode::Cancel) => Err(f.error.to_string()),
             (Err(f), Mode::Script { name }) => Err(format!(
                 "{name}: {} ({} command(s) before it were applied; this one changed nothing)",
                 f.error, f.before.commands
@@ -351,37 +343,6 @@ fn load(
     })
 }
 
-/// A `/routing bgp session reset|refresh|resend NAME...` command line (also from within
-/// that menu): the verb and the session names.
-fn session_words<'a>(line: &'a str, cwd: &str) -> Option<(&'a str, Vec<&'a str>)> {
-    let line = line.trim();
-    let rest = match line.strip_prefix("/routing bgp session ") {
-        Some(r) => r,
-        None if cwd == "/routing/bgp/session" && !line.starts_with('/') => line,
-        None => return None,
-    };
-    let mut words = rest.split_whitespace();
-    let verb = words.next()?;
-    if !matches!(verb, "reset" | "refresh" | "resend") {
-        return None;
-    }
-    Some((verb, words.map(|w| w.trim_matches('"')).collect()))
-}
-
-/// The arguments of a `/ping` command line (`ping` alone at the root), if it is one.
-fn ping_words<'a>(line: &'a str, cwd: &str) -> Option<Vec<&'a str>> {
-    let line = line.trim();
-    let rest = match line.strip_prefix("/ping") {
-        Some(r) => r,
-        None if cwd.is_empty() || cwd == "/" => line.strip_prefix("ping")?,
-        None => return None,
-    };
-    if !(rest.is_empty() || rest.starts_with(char::is_whitespace)) {
-        return None;
-    }
-    Some(rest.split_whitespace().collect())
-}
-
 /// A connection's session.
 pub struct RouterSession {
     router: Arc<Router>,
@@ -389,12 +350,14 @@ pub struct RouterSession {
 }
 
 impl SessionHandler for RouterSession {
-    fn handle(&mut self, req: &Request) -> Response {
+    fn handle(&mut self, req: &Request, cancel: &Arc<AtomicBool>) -> Response {
         // Scripts run in a session of their own, from the root menu.
         if matches!(req.mode, Mode::Script { .. }) {
             let mut s = Session::default();
+            s.cancel = cancel.clone();
             return self.router.execute(&mut s, req);
         }
+        self.session.cancel = cancel.clone();
         self.router.execute(&mut self.session, req)
     }
 }

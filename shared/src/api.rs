@@ -49,6 +49,10 @@ pub enum Mode {
         /// The file name.
         name: String,
     },
+    /// Interrupts the command this connection is running (Ctrl-C in the console): a
+    /// `/ping` stops and answers with what it has. Sent while waiting for an answer; it
+    /// gets no answer of its own.
+    Cancel,
 }
 
 /// One command (or script) for the daemon.

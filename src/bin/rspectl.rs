@@ -6,6 +6,7 @@
 //! rspectl [--socket PATH]                      the console
 //! ```
 
+use controlplane::config::action;
 use controlplane::config::exec::{children, commands_at, menu_at};
 use reedline::{
     default_emacs_keybindings, ColumnarMenu, Completer, CompletionResult, DefaultHinter, Emacs,
@@ -17,6 +18,8 @@ use std::borrow::Cow;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 const USAGE: &str = "\
 usage: rspectl [--socket PATH] [--json] 'COMMAND'
@@ -80,6 +83,40 @@ impl Conn {
         api::write_message(&mut self.stream, &body)?;
         let reply = api::read_message(&mut self.stream, api::MAX_RESPONSE)?;
         api::decode(&reply).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }
+
+    /// [`Conn::call`], where Ctrl-C (`interrupted` set by SIGINT) asks the daemon to
+    /// interrupt the command (a `/ping` stops and answers with what it has).
+    fn call_interruptible(
+        &mut self,
+        req: &Request,
+        interrupted: &Arc<AtomicBool>,
+    ) -> std::io::Result<Response> {
+        interrupted.store(false, Ordering::Relaxed);
+        let mut side = self.stream.try_clone()?;
+        let done = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let (done, interrupted) = (done.clone(), interrupted.clone());
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    if interrupted.swap(false, Ordering::Relaxed) {
+                        let cancel = Request {
+                            command: String::new(),
+                            format: Format::Text,
+                            mode: Mode::Cancel,
+                        };
+                        if let Ok(body) = api::encode(&cancel) {
+                            let _ = api::write_message(&mut side, &body);
+                        }
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            })
+        };
+        let r = self.call(req);
+        done.store(true, Ordering::Relaxed);
+        let _ = watcher.join();
+        r
     }
 }
 
@@ -224,6 +261,9 @@ impl TreeCompleter {
                 .map(str::to_owned)
                 .chain(commands_at(&path).into_iter().map(str::to_owned))
                 .collect(),
+            Some(c) if action::find(&path, c).is_some() => action::find(&path, c)
+                .map(|a| a.params.iter().map(|p| format!("{p}=")).collect())
+                .unwrap_or_default(),
             Some(_) => menu_at(&path)
                 .map(|(_, m)| {
                     m.params
@@ -268,6 +308,11 @@ fn console(socket: &Path) -> ExitCode {
         prompt.identity = r.identity;
         prompt.cwd = r.cwd;
     }
+    // Ctrl-C while a command runs interrupts it (at the prompt the editor takes the key).
+    let interrupted = Arc::new(AtomicBool::new(false));
+    if let Err(e) = signal_hook::flag::register(signal_hook::consts::SIGINT, interrupted.clone()) {
+        eprintln!("rspectl: Ctrl-C will not interrupt commands: {e}");
+    }
     let cwd = std::sync::Arc::new(std::sync::Mutex::new(Vec::<&'static str>::new()));
     let mut keys = default_emacs_keybindings();
     keys.add_binding(
@@ -304,11 +349,14 @@ fn console(socket: &Path) -> ExitCode {
                 if t.is_empty() {
                     continue;
                 }
-                match conn.call(&Request {
-                    command: line.clone(),
-                    format: Format::Text,
-                    mode: Mode::Command,
-                }) {
+                match conn.call_interruptible(
+                    &Request {
+                        command: line.clone(),
+                        format: Format::Text,
+                        mode: Mode::Command,
+                    },
+                    &interrupted,
+                ) {
                     Ok(r) => {
                         match &r.result {
                             Ok(out) => print!("{out}"),

@@ -506,8 +506,12 @@ impl Bgp {
         let sessions = lock(&self.shared.sessions);
         let mut targets = Vec::new();
         for n in names {
-            let conn = n.strip_suffix("-1").unwrap_or(n);
-            match sessions.get(conn) {
+            // By the name print shows (`x-1`) or by the connection's (which may itself end
+            // in `-1`).
+            let entry = sessions
+                .get(*n)
+                .or_else(|| sessions.get(n.strip_suffix("-1")?));
+            match entry {
                 Some(e) => targets.push(e.tx.clone()),
                 None => return Err(format!("no such session: {n}")),
             }

@@ -30,6 +30,16 @@ pub trait Live {
     fn inactive(&self, _path: &[&str], _item: &Item) -> Option<String> {
         None
     }
+    /// Runs an action (`/ping`, `/routing bgp session reset`) with its checked arguments;
+    /// a long one stops when `cancel` is set.
+    fn act(
+        &self,
+        action: &super::action::Action,
+        _args: &super::action::ActionArgs,
+        _cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<String, String> {
+        Err(format!("{}: this router cannot run it", action.verb))
+    }
     /// How many items [`Live::items`] would give, without making them (`print count-only`
     /// without `where`); `None`: count the items.
     fn count(&self, _path: &[&str], _store: &Store) -> Option<usize> {
@@ -142,6 +152,9 @@ pub struct Session {
     numbering: HashMap<usize, Vec<u32>>,
     /// Warnings of the commands run since they were last taken (inert parameters set).
     pub warnings: Vec<String>,
+    /// Set when the client interrupts the running command (Ctrl-C in the console): a
+    /// running `/ping` stops.
+    pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Session {
@@ -251,12 +264,15 @@ pub fn menu_at(path: &[&str]) -> Option<(usize, &'static Menu)> {
     MENUS.iter().enumerate().find(|(_, m)| m.path == path)
 }
 
-/// Commands available at a node: the menu's, plus `export` anywhere.
+/// Commands available at a node: the menu's (`export` anywhere), and the actions there
+/// (`ping` at the root, `reset` among BGP sessions).
 pub fn commands_at(path: &[&str]) -> Vec<&'static str> {
-    match menu_at(path) {
+    let mut out = match menu_at(path) {
         Some((_, m)) => m.commands().to_vec(),
         None => vec!["export"],
-    }
+    };
+    out.extend(super::action::at(path).map(|a| a.verb));
+    out
 }
 
 enum Step {
@@ -305,9 +321,13 @@ fn resolve_step(path: &[&'static str], word: &str, pos: Pos) -> Result<Step, Err
     }
 }
 
-/// Runs one command; returns its output and whether it changed the configuration.
-fn command(ctx: &mut Ctx<'_>, toks: &[Tok], end: Pos) -> Result<(String, bool), Error> {
-    let mut path = ctx.session.cwd.clone();
+/// Where the words of a command lead from `cwd`: the menu path, the command (with its
+/// position) if one was named, and the index of the first argument token.
+type Walked = (Vec<&'static str>, Option<(&'static str, Pos)>, usize);
+
+/// Walks the path words of a command (`/ip route`, `..`, abbreviations) up to its command.
+fn walk(cwd: &[&'static str], toks: &[Tok]) -> Result<Walked, Error> {
+    let mut path = cwd.to_vec();
     let mut verb: Option<(&'static str, Pos)> = None;
     let mut i = 0;
     while i < toks.len() && verb.is_none() {
@@ -365,6 +385,32 @@ fn command(ctx: &mut Ctx<'_>, toks: &[Tok], end: Pos) -> Result<(String, bool), 
         }
         i += 1;
     }
+    Ok((path, verb, i))
+}
+
+/// The action a single command line names (`/ping 10.0.0.1`, `/routing bgp session reset
+/// x`), with its checked arguments; `None`: the line is not one action. The router runs
+/// these outside the configuration's lock.
+pub fn action_of(
+    cwd: &[&'static str],
+    line: &str,
+) -> Option<Result<(&'static super::action::Action, super::action::ActionArgs), Error>> {
+    let mut toks = lex(line).ok()?;
+    while matches!(toks.last(), Some(Tok::End(_))) {
+        toks.pop();
+    }
+    if toks.iter().any(|t| matches!(t, Tok::End(_))) {
+        return None;
+    }
+    let (path, verb, i) = walk(cwd, &toks).ok()?;
+    let (verb, vpos) = verb?;
+    let action = super::action::find(&path, verb)?;
+    Some(super::action::args(action, &toks[i..], vpos).map(|a| (action, a)))
+}
+
+/// Runs one command; returns its output and whether it changed the configuration.
+fn command(ctx: &mut Ctx<'_>, toks: &[Tok], end: Pos) -> Result<(String, bool), Error> {
+    let (path, verb, i) = walk(&ctx.session.cwd, toks)?;
     let Some((verb, vpos)) = verb else {
         if i < toks.len() {
             return Err(Error::at(
@@ -379,6 +425,14 @@ fn command(ctx: &mut Ctx<'_>, toks: &[Tok], end: Pos) -> Result<(String, bool), 
         ctx.session.cwd = path;
         return Ok((String::new(), false));
     };
+    if let Some(action) = super::action::find(&path, verb) {
+        let args = super::action::args(action, &toks[i..], vpos)?;
+        return ctx
+            .live
+            .act(action, &args, &ctx.session.cancel)
+            .map(|out| (out, false))
+            .map_err(|e| Error::at(vpos, e));
+    }
     let args = &toks[i..];
     let Some((mi, menu)) = menu_at(&path) else {
         // Only export works on an inner node (it exports every menu below).
@@ -482,16 +536,16 @@ fn command(ctx: &mut Ctx<'_>, toks: &[Tok], end: Pos) -> Result<(String, bool), 
 
 /// Arguments of one command, split into named, bare, unset, `[find]` and `where` parts.
 #[derive(Debug, Default)]
-struct Args {
+pub(super) struct Args {
     named: Vec<(String, String, Pos)>,
-    bare: Vec<(String, Pos, bool)>,
-    unset: Vec<(String, Pos)>,
-    finds: Vec<(Vec<Tok>, Pos)>,
-    where_: Option<(Vec<Tok>, Pos)>,
+    pub(super) bare: Vec<(String, Pos, bool)>,
+    pub(super) unset: Vec<(String, Pos)>,
+    pub(super) finds: Vec<(Vec<Tok>, Pos)>,
+    pub(super) where_: Option<(Vec<Tok>, Pos)>,
 }
 
 impl Args {
-    fn parse(toks: &[Tok]) -> Result<Args, Error> {
+    pub(super) fn parse(toks: &[Tok]) -> Result<Args, Error> {
         let mut a = Args::default();
         let mut i = 0;
         let mut group: Option<String> = None;
@@ -565,6 +619,11 @@ impl Args {
             }
         }
         Ok(a)
+    }
+
+    /// The named arguments as given: (name, value, position).
+    pub(super) fn named_args(&self) -> impl Iterator<Item = (&str, &String, &Pos)> {
+        self.named.iter().map(|(n, v, p)| (n.as_str(), v, p))
     }
 
     fn take_named(&mut self, name: &str) -> Option<(String, Pos)> {

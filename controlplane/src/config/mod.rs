@@ -3,6 +3,7 @@
 //! store with its cross-menu rules ([`store`]), the command engine ([`exec`]), `print`
 //! ([`print`]), `export` ([`export`]) and saving to disk ([`persist`]).
 
+pub mod action;
 pub mod exec;
 pub mod export;
 pub mod expr;
