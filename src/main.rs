@@ -5,15 +5,15 @@
 //! rspe [--config FILE] [--socket PATH] [--poll adaptive|busy] -- <EAL arguments>
 //! ```
 
-use controlplane::api::ControlSocket;
-use controlplane::forwarder::Forwarder;
-use controlplane::fwd::PortBase;
-use controlplane::interfaces::{
+use controlplane::northbound::api::ControlSocket;
+use controlplane::northbound::interfaces::{
     ether_name, DeviceStats, Interface, Interfaces, PortDevice, RouterLive,
 };
-use controlplane::rib_service::RibHandle;
-use controlplane::router::Router;
-use controlplane::twins::{self, Twins};
+use controlplane::northbound::router::Router;
+use controlplane::plan::PortBase;
+use controlplane::system::forwarder::Forwarder;
+use controlplane::system::rib_service::RibHandle;
+use controlplane::system::twins::{self, Twins};
 use dataplane::conntrack::Conntrack;
 use dataplane::counters::WorkerCounters;
 use dataplane::dpdk::{Eal, Mempool, Port, PortConfig, BURST};
@@ -174,9 +174,10 @@ fn run() -> Result<(), Fatal> {
     let opts = parse_args(std::env::args().skip(1).collect())?;
     // Before any thread starts: every thread inherits the namespace.
     if let Some(ns) = &opts.netns {
-        controlplane::netns::enter(ns).map_err(|e| Fatal(format!("--netns {ns}: {e}"), 1))?;
+        controlplane::system::netns::enter(ns)
+            .map_err(|e| Fatal(format!("--netns {ns}: {e}"), 1))?;
     }
-    if opts.twins && !opts.patch && controlplane::netns::private_mounts() {
+    if opts.twins && !opts.patch && controlplane::system::netns::private_mounts() {
         eprintln!(
             "rspe: warning: /run/netns is private to this process (ip netns exec?): the VRFs' \
              namespaces will not be visible to other processes; use --netns instead"
@@ -532,7 +533,7 @@ impl PortDevice for Device {
 }
 
 /// A port whose device the kernel also sees (`net_af_packet`, `net_tap`): the kernel is
-/// told to keep out of it (`controlplane::netns::seal_port_device`). Logged when it cannot
+/// told to keep out of it (`controlplane::system::netns::seal_port_device`). Logged when it cannot
 /// be (a read-only /proc/sys): the router then shares the wire with the kernel.
 fn seal_kernel_device(info: &dataplane::dpdk::PortInfo) {
     if info.if_index == 0 {
@@ -542,7 +543,7 @@ fn seal_kernel_device(info: &dataplane::dpdk::PortInfo) {
         .map_err(|e| e.to_string())
         .and_then(|n| {
             let name = n.to_string_lossy().into_owned();
-            controlplane::netns::seal_port_device(&name)
+            controlplane::system::netns::seal_port_device(&name)
                 .map(|()| name)
                 .map_err(|e| e.to_string())
         });
@@ -559,7 +560,7 @@ fn seal_kernel_device(info: &dataplane::dpdk::PortInfo) {
 }
 
 /// Serves the control socket until SIGINT or SIGTERM (the workers' events are the RIB
-/// thread's, `controlplane::rib_service`).
+/// thread's, `controlplane::system::rib_service`).
 fn serve_until_signal(socket: &ControlSocket, router: Arc<Router>) -> Result<(), Fatal> {
     use tokio::signal::unix::{signal, SignalKind};
     let rt = tokio::runtime::Builder::new_current_thread()

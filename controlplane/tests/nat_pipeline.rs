@@ -8,7 +8,7 @@ use dataplane::conntrack::Conntrack;
 use dataplane::counters::DropReason;
 use dataplane::pipeline::{Pipeline, Verdict};
 use dataplane::wire::{icmp, ipv4, tcp, udp};
-use rspe_controlplane::fwd::snapshot_from_config;
+use rspe_controlplane::rib::builder::snapshot_from_config;
 use shared::snapshot::Snapshot;
 use shared::types::PortId;
 use std::sync::Arc;

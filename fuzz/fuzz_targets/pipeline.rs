@@ -30,7 +30,7 @@ const CONFIG: &str = "\
 fn snapshot() -> &'static Snapshot {
     static SNAP: OnceLock<Snapshot> = OnceLock::new();
     SNAP.get_or_init(|| {
-        rspe_controlplane::fwd::snapshot_from_config(CONFIG, 3, &[(2, 0x0a00_0002), (0, 0xc0a8_0102)])
+        rspe_controlplane::rib::builder::snapshot_from_config(CONFIG, 3, &[(2, 0x0a00_0002), (0, 0xc0a8_0102)])
             .unwrap_or_else(|e| panic!("{e}"))
     })
 }

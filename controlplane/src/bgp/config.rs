@@ -5,7 +5,7 @@
 use crate::config::menus::MENUS;
 use crate::config::store::{m, Item, Store};
 use crate::config::value;
-use crate::fwd::Plan;
+use crate::plan::Plan;
 use shared::types::TableId;
 use std::net::Ipv4Addr;
 
@@ -392,7 +392,7 @@ pub type NetworkLists = std::collections::BTreeMap<String, Vec<shared::types::Pr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fwd::store_from_config;
+    use crate::plan::store_from_config;
 
     fn store_of(cfg: &str) -> (Store, Plan) {
         let (store, bases) = store_from_config(cfg, 2).unwrap();

@@ -6,7 +6,7 @@
 use super::config::{DefaultOriginate, NextHopChoice, PeerConfig, Role};
 use super::packet::{self, Attrs, Update};
 use crate::rib::{Gateway, RouteSpec, Source};
-use crate::rib_service::Change;
+use crate::system::rib_service::Change;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use shared::types::{Prefix4, TableId};
 use std::cmp::Ordering;

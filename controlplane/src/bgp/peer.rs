@@ -6,7 +6,7 @@ use super::config::{PeerConfig, Role};
 use super::fsm::{self, Action, Event, State};
 use super::instance::{PeerId, PeerInfo};
 use super::packet::{self, err, msg, Capability, Notification, Open};
-use crate::netns::Netns;
+use crate::system::netns::Netns;
 use bytes::{Bytes, BytesMut};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

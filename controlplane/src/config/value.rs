@@ -420,6 +420,14 @@ pub fn fmt_time(ms: u64) -> String {
     out
 }
 
+/// A MAC address as RouterOS prints it: `AA:BB:CC:DD:EE:FF`.
+pub fn mac_text(mac: &[u8; 6]) -> String {
+    mac.iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

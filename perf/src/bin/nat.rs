@@ -10,7 +10,7 @@
 //!
 //! Last line: `nat: <Mpps> Mpps/core (<ratio> of plain forwarding), <conn/s> new conn/s`.
 
-use controlplane::fwd::snapshot_from_config;
+use controlplane::rib::builder::snapshot_from_config;
 use dataplane::conntrack::Conntrack;
 use dataplane::pipeline::{Pipeline, Verdict, MAX_BURST};
 use rand::rngs::StdRng;

@@ -19,10 +19,11 @@
 //! Last line: `rib-churn: <changes/s> changes/s (<ratio> of the bare FIB), p99 <ms> ms to
 //! dataplane`.
 
-use controlplane::forwarder::Forwarder;
-use controlplane::fwd::{Builder, Origin, Plan, PortBase, PortPlan};
+use controlplane::plan::{Origin, Plan, PortBase, PortPlan};
+use controlplane::rib::builder::Builder;
 use controlplane::rib::{Gateway, RouteSpec, Source};
-use controlplane::rib_service::{Batch, Change, Owner, RibHandle};
+use controlplane::system::forwarder::Forwarder;
+use controlplane::system::rib_service::{Batch, Change, Owner, RibHandle};
 use dataplane::conntrack::Conntrack;
 use dataplane::exception::Exception;
 use dataplane::pipeline::Event;

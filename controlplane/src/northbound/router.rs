@@ -2,12 +2,12 @@
 //! configuration (an export plus a journal of changes, [`crate::config::journal`]), and one
 //! [`Session`] per control-socket connection.
 
-use crate::api::{Handler, SessionHandler};
 use crate::config::exec::{self, Ctx, Format, Live, Session};
 use crate::config::journal::{self, Journal, Record};
 use crate::config::persist;
 use crate::config::store::{PortDesc, Store};
-use crate::rib_service::RibHandle;
+use crate::northbound::api::{Handler, SessionHandler};
+use crate::system::rib_service::RibHandle;
 use shared::api::{self as proto, Mode, Request, Response};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;

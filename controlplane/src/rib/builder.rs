@@ -1,7 +1,5 @@
-//! From configuration to forwarding state: the [`Plan`] (ports, their VRFs and addresses,
-//! routing tables, the routes of `/ip address` and `/ip route`) read from the configuration,
-//! and the [`Builder`] that keeps the [`Rib`] and the FIB of every table in step with a plan
-//! and the neighbour table, incrementally, and publishes [`Snapshot`]s.
+//! The FIB builder: keeps the [`Rib`] and the FIB of every table in step with a [`Plan`]
+//! and the usable neighbours, incrementally, and makes [`Snapshot`]s.
 //!
 //! What a FIB entry holds, for one (table, prefix), in this order: the router's own address
 //! or a subnet broadcast (local: to the kernel twin); the RIB's selected routes (blackhole,
@@ -10,466 +8,23 @@
 //! (a /32 adjacency). Only tables and next hops that changed are copied into a new
 //! snapshot; the rest is shared with the previous one.
 
-use crate::config::store::{m, Item, Store};
-use crate::neighbor::{Key, Neighbors};
-use crate::rib::{Gateway, Imm, Rib, RouteId, RouteSpec, Selected, Source};
+use super::{Rib, RouteId, Selected};
+use crate::plan::{plan_from_config, Origin, Plan, LOOPBACK_BASE};
+use crate::route::{Imm, RouteSpec};
 use shared::adj::{Adjacency, LabelStack, NextHop, NextHops};
 use shared::fib::{FibBuilder, FibTable};
 use shared::snapshot::{PortIface, Snapshot};
 use shared::types::{AdjId, NextHopId, PortId, Prefix4, TableId, VrfId};
 use std::collections::{BTreeSet, HashMap};
-use std::net::Ipv4Addr;
 use std::sync::Arc;
 
-/// A DPDK port as the builder needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PortBase {
-    /// DPDK port id.
-    pub id: u16,
-    /// `ether1`, …: the `default-name` that ties it to its configuration item.
-    pub default_name: String,
-    /// Its MAC address.
-    pub mac: [u8; 6],
-}
-
-/// One port as the configuration has it now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PortPlan {
-    /// DPDK port id.
-    pub id: u16,
-    /// Its name now (`ether1`, or what it was renamed to).
-    pub name: String,
-    /// Its MAC address.
-    pub mac: [u8; 6],
-    /// IP MTU.
-    pub mtu: u16,
-    /// Not disabled.
-    pub enabled: bool,
-    /// Its VRF (first match of `/ip vrf`; main when none).
-    pub vrf: VrfId,
-    /// Its enabled addresses: (address, prefix length).
-    pub addrs: Vec<(u32, u8)>,
-}
-
-/// Interfaces that are not DPDK ports (loopback bridges) have ids from here up, clear of
-/// every port id.
-pub const LOOPBACK_BASE: u16 = 0x8000;
-
-/// A bridge without ports: a loopback, as RouterOS users make them (`/interface bridge add
-/// name=lo0` and a /32 on it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoopbackPlan {
-    /// Its interface id ([`LOOPBACK_BASE`] + its place among the bridges).
-    pub id: u16,
-    /// Its name.
-    pub name: String,
-    /// Not disabled.
-    pub enabled: bool,
-    /// Its VRF.
-    pub vrf: VrfId,
-    /// Its enabled addresses: (address, prefix length).
-    pub addrs: Vec<(u32, u8)>,
-}
-
-/// Where a route of the plan comes from: the configuration item (or a port's network).
+/// Where a neighbour lives: the port and its IPv4 address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Origin {
-    /// The connected network of an address on a port.
-    Connected {
-        /// DPDK port id.
-        port: u16,
-        /// The network.
-        net: Prefix4,
-    },
-    /// The `/ip route` item with this id.
-    Route(u32),
-    /// A route a protocol installs (BGP, BGP VPN, OSPF): one per instance, table and
-    /// prefix.
-    Protocol {
-        /// Which protocol.
-        source: Source,
-        /// Which of its instances.
-        instance: u32,
-        /// The table.
-        table: TableId,
-        /// The prefix.
-        dst: Prefix4,
-    },
-}
-
-/// What the configuration says forwarding should be.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Plan {
-    /// Ports, in port order.
-    pub ports: Vec<PortPlan>,
-    /// Loopbacks (bridges without ports), in configuration order.
-    pub loopbacks: Vec<LoopbackPlan>,
-    /// VRF names by [`VrfId`] (0: `main`).
-    pub vrfs: Vec<String>,
-    /// The table of each VRF, by [`VrfId`].
-    pub vrf_table: Vec<TableId>,
-    /// Table names by [`TableId`] (0: `main`).
-    pub tables: Vec<String>,
-    /// Every route: connected networks and enabled static routes.
-    pub routes: Vec<(Origin, RouteSpec)>,
-    /// The firewall rules, compiled (`None`: no rule).
-    pub firewall: Option<shared::firewall::Firewall>,
-    /// `/ip firewall connection tracking`.
-    pub tracking: crate::fwcompile::Tracking,
-    /// `/ip settings rp-filter`.
-    pub rp_filter: shared::snapshot::RpFilter,
-}
-
-fn ip_of(s: &str) -> Option<u32> {
-    s.parse::<Ipv4Addr>().ok().map(u32::from)
-}
-
-fn if_addr(s: &str) -> Option<(u32, u8)> {
-    let (a, l) = s.split_once('/')?;
-    Some((ip_of(a)?, l.parse().ok().filter(|&l: &u8| l <= 32)?))
-}
-
-impl Plan {
-    /// Reads the plan from the configuration for the router's `ports`.
-    pub fn from_store(store: &Store, ports: &[PortBase]) -> Plan {
-        let eth = m(&["interface", "ethernet"]);
-        let items = store.items(eth);
-        let by_default: HashMap<&str, &Item> = items
-            .iter()
-            .filter_map(|it| Some((it.values.get("default-name")?.as_str(), it)))
-            .collect();
-
-        // Routing tables: main first, then /routing table in order (a VRF's own table is
-        // a dynamic item there). At most 4,096.
-        let mut tables = vec!["main".to_string()];
-        for it in store.items(m(&["routing", "table"])).iter() {
-            if let Some(name) = it.values.get("name") {
-                if name != "main" && !it.disabled() && tables.len() < TableId::MAX_TABLES {
-                    tables.push(name.clone());
-                }
-            }
-        }
-        let table_id = |name: &str| {
-            tables
-                .iter()
-                .position(|t| t == name)
-                .map(|i| TableId(i as u16))
-        };
-
-        // VRFs in configuration order: the first that lists an interface gets it.
-        let mut vrfs = vec!["main".to_string()];
-        let mut vrf_table = vec![TableId::MAIN];
-        let mut members: Vec<(VrfId, Vec<String>)> = Vec::new();
-        for it in store.items(m(&["ip", "vrf"])).iter() {
-            let Some(name) = it.values.get("name") else {
-                continue;
-            };
-            if it.disabled() || name == "main" {
-                continue;
-            }
-            let Some(t) = table_id(name) else { continue };
-            let id = VrfId(vrfs.len() as u16);
-            vrfs.push(name.clone());
-            vrf_table.push(t);
-            let list = it.values.get("interfaces").cloned().unwrap_or_default();
-            members.push((id, list.split(',').map(str::to_owned).collect()));
-        }
-        // Interface name → its VRF (the first VRF that lists it), and `all`'s VRF.
-        let mut vrf_of: HashMap<&str, VrfId> = HashMap::new();
-        for (id, list) in &members {
-            for n in list {
-                vrf_of.entry(n.as_str()).or_insert(*id);
-            }
-        }
-        let all_vrf = members
-            .iter()
-            .find(|(_, l)| l.iter().any(|n| n == "all"))
-            .map(|(id, _)| *id);
-        let vrf_named = |name: &str| -> VrfId {
-            // The first VRF listing the name or `all`.
-            match (vrf_of.get(name), all_vrf) {
-                (Some(a), Some(b)) => *a.min(&b),
-                (Some(a), None) => *a,
-                (None, Some(b)) => b,
-                (None, None) => VrfId::MAIN,
-            }
-        };
-
-        let addr_menu = m(&["ip", "address"]);
-        let addresses = store.items(addr_menu);
-        // Interface name → its enabled addresses, in configuration order.
-        let mut addrs_of: HashMap<&str, Vec<(u32, u8)>> = HashMap::new();
-        for a in addresses.iter().filter(|a| !a.disabled()) {
-            let (Some(i), Some(v)) = (a.values.get("interface"), a.values.get("address")) else {
-                continue;
-            };
-            if let Some(x) = if_addr(v) {
-                addrs_of.entry(i.as_str()).or_default().push(x);
-            }
-        }
-        let mut plan_ports = Vec::new();
-        for p in ports {
-            let it = by_default.get(p.default_name.as_str());
-            let name = it
-                .and_then(|i| i.values.get("name").cloned())
-                .unwrap_or_else(|| p.default_name.clone());
-            let mtu = it
-                .and_then(|i| i.get(eth, "mtu"))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1500);
-            let enabled = !it.is_some_and(|i| i.disabled());
-            let vrf = vrf_named(&name);
-            let addrs = addrs_of.get(name.as_str()).cloned().unwrap_or_default();
-            plan_ports.push(PortPlan {
-                id: p.id,
-                name,
-                mac: p.mac,
-                mtu,
-                enabled,
-                vrf,
-                addrs,
-            });
-        }
-
-        let mut loopbacks = Vec::new();
-        for (i, it) in store.items(m(&["interface", "bridge"])).iter().enumerate() {
-            let Some(name) = it.values.get("name").cloned() else {
-                continue;
-            };
-            let vrf = vrf_named(&name);
-            let addrs = addrs_of.get(name.as_str()).cloned().unwrap_or_default();
-            loopbacks.push(LoopbackPlan {
-                id: LOOPBACK_BASE.saturating_add(i as u16),
-                name,
-                enabled: !it.disabled(),
-                vrf,
-                addrs,
-            });
-        }
-
-        let port_named = |n: &str| plan_ports.iter().find(|p| p.name == n).map(|p| p.id);
-        let route_menu = m(&["ip", "route"]);
-        let mut routes = Vec::new();
-        // Connected networks, in the table of the interface's VRF (one per network and
-        // interface).
-        let interfaces = plan_ports
-            .iter()
-            .map(|p| (p.id, p.vrf, &p.addrs))
-            .chain(loopbacks.iter().map(|l| (l.id, l.vrf, &l.addrs)));
-        for (id, vrf, addrs) in interfaces {
-            let table = vrf_table[usize::from(vrf.0)];
-            let mut nets = BTreeSet::new();
-            for &(a, len) in addrs {
-                if let Ok(net) = Prefix4::new(a & shared::types::mask(len), len) {
-                    nets.insert(net);
-                }
-            }
-            for net in nets {
-                routes.push((
-                    Origin::Connected { port: id, net },
-                    RouteSpec {
-                        table,
-                        dst: net,
-                        source: Source::Connected,
-                        distance: 0,
-                        scope: 10,
-                        target_scope: 0,
-                        gateways: [Gateway::Port(id)].into(),
-                        blackhole: false,
-                        labels: Default::default(),
-                    },
-                ));
-            }
-        }
-        for it in store.items(route_menu).iter() {
-            if it.disabled() {
-                continue;
-            }
-            let get = |k| it.get(route_menu, k).unwrap_or("");
-            let Ok(dst) = get("dst-address").parse::<Prefix4>() else {
-                continue;
-            };
-            let Some(table) = table_id(get("routing-table")) else {
-                continue;
-            };
-            let gateways = it
-                .values
-                .get("gateway")
-                .map(|g| {
-                    g.split(',')
-                        .filter_map(|g| parse_gateway(g, &table_id, &port_named))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let blackhole = get("blackhole") == "yes";
-            routes.push((
-                Origin::Route(it.id),
-                RouteSpec {
-                    table,
-                    dst,
-                    source: Source::Static,
-                    distance: get("distance").parse().unwrap_or(1),
-                    scope: get("scope").parse().unwrap_or(30),
-                    target_scope: get("target-scope").parse().unwrap_or(10),
-                    gateways: if blackhole {
-                        Default::default()
-                    } else {
-                        gateways
-                    },
-                    blackhole,
-                    labels: Default::default(),
-                },
-            ));
-        }
-        let tracking = crate::fwcompile::tracking(store);
-        let firewall = crate::fwcompile::compile(
-            store,
-            &crate::fwcompile::Names {
-                port: &|n| port_named(n),
-                table: &|n| table_id(n),
-            },
-            &tracking,
-        );
-        let settings = m(&["ip", "settings"]);
-        let rp_filter = match store
-            .settings(settings)
-            .and_then(|it| it.get(settings, "rp-filter"))
-        {
-            Some("strict") => shared::snapshot::RpFilter::Strict,
-            Some("loose") => shared::snapshot::RpFilter::Loose,
-            _ => shared::snapshot::RpFilter::No,
-        };
-        Plan {
-            ports: plan_ports,
-            loopbacks,
-            vrfs,
-            vrf_table,
-            tables,
-            routes,
-            firewall,
-            tracking,
-            rp_filter,
-        }
-    }
-
-    /// The port with DPDK id `id`.
-    pub fn port(&self, id: u16) -> Option<&PortPlan> {
-        self.ports.iter().find(|p| p.id == id)
-    }
-
-    /// The loopback with interface id `id`.
-    pub fn loopback(&self, id: u16) -> Option<&LoopbackPlan> {
-        self.loopbacks.iter().find(|l| l.id == id)
-    }
-
-    /// The name of interface `id` (a port or a loopback), with `@vrf` outside main.
-    pub fn interface_name(&self, id: u16) -> String {
-        let (name, vrf) = match (self.port(id), self.loopback(id)) {
-            (Some(p), _) => (p.name.as_str(), p.vrf),
-            (None, Some(l)) => (l.name.as_str(), l.vrf),
-            (None, None) => return format!("port{id}"),
-        };
-        match vrf.0 {
-            0 => name.to_owned(),
-            v => format!("{name}@{}", self.vrfs[usize::from(v)]),
-        }
-    }
-
-    /// The router's address on interface `port` (a port or a loopback) in the network
-    /// that holds `ip`.
-    pub fn source_for(&self, port: u16, ip: u32) -> Option<u32> {
-        let addrs = match (self.port(port), self.loopback(port)) {
-            (Some(p), _) => &p.addrs,
-            (None, Some(l)) => &l.addrs,
-            (None, None) => return None,
-        };
-        addrs
-            .iter()
-            .find(|&&(a, l)| Prefix4::new(a, l).is_ok_and(|n| n.contains(ip)))
-            .map(|&(a, _)| a)
-    }
-
-    /// Whether `ip` is on a network the router has on `port` (so it may be a neighbour):
-    /// a network of its addresses, or of a route with the port as its gateway.
-    pub fn on_link(&self, port: u16, ip: u32) -> bool {
-        self.source_for(port, ip).is_some()
-            || self.routes.iter().any(|(_, r)| {
-                r.dst.contains(ip)
-                    && r.gateways.contains(&Gateway::Port(port))
-                    && self.port(port).is_some_and(|p| p.enabled)
-            })
-    }
-
-    /// The router's own addresses and the broadcast addresses of its networks, per table.
-    pub fn locals(&self) -> BTreeSet<(TableId, Prefix4)> {
-        let mut out = BTreeSet::new();
-        let enabled = self
-            .ports
-            .iter()
-            .filter(|p| p.enabled)
-            .map(|p| (p.vrf, &p.addrs))
-            .chain(
-                self.loopbacks
-                    .iter()
-                    .filter(|l| l.enabled)
-                    .map(|l| (l.vrf, &l.addrs)),
-            );
-        for (vrf, addrs) in enabled {
-            let table = self.vrf_table[usize::from(vrf.0)];
-            for &(addr, len) in addrs {
-                if let Ok(me) = Prefix4::new(addr, 32) {
-                    out.insert((table, me));
-                }
-                if len <= 30 {
-                    if let Ok(b) = Prefix4::new(addr | !shared::types::mask(len), 32) {
-                        out.insert((table, b));
-                    }
-                }
-            }
-        }
-        out
-    }
-}
-
-/// For tests, benchmarks and fuzzing: the configuration of a router with `ports` ports
-/// (`ether1`.., MAC 02:00:00:00:00:0N) after the script `config`.
-pub fn store_from_config(config: &str, ports: u16) -> Result<(Store, Vec<PortBase>), String> {
-    use crate::config::exec::{self, Ctx, Format, NoLive, Session};
-    use crate::config::store::PortDesc;
-    let bases: Vec<PortBase> = (0..ports)
-        .map(|i| PortBase {
-            id: i,
-            default_name: format!("ether{}", i + 1),
-            mac: [2, 0, 0, 0, 0, i as u8 + 1],
-        })
-        .collect();
-    let descs: Vec<PortDesc> = bases
-        .iter()
-        .map(|p| PortDesc {
-            default_name: p.default_name.clone(),
-            mac: crate::interfaces::mac_text(&p.mac),
-            driver: "none".into(),
-        })
-        .collect();
-    let pristine = Store::new(&descs);
-    let mut store = pristine.clone();
-    let mut session = Session::default();
-    let mut ctx = Ctx {
-        store: &mut store,
-        pristine: &pristine,
-        session: &mut session,
-        live: &NoLive,
-        format: Format::Text,
-    };
-    exec::run(&mut ctx, config).map_err(|f| f.error.to_string())?;
-    Ok((store, bases))
-}
-
-/// For tests, benchmarks and fuzzing: the plan of a router with `ports` ports (`ether1`..,
-/// MAC 02:00:00:00:00:0N) configured by the script `config`.
-pub fn plan_from_config(config: &str, ports: u16) -> Result<(Plan, Vec<PortBase>), String> {
-    let (store, bases) = store_from_config(config, ports)?;
-    Ok((Plan::from_store(&store, &bases), bases))
+pub struct Key {
+    /// The port (DPDK port id).
+    pub port: u16,
+    /// The neighbour's address.
+    pub ip: u32,
 }
 
 /// For tests, benchmarks and fuzzing: the snapshot of [`plan_from_config`] with the
@@ -480,42 +35,11 @@ pub fn snapshot_from_config(
     neighbors: &[(u16, u32)],
 ) -> Result<Snapshot, String> {
     let (plan, _) = plan_from_config(config, ports)?;
-    let mut n = Neighbors::default();
-    for &(port, ip) in neighbors {
-        n.heard(Key { port, ip }, [2, 0, 0, 9, port as u8, 1], true, 1);
-    }
-    Ok(build(&plan, &n))
-}
-
-/// `10.0.0.1`, `10.0.0.1@table`, `10.0.0.1%ether1`, `ether1`, `ether1@vrf`.
-fn parse_gateway(
-    g: &str,
-    table_id: &dyn Fn(&str) -> Option<TableId>,
-    port_named: &dyn Fn(&str) -> Option<u16>,
-) -> Option<Gateway> {
-    let (head, at) = match g.split_once('@') {
-        Some((h, t)) => (h, Some(t)),
-        None => (g, None),
-    };
-    let (head, iface) = match head.split_once('%') {
-        Some((h, i)) => (h, Some(i)),
-        None => (head, None),
-    };
-    match ip_of(head) {
-        Some(ip) => Some(Gateway::Ip {
-            ip,
-            // A plain address is resolved in main, also for a route in a VRF's table.
-            table: match at {
-                Some(t) => table_id(t)?,
-                None => TableId::MAIN,
-            },
-            port: match iface {
-                Some(i) => Some(port_named(i)?),
-                None => None,
-            },
-        }),
-        None => Some(Gateway::Port(port_named(head)?)),
-    }
+    let usable = neighbors
+        .iter()
+        .map(|&(port, ip)| (Key { port, ip }, [2, 0, 0, 9, port as u8, 1]))
+        .collect();
+    Ok(build(&plan, usable))
 }
 
 /// Collects next hops and adjacencies without duplicates, and frees what no FIB entry uses
@@ -1162,17 +686,19 @@ fn port_meta(plan: &Plan) -> PortMeta {
     (port_vrf.into(), vrf_table.into(), ports.into())
 }
 
-/// The snapshot for `plan` with the neighbours in `neigh`, built from nothing.
-pub fn build(plan: &Plan, neigh: &Neighbors) -> Snapshot {
+/// The snapshot for `plan` with the `usable` neighbours, built from nothing.
+pub fn build(plan: &Plan, usable: HashMap<Key, [u8; 6]>) -> Snapshot {
     let mut b = Builder::new();
     b.apply_plan(plan.clone());
-    b.set_neighbors(neigh.usable().collect());
+    b.set_neighbors(usable);
     b.snapshot()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::route::{Gateway, Source};
+    use crate::system::neighbor::Neighbors;
     use shared::adj::Resolved;
 
     fn plan(n: u16, script: &str) -> Plan {
@@ -1182,7 +708,7 @@ mod tests {
     }
 
     fn ip(s: &str) -> u32 {
-        ip_of(s).unwrap()
+        u32::from(s.parse::<std::net::Ipv4Addr>().unwrap())
     }
 
     fn resolve<'a>(snap: &'a Snapshot, port: u16, dst: &str) -> Option<Resolved<'a>> {
@@ -1257,7 +783,7 @@ mod tests {
             true,
             1,
         );
-        let snap = build(&plan, &n);
+        let snap = build(&plan, n.usable().collect());
         // From ether2 (cust-a) the host on ether1 is known; from ether4 (cust-b) the same
         // address is a neighbour of ether3 still to be resolved.
         match resolve(&snap, 1, "192.168.1.2") {
@@ -1312,7 +838,7 @@ mod tests {
             true,
             1,
         );
-        let snap = build(&plan, &n);
+        let snap = build(&plan, n.usable().collect());
         let fwd = |port, dst| match resolve(&snap, port, dst) {
             Some(Resolved::Forward(a)) => Some((a.port.0, a.dst_mac)),
             _ => None,
@@ -1414,7 +940,7 @@ mod tests {
         assert_eq!(plan.ports[0].mtu, 1400);
         assert!(!plan.ports[0].enabled);
         assert!(plan.ports[1].addrs.is_empty());
-        let snap = build(&plan, &Neighbors::default());
+        let snap = build(&plan, HashMap::new());
         assert_eq!(resolve(&snap, 1, "10.0.0.5"), None);
         assert_eq!(resolve(&snap, 1, "10.0.1.5"), None);
     }

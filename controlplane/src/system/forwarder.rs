@@ -2,17 +2,16 @@
 //! the neighbour table from what the workers report, sends ARP requests, keeps the kernel
 //! twins in step, and publishes a new snapshot whenever one of these changes.
 
-use crate::config::store::Item;
-use crate::fwd::{Builder, Plan, PortBase};
-use crate::neighbor::{Action, Key, Neighbors};
-use crate::twins::{specs, Twins};
+use crate::plan::{Plan, PortBase};
+use crate::rib::builder::Builder;
+use crate::system::neighbor::{Action, Key, Neighbors};
+use crate::system::twins::{specs, Twins};
 use dataplane::conntrack::Conntrack;
 use dataplane::exception::Exception;
 use dataplane::pipeline::Event;
 use dataplane::wire::arp;
 use shared::rcu::Publisher;
 use shared::snapshot::Snapshot;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// How often the neighbour table ages (ns).
@@ -156,9 +155,9 @@ impl Forwarder {
     }
 
     /// The namespace of VRF number `vrf`; `None` without twins.
-    pub fn netns_of(&self, vrf: usize) -> Option<std::io::Result<crate::netns::Netns>> {
+    pub fn netns_of(&self, vrf: usize) -> Option<std::io::Result<crate::system::netns::Netns>> {
         let name = self.netns_name(vrf)?;
-        Some(crate::netns::Netns::open(&name))
+        Some(crate::system::netns::Netns::open(&name))
     }
 
     /// Something of the router's own wants `ip`'s MAC on `port`: an ARP request from `src`
@@ -284,100 +283,9 @@ impl Forwarder {
         self.publisher.reclaim();
     }
 
-    /// `/ip arp` items.
-    pub fn arp_items(&self) -> Vec<Item> {
-        self.neighbors.items(|port| {
-            self.plan
-                .port(port)
-                .map_or_else(|| format!("port{port}"), |p| p.name.clone())
-        })
-    }
-
-    /// `/ip firewall connection` items: flags `S` seen reply, `A` assured (replies seen),
-    /// protocol, addresses with ports, reply addresses, timeout, connection mark, NAT.
-    pub fn connection_items(&self, now: u64) -> Vec<Item> {
-        let snap = self.publisher.current();
-        let mark_name = |m: u16| {
-            snap.firewall
-                .as_ref()
-                .map_or(String::new(), |f| f.mark_name(m).to_owned())
-        };
-        let proto = |p: u8| match p {
-            1 => "icmp".to_string(),
-            6 => "tcp".into(),
-            17 => "udp".into(),
-            n => n.to_string(),
-        };
-        let ep = |a: u32, port: u16, p: u8| {
-            let a = std::net::Ipv4Addr::from(a);
-            if matches!(p, 6 | 17) {
-                format!("{a}:{port}")
-            } else {
-                a.to_string()
-            }
-        };
-        let mut conns = self.conntrack.snapshot();
-        conns.sort_by_key(|c| {
-            (
-                c.orig.vrf,
-                c.orig.src,
-                c.orig.sport,
-                c.orig.dst,
-                c.orig.dport,
-            )
-        });
-        conns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let mut v = BTreeMap::new();
-                let pr = c.orig.proto;
-                v.insert("protocol".to_string(), proto(pr));
-                v.insert("src-address".into(), ep(c.orig.src, c.orig.sport, pr));
-                v.insert("dst-address".into(), ep(c.orig.dst, c.orig.dport, pr));
-                v.insert(
-                    "reply-src-address".into(),
-                    ep(c.reply.src, c.reply.sport, pr),
-                );
-                v.insert(
-                    "reply-dst-address".into(),
-                    ep(c.reply.dst, c.reply.dport, pr),
-                );
-                if let Some(t) = c.tcp {
-                    v.insert("tcp-state".into(), t.name().into());
-                }
-                let secs = c.expires.saturating_sub(now) / 1_000_000_000;
-                v.insert(
-                    "timeout".into(),
-                    crate::config::value::fmt_time(secs * 1000),
-                );
-                if c.mark != 0 {
-                    v.insert("connection-mark".into(), mark_name(c.mark));
-                }
-                let vrf_name = |x: u16| {
-                    self.plan
-                        .vrfs
-                        .get(usize::from(x))
-                        .cloned()
-                        .unwrap_or_default()
-                };
-                v.insert("vrf".into(), vrf_name(c.orig.vrf));
-                v.insert("orig-packets".into(), c.packets[0].to_string());
-                v.insert("repl-packets".into(), c.packets[1].to_string());
-                v.insert("orig-bytes".into(), c.bytes[0].to_string());
-                v.insert("repl-bytes".into(), c.bytes[1].to_string());
-                if c.srcnat() {
-                    v.insert("_srcnat".into(), "yes".into());
-                }
-                if c.dstnat() {
-                    v.insert("_dstnat".into(), "yes".into());
-                }
-                if c.seen_reply {
-                    v.insert("_seen_reply".into(), "yes".into());
-                }
-                Item::live(i as u32 + 1, v)
-            })
-            .collect()
+    /// The neighbour table.
+    pub fn neighbors(&self) -> &Neighbors {
+        &self.neighbors
     }
 
     /// The connection table.
@@ -478,7 +386,7 @@ mod tests {
             snap.next_hops.resolve(nh, 0),
             shared::adj::Resolved::Forward(a) if a.dst_mac == [2, 0, 0, 0, 0, 9]
         ));
-        let items = f.arp_items();
+        let items = crate::northbound::live_print::arp_items(&f);
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].values["interface"], "ether1");
     }

@@ -58,13 +58,7 @@ pub fn ether_name(index: usize) -> String {
     format!("ether{}", index + 1)
 }
 
-/// `AA:BB:CC:DD:EE:FF`.
-pub fn mac_text(mac: &[u8; 6]) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
+pub use crate::config::value::mac_text;
 
 impl Interfaces {
     /// The ports as the configuration store describes them.
@@ -128,7 +122,7 @@ pub struct RouterLive {
     /// The ports.
     pub interfaces: Arc<Interfaces>,
     /// The forwarding state (`None`: a patch panel, nothing routed).
-    pub rib: Option<crate::rib_service::RibHandle>,
+    pub rib: Option<crate::system::rib_service::RibHandle>,
     /// The BGP speaker.
     pub bgp: Option<Arc<crate::bgp::Bgp>>,
 }
@@ -170,13 +164,15 @@ impl Live for RouterLive {
             let configured = store
                 .items(crate::config::store::m(&["ip", "route"]))
                 .to_vec();
-            rib.query(move |f| crate::route_print::items(f.builder(), &configured, all))
+            rib.query(move |f| crate::northbound::route_print::items(f.builder(), &configured, all))
         };
         match path {
-            ["ip", "arp"] => rib.query(|f| f.arp_items()),
+            ["ip", "arp"] => rib.query(|f| super::live_print::arp_items(f)),
             ["ip", "route"] => routes(false),
             ["routing", "route"] => routes(true),
-            ["ip", "firewall", "connection"] => rib.query(move |f| f.connection_items(now)),
+            ["ip", "firewall", "connection"] => {
+                rib.query(move |f| super::live_print::connection_items(f, now))
+            }
             _ => None,
         }
     }
@@ -195,8 +191,8 @@ impl Live for RouterLive {
                     .ok_or("ping: this rspe is a patch panel (--patch), it does not route")?;
                 let words: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 let words: Vec<&str> = words.iter().map(String::as_str).collect();
-                crate::ping::parse(&words)
-                    .and_then(|a| crate::ping::run(rib, &a, cancel))
+                crate::northbound::ping::parse(&words)
+                    .and_then(|a| crate::northbound::ping::run(rib, &a, cancel))
                     .map_err(|e| format!("ping: {e}"))
             }
             verb => {
@@ -214,7 +210,7 @@ impl Live for RouterLive {
         let configured = store.items(crate::config::store::m(&["ip", "route"])).len();
         self.rib
             .as_ref()?
-            .query(move |f| crate::route_print::count(f.builder(), configured))
+            .query(move |f| crate::northbound::route_print::count(f.builder(), configured))
     }
 
     fn narrowed(
@@ -231,7 +227,7 @@ impl Live for RouterLive {
         let dst: shared::types::Prefix4 = hint.get("dst-address")?.parse().ok()?;
         let rib = self.rib.as_ref()?;
         let configured = store.items(crate::config::store::m(&["ip", "route"]));
-        let tally = crate::route_print::tally(&rib.plan(), &configured, dst);
-        rib.query(move |f| crate::route_print::narrowed(f.builder(), tally, all, dst))
+        let tally = crate::northbound::route_print::tally(&rib.plan(), &configured, dst);
+        rib.query(move |f| crate::northbound::route_print::narrowed(f.builder(), tally, all, dst))
     }
 }

@@ -9,14 +9,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// Where a neighbour lives: the port and its IPv4 address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Key {
-    /// The port (DPDK port id).
-    pub port: u16,
-    /// The neighbour's address.
-    pub ip: u32,
-}
+/// Where a neighbour lives (the builder's key for what uses it).
+pub use crate::rib::builder::Key;
 
 /// A neighbour's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,34 +198,9 @@ impl Neighbors {
         out
     }
 
-    /// The table as `/ip arp` items (dynamic, numbered in address order): `address`,
-    /// `mac-address` once known, `interface`, `status`.
-    pub fn items(&self, iface_name: impl Fn(u16) -> String) -> Vec<crate::config::store::Item> {
-        let mut keys: Vec<&Key> = self.entries.keys().collect();
-        keys.sort_by_key(|k| (k.ip, k.port));
-        keys.iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let e = &self.entries[k];
-                let mut values = std::collections::BTreeMap::new();
-                values.insert(
-                    "address".to_string(),
-                    std::net::Ipv4Addr::from(k.ip).to_string(),
-                );
-                if let Some(m) = e.mac {
-                    values.insert("mac-address".into(), crate::interfaces::mac_text(&m));
-                }
-                values.insert("interface".into(), iface_name(k.port));
-                let status = match e.state {
-                    State::Incomplete => "incomplete",
-                    State::Reachable => "reachable",
-                    State::Stale => "stale",
-                    State::Failed => "failed",
-                };
-                values.insert("status".into(), status.into());
-                crate::config::store::Item::live(i as u32 + 1, values)
-            })
-            .collect()
+    /// Every entry: where, its MAC once known, its state (for `/ip arp`).
+    pub fn entries(&self) -> impl Iterator<Item = (Key, Option<[u8; 6]>, State)> + '_ {
+        self.entries.iter().map(|(k, e)| (*k, e.mac, e.state))
     }
 }
 
@@ -299,21 +268,5 @@ mod tests {
             None,
             "broadcast MACs are refused"
         );
-    }
-
-    #[test]
-    fn items_for_ip_arp() {
-        let mut n = Neighbors::default();
-        n.heard(key(2), MAC, true, 0);
-        n.want(key(7), 0);
-        let items = n.items(|p| format!("ether{}", p + 1));
-        let v = |i: usize, k: &str| items[i].values.get(k).cloned();
-        assert_eq!(v(0, "address").as_deref(), Some("2.1.1.2"));
-        assert_eq!(v(0, "mac-address").as_deref(), Some("00:00:76:02:00:00"));
-        assert_eq!(v(0, "status").as_deref(), Some("reachable"));
-        assert_eq!(v(1, "mac-address"), None);
-        assert_eq!(v(1, "status").as_deref(), Some("incomplete"));
-        assert_eq!(v(1, "interface").as_deref(), Some("ether2"));
-        assert!(items.iter().all(|i| i.dynamic));
     }
 }

@@ -10,7 +10,8 @@
 
 use crate::config::exec::Narrowed;
 use crate::config::store::{m, Item};
-use crate::fwd::{Builder, Origin, Plan};
+use crate::plan::{Origin, Plan};
+use crate::rib::builder::Builder;
 use crate::rib::{Gateway, Imm, Rib, RouteId, RouteState, Source};
 use shared::types::Prefix4;
 use std::collections::{BTreeMap, HashMap};
@@ -386,7 +387,8 @@ fn decorate_all(it: &mut Item, reachable: bool, belongs_to: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fwd::{plan_from_config, Builder};
+    use crate::plan::plan_from_config;
+    use crate::rib::builder::Builder;
     use crate::rib::RouteSpec;
     use shared::types::TableId;
 
@@ -404,7 +406,7 @@ mod tests {
             /ip route add dst-address=192.168.0.0/24 gateway=10.0.0.2 distance=5\n\
             /ip route add dst-address=172.16.0.0/16 gateway=10.9.0.2 routing-table=b\n\
             /ip route add dst-address=0.0.0.0/0 gateway=10.0.0.9";
-        let (store, bases) = crate::fwd::store_from_config(script, 3).unwrap();
+        let (store, bases) = crate::plan::store_from_config(script, 3).unwrap();
         let (plan, _) = plan_from_config(script, 3).unwrap();
         let _ = bases;
         let mut b = Builder::new();

@@ -15,9 +15,9 @@
 //! (ARP) and ages the neighbour table; with nothing to do it wakes every [`POLL_EVERY`].
 
 use crate::config::store::Store;
-use crate::forwarder::Forwarder;
-use crate::fwd::{Origin, Plan, PortBase};
+use crate::plan::{Origin, Plan, PortBase};
 use crate::rib::{Changes, Gateway, Imms, RouteSpec, Source};
+use crate::system::forwarder::Forwarder;
 use dataplane::exception::Exception;
 use shared::adj::LabelStack;
 use shared::rcu::Watch;
@@ -241,9 +241,9 @@ impl RibHandle {
     }
 
     /// The namespace of VRF number `vrf`; `None` without twins.
-    pub fn netns_of(&self, vrf: usize) -> Option<std::io::Result<crate::netns::Netns>> {
+    pub fn netns_of(&self, vrf: usize) -> Option<std::io::Result<crate::system::netns::Netns>> {
         let name = self.netns_name(vrf)?;
-        Some(crate::netns::Netns::open(&name))
+        Some(crate::system::netns::Netns::open(&name))
     }
 
     /// Stops the thread: the twins are deleted and the VRF namespaces removed.

@@ -5,8 +5,8 @@
 //! raw ICMP socket opened in the VRF's namespace. So the ping takes the path forwarded
 //! traffic takes, VRF leaks included. Output as RouterOS prints it.
 
-use crate::netns::Netns;
-use crate::rib_service::RibHandle;
+use crate::system::netns::Netns;
+use crate::system::rib_service::RibHandle;
 use dataplane::exception::Exception;
 use dataplane::wire::{checksum, icmp, ipv4};
 use shared::adj::Resolved;

@@ -8,8 +8,8 @@
 //! in step with rtnetlink by a thread of their own: [`Twins::apply`] hands it the wanted
 //! state and returns at once; the thread applies the newest state it was given.
 
-use crate::fwd::{Plan, PortBase};
-use crate::netns::Netns;
+use crate::plan::{Plan, PortBase};
+use crate::system::netns::Netns;
 use dataplane::exception::{Exception, MAX_FRAME};
 use futures::TryStreamExt;
 use rtnetlink::packet_route::address::AddressAttribute;
