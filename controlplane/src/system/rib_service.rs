@@ -355,8 +355,13 @@ fn notify(f: &mut Forwarder, subs: &mut Vec<Subscriber>, changes: &Changes) {
     }
     let mut out: Vec<Vec<RouteEvent>> = subs.iter().map(|_| Vec::new()).collect();
     for (&(table, dst), &was) in changes {
+        // The source first: most changes (a BGP table arriving) interest nobody, and are
+        // passed over without making their event.
+        let source = f.builder().rib().selected(table, dst).map(|s| s.source);
+        if !subs.iter().any(|s| s.filter.wants(dst, was, source)) {
+            continue;
+        }
         let now = best(f, table, dst);
-        let source = now.as_ref().map(|b| b.source);
         for (i, s) in subs.iter().enumerate() {
             if s.filter.wants(dst, was, source) {
                 out[i].push(RouteEvent {
@@ -511,4 +516,177 @@ fn run(f: Forwarder, rx: mpsc::Receiver<Msg>, view: Arc<View>) {
         task.f.poll(crate::now_ns());
     }
     task.f.shutdown();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::route::RouteSpec;
+    use dataplane::conntrack::Conntrack;
+    use shared::rcu::Publisher;
+
+    /// A RIB thread for two ports: ether1 10.0.0.1/24 in main, ether2 in VRF `a`.
+    fn start() -> RibHandle {
+        let script = "/ip vrf add name=a interfaces=ether2\n\
+            /ip address add address=10.0.0.1/24 interface=ether1\n\
+            /ip address add address=10.9.0.1/24 interface=ether2";
+        let (store, bases) = crate::plan::store_from_config(script, 2).unwrap();
+        let f = Forwarder::new(
+            bases,
+            Publisher::new(Snapshot::default()),
+            Arc::new(Exception::new(Vec::new())),
+            None,
+            "t-".into(),
+            Arc::new(Conntrack::new(16)),
+        );
+        let rib = RibHandle::start(f).unwrap();
+        rib.configure(&store);
+        rib
+    }
+
+    fn bgp(table: u16, dst: &str, gw: &str) -> RouteSpec {
+        RouteSpec {
+            table: TableId(table),
+            dst: dst.parse().unwrap(),
+            source: Source::Bgp,
+            distance: 20,
+            scope: 40,
+            target_scope: 10,
+            gateways: [Gateway::Ip {
+                ip: u32::from(gw.parse::<std::net::Ipv4Addr>().unwrap()),
+                table: TableId(table),
+                port: None,
+            }]
+            .into(),
+            blackhole: false,
+            labels: Default::default(),
+        }
+    }
+
+    const BGP: Owner = Owner {
+        source: Source::Bgp,
+        instance: 0,
+    };
+
+    fn selected(rib: &RibHandle, table: u16, dst: &str) -> Option<Source> {
+        let dst: Prefix4 = dst.parse().unwrap();
+        rib.query(move |f| {
+            f.builder()
+                .rib()
+                .selected(TableId(table), dst)
+                .map(|s| s.source)
+        })
+        .unwrap()
+    }
+
+    /// Waits until the thread has taken in everything sent before (a query runs after).
+    fn settle(rib: &RibHandle) {
+        rib.query(|_| ()).unwrap();
+    }
+
+    #[test]
+    fn batches_apply_whole_or_not_at_all_and_purge_takes_only_the_owners() {
+        let rib = start();
+        rib.submit(Batch {
+            owner: BGP,
+            purge: false,
+            changes: vec![
+                Change::Upsert(bgp(0, "172.16.0.0/16", "10.0.0.2")),
+                Change::Upsert(bgp(1, "172.17.0.0/16", "10.9.0.2")),
+            ],
+        });
+        settle(&rib);
+        assert_eq!(selected(&rib, 0, "172.16.0.0/16"), Some(Source::Bgp));
+        assert_eq!(selected(&rib, 1, "172.17.0.0/16"), Some(Source::Bgp));
+        // A batch with one bad change (no table 7; a route of another source; no gateway)
+        // is refused whole: its good change is not applied, nothing installed is lost.
+        for bad in [
+            bgp(7, "10.1.0.0/16", "10.0.0.2"),
+            RouteSpec {
+                source: Source::Ospf,
+                ..bgp(0, "10.1.0.0/16", "10.0.0.2")
+            },
+            RouteSpec {
+                gateways: Default::default(),
+                ..bgp(0, "10.1.0.0/16", "10.0.0.2")
+            },
+        ] {
+            rib.submit(Batch {
+                owner: BGP,
+                purge: false,
+                changes: vec![
+                    Change::Withdraw {
+                        table: TableId(0),
+                        dst: "172.16.0.0/16".parse().unwrap(),
+                    },
+                    Change::Upsert(bad),
+                ],
+            });
+            settle(&rib);
+            assert_eq!(selected(&rib, 0, "172.16.0.0/16"), Some(Source::Bgp));
+            assert_eq!(selected(&rib, 0, "10.1.0.0/16"), None);
+        }
+        // Another instance's purge leaves these alone; the owner's own takes them all.
+        rib.submit(Batch {
+            owner: Owner {
+                source: Source::Bgp,
+                instance: 1,
+            },
+            purge: true,
+            changes: Vec::new(),
+        });
+        settle(&rib);
+        assert_eq!(selected(&rib, 0, "172.16.0.0/16"), Some(Source::Bgp));
+        rib.submit(Batch {
+            owner: BGP,
+            purge: true,
+            changes: Vec::new(),
+        });
+        settle(&rib);
+        assert_eq!(selected(&rib, 0, "172.16.0.0/16"), None);
+        assert_eq!(selected(&rib, 1, "172.17.0.0/16"), None);
+        // The connected networks are the configuration's: still there.
+        assert_eq!(selected(&rib, 0, "10.0.0.0/24"), Some(Source::Connected));
+        rib.shutdown();
+    }
+
+    #[test]
+    fn subscribers_get_the_current_entries_then_every_change_they_want() {
+        let rib = start();
+        let mut events = rib.subscribe(Filter {
+            sources: vec![Source::Connected, Source::Static],
+            defaults: true,
+        });
+        let first = events.blocking_recv().unwrap();
+        let mut have: Vec<String> = first.iter().map(|e| e.dst.to_string()).collect();
+        have.sort();
+        assert_eq!(have, ["10.0.0.0/24", "10.9.0.0/24"]);
+        // A BGP route interests this subscriber only as a default route.
+        rib.submit(Batch {
+            owner: BGP,
+            purge: false,
+            changes: vec![
+                Change::Upsert(bgp(0, "172.16.0.0/16", "10.0.0.2")),
+                Change::Upsert(bgp(0, "0.0.0.0/0", "10.0.0.2")),
+            ],
+        });
+        let got = events.blocking_recv().unwrap();
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].dst, Prefix4::DEFAULT);
+        assert_eq!(got[0].best.as_ref().map(|b| b.source), Some(Source::Bgp));
+        // A connected route that goes is told as gone.
+        let (store, _) = crate::plan::store_from_config(
+            "/ip address add address=10.0.0.1/24 interface=ether1",
+            2,
+        )
+        .unwrap();
+        rib.configure(&store);
+        let got = events.blocking_recv().unwrap();
+        assert!(
+            got.iter()
+                .any(|e| e.dst.to_string() == "10.9.0.0/24" && e.best.is_none()),
+            "{got:?}"
+        );
+        rib.shutdown();
+    }
 }
