@@ -408,6 +408,32 @@ impl Dut for Bird {
     }
 }
 
+/// With the whole table in: what `/ip route print count-only` and a print narrowed to one
+/// destination cost (each an `rspectl` process, start included; medians of 5).
+fn print_costs(dir: &Path, probe: Prefix4) {
+    let time = |cmd: &str| {
+        let mut t = Vec::new();
+        for _ in 0..5 {
+            let start = Instant::now();
+            let out = run_out(
+                Command::new(sibling_binary("rspectl"))
+                    .arg("--socket")
+                    .arg(dir.join("s"))
+                    .arg(cmd),
+            );
+            t.push(start.elapsed().as_secs_f64() * 1e3);
+            assert!(out.is_some(), "{cmd} answered");
+        }
+        median(&t)
+    };
+    let count = time("/ip route print count-only");
+    let one = time(&format!("/ip route print where dst-address={probe}"));
+    let all = time(&format!("/routing route print where dst-address={probe}"));
+    println!(
+        "    with the table: /ip route print count-only {count:.1} ms, where dst-address= {one:.1} ms, /routing route print where dst-address= {all:.1} ms"
+    );
+}
+
 /// One run: (seconds, MB of route memory, peak MB, idle MB).
 fn run(
     dut: &dyn Dut,
@@ -415,6 +441,7 @@ fn run(
     n: usize,
     base: &Path,
     i: usize,
+    probe: Prefix4,
 ) -> (f64, f64, f64, f64) {
     let dir: PathBuf = base.join(format!("{}-{i}", dut.name()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -437,6 +464,9 @@ fn run(
         std::thread::sleep(Duration::from_millis(20));
     };
     let peak = status_kb(pid, "VmHWM:");
+    if dut.name() == "rspe" {
+        print_costs(&dir, probe);
+    }
     stop.store(true, Ordering::Relaxed);
     drop(proc_);
     let _ = std::fs::remove_dir_all(&dir);
@@ -476,7 +506,7 @@ fn main() {
             if !only.is_empty() && !only.split(',').any(|o| o.eq_ignore_ascii_case(dut.name())) {
                 continue;
             }
-            let (s, mb, peak, idle) = run(*dut, &table, n, &base, i);
+            let (s, mb, peak, idle) = run(*dut, &table, n, &base, i, prefixes[n / 2]);
             println!(
                 "  run {}: {:<4} {s:7.2} s, {mb:7.1} MB for the routes (peak {peak:.1} MB, idle {idle:.1} MB)",
                 i + 1,
