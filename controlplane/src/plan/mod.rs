@@ -344,12 +344,21 @@ impl Plan {
 
     /// The port with DPDK id `id`.
     pub fn port(&self, id: u16) -> Option<&PortPlan> {
-        self.ports.iter().find(|p| p.id == id)
+        // Ports are in port order and DPDK numbers them from 0: found at their place,
+        // without a scan (a route refresh asks several times).
+        match self.ports.get(usize::from(id)) {
+            Some(p) if p.id == id => Some(p),
+            _ => self.ports.iter().find(|p| p.id == id),
+        }
     }
 
     /// The loopback with interface id `id`.
     pub fn loopback(&self, id: u16) -> Option<&LoopbackPlan> {
-        self.loopbacks.iter().find(|l| l.id == id)
+        let at = usize::from(id.checked_sub(LOOPBACK_BASE)?);
+        match self.loopbacks.get(at) {
+            Some(l) if l.id == id => Some(l),
+            _ => self.loopbacks.iter().find(|l| l.id == id),
+        }
     }
 
     /// The name of interface `id` (a port or a loopback), with `@vrf` outside main.
