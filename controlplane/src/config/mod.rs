@@ -10,6 +10,7 @@ pub mod expr;
 pub mod inert;
 pub mod journal;
 pub mod lex;
+pub mod live;
 pub mod menus;
 pub mod persist;
 pub mod print;
