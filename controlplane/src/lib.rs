@@ -3,6 +3,7 @@
 
 pub mod bgp;
 pub mod config;
+pub mod ldp;
 pub mod northbound;
 pub mod plan;
 pub mod rib;
