@@ -142,33 +142,25 @@ impl Discovery {
     /// Removes the adjacencies whose hold time ran out at `now`; returns the peers (LSR
     /// ids) that have none left: their sessions end.
     pub fn expire(&mut self, now: u64) -> Vec<u32> {
-        let gone: Vec<u32> = self
-            .adjs
-            .values()
-            .filter(|a| a.expires <= now)
-            .map(|a| a.lsr_id)
-            .collect();
-        self.adjs.retain(|_, a| a.expires > now);
-        let mut out: Vec<u32> = gone
-            .into_iter()
-            .filter(|id| !self.adjs.values().any(|a| a.lsr_id == *id))
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        self.remove(|a| a.expires <= now)
     }
 
     /// Removes every adjacency on interface `port` (LDP disabled there, the link down);
     /// returns the peers left without any.
     pub fn drop_port(&mut self, port: u16) -> Vec<u32> {
-        let gone: Vec<u32> = self
+        self.remove(|a| a.port == port)
+    }
+
+    /// Removes the adjacencies `gone` picks; returns the peers left without any.
+    fn remove(&mut self, gone: impl Fn(&Adjacency) -> bool) -> Vec<u32> {
+        let peers: Vec<u32> = self
             .adjs
             .values()
-            .filter(|a| a.port == port)
+            .filter(|a| gone(a))
             .map(|a| a.lsr_id)
             .collect();
-        self.adjs.retain(|_, a| a.port != port);
-        let mut out: Vec<u32> = gone
+        self.adjs.retain(|_, a| !gone(a));
+        let mut out: Vec<u32> = peers
             .into_iter()
             .filter(|id| !self.adjs.values().any(|a| a.lsr_id == *id))
             .collect();

@@ -74,28 +74,35 @@ impl Tally {
     }
 }
 
-/// Counts `configured` (`/ip route`'s items) for a print narrowed to `dst`.
-pub fn tally(plan: &Plan, configured: &[Item], dst: Prefix4) -> Tally {
+/// Where a configured route item sorts: (table index, destination), read from its values.
+fn configured_key(table_of: &HashMap<&str, u16>, it: &Item) -> (u16, Prefix4) {
     let menu = m(&["ip", "route"]);
-    let table_of: HashMap<&str, u16> = plan
-        .tables
+    let dst: Prefix4 = it
+        .get(menu, "dst-address")
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(Prefix4::DEFAULT);
+    let table = it.get(menu, "routing-table").unwrap_or("main");
+    (table_of.get(table).copied().unwrap_or(0), dst)
+}
+
+/// Table name → index, as the plan numbers them.
+fn table_index(plan: &Plan) -> HashMap<&str, u16> {
+    plan.tables
         .iter()
         .enumerate()
         .map(|(i, t)| (t.as_str(), i as u16))
-        .collect();
+        .collect()
+}
+
+/// Counts `configured` (`/ip route`'s items) for a print narrowed to `dst`.
+pub fn tally(plan: &Plan, configured: &[Item], dst: Prefix4) -> Tally {
+    let table_of = table_index(plan);
     let mut tally = Tally {
         per_table: vec![(0, 0); plan.tables.len().max(1)],
         ..Tally::default()
     };
     for it in configured {
-        let d: Prefix4 = it
-            .get(menu, "dst-address")
-            .and_then(|d| d.parse().ok())
-            .unwrap_or(Prefix4::DEFAULT);
-        let t = table_of
-            .get(it.get(menu, "routing-table").unwrap_or("main"))
-            .copied()
-            .unwrap_or(0);
+        let (t, d) = configured_key(&table_of, it);
         tally.count(t, d, dst);
         if d == dst {
             tally.hits.push((t, it.clone()));
@@ -162,22 +169,10 @@ pub fn narrowed(b: &Builder, configured: Tally, all: bool, dst: Prefix4) -> Narr
 /// Every row with its key, in list order before sorting (configured, connected, protocol),
 /// keys only: no item is made here.
 fn rows(b: &Builder, configured: &[Item]) -> Vec<(Key, Row)> {
-    let plan = b.plan();
-    let menu = m(&["ip", "route"]);
-    let table_of: HashMap<&str, u16> = plan
-        .tables
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.as_str(), i as u16))
-        .collect();
+    let table_of = table_index(b.plan());
     let mut rows = Vec::with_capacity(configured.len() + b.rib().len());
     for (i, it) in configured.iter().enumerate() {
-        let dst: Prefix4 = it
-            .get(menu, "dst-address")
-            .and_then(|d| d.parse().ok())
-            .unwrap_or(Prefix4::DEFAULT);
-        let table = it.get(menu, "routing-table").unwrap_or("main");
-        let t = table_of.get(table).copied().unwrap_or(0);
+        let (t, dst) = configured_key(&table_of, it);
         rows.push(((t, dst.addr(), dst.len()), Row::Configured(i)));
     }
     let rib = b.rib();
