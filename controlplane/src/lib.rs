@@ -2,6 +2,8 @@
 //! configuration store and the routing protocols grow here.
 
 pub mod bgp;
+#[cfg(test)]
+mod capture;
 pub mod config;
 pub mod ldp;
 pub mod northbound;

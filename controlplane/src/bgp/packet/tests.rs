@@ -1,7 +1,6 @@
 use super::*;
 
-/// BGP messages of a capture (classic pcap, Ethernet or PPP), in order, per TCP stream
-/// direction concatenated: (source port, message bytes).
+/// BGP messages of a capture, in order, per TCP stream direction: (source port, bytes).
 fn pcap_messages(name: &str) -> Vec<(u16, Vec<u8>)> {
     let data: &[u8] = match name {
         "bgp-lu-multiple-labels.pcap" => {
@@ -10,54 +9,8 @@ fn pcap_messages(name: &str) -> Vec<(u16, Vec<u8>)> {
         "bgp_vpn_attrset.pcap" => include_bytes!("../../../../testdata/pcaps/bgp_vpn_attrset.pcap"),
         other => panic!("no capture {other}"),
     };
-    assert_eq!(&data[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
-    let link = u32::from_le_bytes(data[20..24].try_into().unwrap());
-    type Stream = ((u32, u16, u32, u16), Vec<u8>);
-    let mut streams: Vec<Stream> = Vec::new();
-    let mut out = Vec::new();
-    let mut i = 24;
-    while i + 16 <= data.len() {
-        let cap = u32::from_le_bytes(data[i + 8..i + 12].try_into().unwrap()) as usize;
-        let pkt = &data[i + 16..i + 16 + cap];
-        i += 16 + cap;
-        let ip = match link {
-            1 if pkt[12..14] == [0x08, 0x00] => &pkt[14..],
-            9 if pkt[2..4] == [0x00, 0x21] => &pkt[4..],
-            _ => continue,
-        };
-        if ip[9] != 6 {
-            continue;
-        }
-        let ihl = usize::from(ip[0] & 15) * 4;
-        let tot = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
-        let tcp = &ip[ihl..tot];
-        let sport = u16::from_be_bytes([tcp[0], tcp[1]]);
-        let dport = u16::from_be_bytes([tcp[2], tcp[3]]);
-        let payload = &tcp[usize::from(tcp[12] >> 4) * 4..];
-        if payload.is_empty() || (sport != 179 && dport != 179) {
-            continue;
-        }
-        let key = (
-            u32::from_be_bytes(ip[12..16].try_into().unwrap()),
-            sport,
-            u32::from_be_bytes(ip[16..20].try_into().unwrap()),
-            dport,
-        );
-        let pos = match streams.iter().position(|s| s.0 == key) {
-            Some(p) => p,
-            None => {
-                streams.push((key, Vec::new()));
-                streams.len() - 1
-            }
-        };
-        let buf = &mut streams[pos].1;
-        buf.extend_from_slice(payload);
-        while let Ok(Some((_, len))) = frame(buf) {
-            out.push((sport, buf[..len].to_vec()));
-            buf.drain(..len);
-        }
-    }
-    out
+    let segments = crate::capture::segments(data);
+    crate::capture::tcp_messages(&segments, 179, |b| frame(b).ok().flatten().map(|f| f.1))
 }
 
 #[test]

@@ -1,56 +1,18 @@
 use super::*;
 
-/// LDP PDUs of a capture (classic pcap, Ethernet): UDP hellos whole, TCP streams
-/// reassembled per direction and cut into PDUs: (from TCP, PDU bytes).
+/// LDP PDUs of a capture: UDP hellos whole, TCP streams reassembled per direction and cut
+/// into PDUs: (from TCP, PDU bytes).
 fn pcap_pdus(data: &[u8]) -> Vec<(bool, Vec<u8>)> {
-    assert_eq!(&data[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
-    type Stream = ((u32, u16, u32, u16), Vec<u8>);
-    let mut streams: Vec<Stream> = Vec::new();
-    let mut out = Vec::new();
-    let mut i = 24;
-    while i + 16 <= data.len() {
-        let cap = u32::from_le_bytes(data[i + 8..i + 12].try_into().unwrap()) as usize;
-        let pkt = &data[i + 16..i + 16 + cap];
-        i += 16 + cap;
-        // Ethernet, with an 802.1Q tag or not.
-        let ip = match (&pkt[12..14], pkt.get(16..18)) {
-            ([0x08, 0x00], _) => &pkt[14..],
-            ([0x81, 0x00], Some([0x08, 0x00])) => &pkt[18..],
-            _ => continue,
-        };
-        let ihl = usize::from(ip[0] & 15) * 4;
-        let tot = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
-        let l4 = &ip[ihl..tot];
-        let sport = u16::from_be_bytes([l4[0], l4[1]]);
-        let dport = u16::from_be_bytes([l4[2], l4[3]]);
-        if sport != PORT && dport != PORT {
-            continue;
-        }
-        match ip[9] {
-            17 => out.push((false, l4[8..].to_vec())),
-            6 => {
-                let payload = &l4[usize::from(l4[12] >> 4) * 4..];
-                if payload.is_empty() {
-                    continue;
-                }
-                let key = (be32(&ip[12..]), sport, be32(&ip[16..]), dport);
-                let pos = match streams.iter().position(|s| s.0 == key) {
-                    Some(p) => p,
-                    None => {
-                        streams.push((key, Vec::new()));
-                        streams.len() - 1
-                    }
-                };
-                let buf = &mut streams[pos].1;
-                buf.extend_from_slice(payload);
-                while let Ok(Some(len)) = frame(buf, DEFAULT_MAX_PDU) {
-                    out.push((true, buf[..len].to_vec()));
-                    buf.drain(..len);
-                }
-            }
-            _ => {}
-        }
-    }
+    let segments = crate::capture::segments(data);
+    let mut out: Vec<(bool, Vec<u8>)> = segments
+        .iter()
+        .filter(|s| s.proto == 17 && (s.src.1 == PORT || s.dst.1 == PORT))
+        .map(|s| (false, s.payload.clone()))
+        .collect();
+    let tcp = crate::capture::tcp_messages(&segments, PORT, |b| {
+        frame(b, DEFAULT_MAX_PDU).ok().flatten()
+    });
+    out.extend(tcp.into_iter().map(|(_, m)| (true, m)));
     out
 }
 
