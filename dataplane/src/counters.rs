@@ -68,11 +68,22 @@ pub enum DropReason {
     NoConnection,
     /// No mbuf was free (a frame from the kernel, or a fragment, could not be built).
     NoBuffer,
+    /// A labelled frame on an interface where MPLS input is not enabled (`/mpls interface`).
+    MplsNotEnabled,
+    /// A labelled frame whose top label has no binding in the LFIB.
+    MplsUnknownLabel,
+    /// A label stack the pipeline refuses: a reserved label where it has no meaning
+    /// (implicit null on the wire, router alert, ...), no bottom of stack within
+    /// [`crate::wire::mpls::MAX_DEPTH`] entries, or labels under a label popped for a lookup.
+    MplsBadStack,
+    /// Larger, with its labels, than the outgoing interface's `mpls-mtu` (and not an IPv4
+    /// packet with DF, which gets fragmentation needed instead).
+    MplsMtu,
 }
 
 impl DropReason {
     /// Number of reasons.
-    pub const COUNT: usize = 28;
+    pub const COUNT: usize = 32;
     /// Every reason, in counter order.
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::NoPeer,
@@ -103,6 +114,10 @@ impl DropReason {
         DropReason::RpFilter,
         DropReason::NoConnection,
         DropReason::NoBuffer,
+        DropReason::MplsNotEnabled,
+        DropReason::MplsUnknownLabel,
+        DropReason::MplsBadStack,
+        DropReason::MplsMtu,
     ];
 
     /// A name for counters output (`no-route`).
@@ -136,6 +151,10 @@ impl DropReason {
             DropReason::RpFilter => "rp-filter",
             DropReason::NoConnection => "no-connection",
             DropReason::NoBuffer => "no-buffer",
+            DropReason::MplsNotEnabled => "mpls-not-enabled",
+            DropReason::MplsUnknownLabel => "mpls-unknown-label",
+            DropReason::MplsBadStack => "mpls-bad-stack",
+            DropReason::MplsMtu => "mpls-mtu-exceeded",
         }
     }
 }
@@ -236,6 +255,8 @@ impl std::ops::AddAssign for PortCounts {
 #[derive(Debug)]
 pub struct WorkerCounters {
     ports: Box<[PortCounters]>,
+    /// Per incoming label.
+    pub labels: LabelCounters,
 }
 
 impl WorkerCounters {
@@ -243,6 +264,7 @@ impl WorkerCounters {
     pub fn new(ports: usize) -> Self {
         WorkerCounters {
             ports: (0..ports).map(|_| PortCounters::default()).collect(),
+            labels: LabelCounters::default(),
         }
     }
 
@@ -250,6 +272,64 @@ impl WorkerCounters {
     #[inline]
     pub fn port(&self, port: u16) -> Option<&PortCounters> {
         self.ports.get(usize::from(port))
+    }
+}
+
+/// Labels per block of [`LabelCounters`].
+const LABEL_BLOCK: usize = 4096;
+
+/// Packets and bytes per incoming label, kept by one worker: blocks of 4,096 labels made
+/// when a label of the block first arrives, so the 20-bit label space costs nothing until
+/// it is used (64 KiB per block in use).
+pub struct LabelCounters {
+    blocks: Box<[std::sync::OnceLock<LabelBlock>]>,
+}
+
+/// (packets, bytes) for each label of one block.
+type LabelBlock = Box<[[AtomicU64; 2]]>;
+
+impl std::fmt::Debug for LabelCounters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let used = self.blocks.iter().filter(|b| b.get().is_some()).count();
+        write!(f, "LabelCounters({used} blocks)")
+    }
+}
+
+impl Default for LabelCounters {
+    fn default() -> Self {
+        LabelCounters {
+            blocks: (0..(1usize << 20) / LABEL_BLOCK)
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+        }
+    }
+}
+
+impl LabelCounters {
+    /// Counts a packet of `bytes` that arrived with top label `label`.
+    #[inline]
+    pub fn count(&self, label: u32, bytes: u64) {
+        let l = label as usize & ((1 << 20) - 1);
+        let block = self.blocks[l / LABEL_BLOCK].get_or_init(|| {
+            (0..LABEL_BLOCK)
+                .map(|_| [AtomicU64::new(0), AtomicU64::new(0)])
+                .collect()
+        });
+        let c = &block[l % LABEL_BLOCK];
+        bump(&c[0], 1);
+        bump(&c[1], bytes);
+    }
+
+    /// (packets, bytes) that arrived with `label`.
+    pub fn read(&self, label: u32) -> (u64, u64) {
+        let l = label as usize & ((1 << 20) - 1);
+        match self.blocks[l / LABEL_BLOCK].get() {
+            Some(b) => {
+                let c = &b[l % LABEL_BLOCK];
+                (c[0].load(Ordering::Relaxed), c[1].load(Ordering::Relaxed))
+            }
+            None => (0, 0),
+        }
     }
 }
 
@@ -286,5 +366,18 @@ mod tests {
         assert_eq!(s.tx_packets, 0);
         assert_eq!(sum_port([&a, &b], 0).tx_bytes, 60);
         assert!(a.port(2).is_none());
+    }
+
+    #[test]
+    fn label_counters_cost_nothing_until_used() {
+        let c = LabelCounters::default();
+        assert_eq!(c.read(16), (0, 0));
+        c.count(16, 100);
+        c.count(16, 60);
+        c.count(1_048_575, 1);
+        assert_eq!(c.read(16), (2, 160));
+        assert_eq!(c.read(17), (0, 0));
+        assert_eq!(c.read(1_048_575), (1, 1));
+        assert_eq!(format!("{c:?}"), "LabelCounters(2 blocks)");
     }
 }

@@ -195,7 +195,9 @@ impl RouterWorker {
             pool,
             conntrack,
         } = self;
-        let mut pipeline = Pipeline::default().with_conntrack(conntrack);
+        let mut pipeline = Pipeline::default()
+            .with_conntrack(conntrack)
+            .with_counters(counters.clone());
         let mut burst = MbufBurst::new();
         let mut out: Vec<MbufBurst> = (0..tx.len()).map(|_| MbufBurst::new()).collect();
         let mut verdicts = [Verdict::Punt; BURST];

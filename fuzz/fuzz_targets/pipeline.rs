@@ -1,13 +1,15 @@
 //! Any bytes as a frame arriving on a port of a router with two VRFs, connected networks,
 //! a static route, resolved and unresolved neighbours, masquerade, dst-nat, marks and a
 //! reject rule (so the connection-tracking path runs too): a verdict, never a panic, and a
-//! forwarded or replied frame is still a well-formed IPv4 packet.
+//! forwarded or replied frame is still a well-formed IPv4 packet, or a well-formed label
+//! stack (ports 0 and 2 take MPLS, labels 16-19 are bound).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use rspe_dataplane::pipeline::{Pipeline, Verdict, MAX_BURST};
 use rspe_shared::snapshot::Snapshot;
-use rspe_shared::types::PortId;
+use rspe_shared::lfib::LabelAction;
+use rspe_shared::types::{AdjId, Label, PortId};
 use rspe_dataplane::conntrack::Conntrack;
 use std::sync::{Arc, OnceLock};
 
@@ -30,8 +32,20 @@ const CONFIG: &str = "\
 fn snapshot() -> &'static Snapshot {
     static SNAP: OnceLock<Snapshot> = OnceLock::new();
     SNAP.get_or_init(|| {
-        rspe_controlplane::rib::builder::snapshot_from_config(CONFIG, 3, &[(2, 0x0a00_0002), (0, 0xc0a8_0102)])
-            .unwrap_or_else(|e| panic!("{e}"))
+        let mut s = rspe_controlplane::rib::builder::snapshot_from_config(CONFIG, 3, &[(2, 0x0a00_0002), (0, 0xc0a8_0102)])
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Labels too: MPLS on ether1 and ether3, a binding of each kind.
+        let mut ports = s.ports.to_vec();
+        for p in [0, 2] {
+            ports[p].mpls_input = true;
+        }
+        s.ports = ports.into();
+        let l = |v| Label::try_from(v).unwrap();
+        let adj = AdjId(0);
+        s.lfib.set(l(16), LabelAction::Swap { label: l(17), via: adj }).unwrap();
+        s.lfib.set(l(18), LabelAction::PopForward(adj)).unwrap();
+        s.lfib.set(l(19), LabelAction::PopLookup(s.vrf_table[1])).unwrap();
+        s
     })
 }
 
@@ -50,8 +64,17 @@ fuzz_target!(|data: &[u8]| {
     let mut one = frame.to_vec();
     let v = p.process(snap, port, &mut one, u64::from(first) << 20);
     if let Verdict::Forward(_) | Verdict::Reply(..) = v {
-        assert!(one.len() >= 34, "a sent frame holds Ethernet and IPv4 headers");
-        assert_eq!(one[14] >> 4, 4, "still IPv4");
+        if one[12..14] == [0x88, 0x47] {
+            // A label switch carries what is under the stack as it is: only the stack is
+            // ours to check.
+            assert!(
+                rspe_dataplane::wire::mpls::Stack::new_checked(&one[14..]).is_ok(),
+                "a well-formed label stack"
+            );
+        } else {
+            assert!(one.len() >= 34, "a sent frame holds Ethernet and IPv4 headers");
+            assert_eq!(one[14] >> 4, 4, "still IPv4");
+        }
     }
     // The same bytes as a burst (a few copies, cut at different lengths) through the bulk path.
     let mut burst: Vec<Vec<u8>> = (0..MAX_BURST.min(4))

@@ -160,21 +160,33 @@ impl Drop for Daemon {
 /// One frame in a benchmark's arena of fixed-size slots, as a pipeline packet buffer.
 pub struct Slot<'a> {
     buf: &'a mut [u8],
+    /// Where the frame starts (the room before it is headroom, as in an mbuf).
+    start: usize,
     len: usize,
 }
 
 impl dataplane::pipeline::PacketBuf for Slot<'_> {
     fn bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        &self.buf[self.start..self.start + self.len]
     }
     fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut self.buf[..self.len]
+        &mut self.buf[self.start..self.start + self.len]
     }
     fn set_len(&mut self, len: usize) -> bool {
-        if len > self.buf.len() {
+        if self.start + len > self.buf.len() {
             return false;
         }
         self.len = len;
+        true
+    }
+    fn move_start(&mut self, delta: isize) -> bool {
+        let start = self.start as isize + delta;
+        let len = self.len as isize - delta;
+        if start < 0 || len < 0 {
+            return false;
+        }
+        self.start = start as usize;
+        self.len = len as usize;
         true
     }
 }
@@ -186,9 +198,21 @@ pub fn burst_slots(
     slot: usize,
     len: usize,
 ) -> [Slot<'_>; dataplane::pipeline::MAX_BURST] {
+    burst_slots_at(burst, slot, 0, len)
+}
+
+/// [`burst_slots`] with frames starting `headroom` bytes into each slot (room to push
+/// labels in front, as an mbuf's headroom gives).
+pub fn burst_slots_at(
+    burst: &mut [u8],
+    slot: usize,
+    headroom: usize,
+    len: usize,
+) -> [Slot<'_>; dataplane::pipeline::MAX_BURST] {
     let mut it = burst.chunks_exact_mut(slot);
     std::array::from_fn(|_| Slot {
         buf: it.next().unwrap_or_default(),
+        start: headroom,
         len,
     })
 }

@@ -31,6 +31,10 @@ pub struct Snapshot {
     pub firewall: Option<Arc<crate::firewall::Firewall>>,
     /// Reverse-path filtering of every packet's source (`/ip settings rp-filter`).
     pub rp_filter: RpFilter,
+    /// `/mpls settings propagate-ttl`: copy the IP TTL into pushed labels and back when
+    /// popping (RFC 3443's uniform model); off, labels start at 255 and the IP TTL is left
+    /// alone (pipe model: the LSP is one hop).
+    pub propagate_ttl: bool,
 }
 
 /// Reverse-path filtering (RFC 3704), as `/ip settings rp-filter` says: the source of each
@@ -55,7 +59,15 @@ pub struct PortIface {
     pub ipv4: Option<u32>,
     /// Its IP MTU.
     pub mtu: u16,
+    /// Whether labelled frames are accepted on it (`/mpls interface ... input=yes`).
+    pub mpls_input: bool,
+    /// The largest labelled packet (labels included, Ethernet header not) it sends
+    /// (`/mpls interface mpls-mtu`, 1508 by default).
+    pub mpls_mtu: u16,
 }
+
+/// RouterOS's default `mpls-mtu`.
+pub const DEFAULT_MPLS_MTU: u16 = 1508;
 
 impl Default for Snapshot {
     fn default() -> Self {
@@ -71,6 +83,7 @@ impl Default for Snapshot {
             ports: Arc::from(Vec::new()),
             firewall: None,
             rp_filter: RpFilter::No,
+            propagate_ttl: true,
         }
     }
 }

@@ -652,6 +652,7 @@ impl Builder {
             ports,
             firewall: self.firewall.clone(),
             rp_filter: self.plan.rp_filter,
+            propagate_ttl: true,
         }
     }
 }
@@ -667,6 +668,8 @@ fn port_meta(plan: &Plan) -> PortMeta {
             mac: [0; 6],
             ipv4: None,
             mtu: 1500,
+            mpls_input: false,
+            mpls_mtu: shared::snapshot::DEFAULT_MPLS_MTU,
         };
         max_port.unwrap_or(0)
     ];
@@ -676,6 +679,8 @@ fn port_meta(plan: &Plan) -> PortMeta {
             mac: p.mac,
             ipv4: p.addrs.first().map(|a| a.0).filter(|_| p.enabled),
             mtu: p.mtu,
+            mpls_input: false,
+            mpls_mtu: shared::snapshot::DEFAULT_MPLS_MTU,
         };
     }
     let vrf_table = if plan.vrf_table.is_empty() {

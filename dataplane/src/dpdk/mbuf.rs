@@ -95,6 +95,25 @@ impl Mbuf {
         true
     }
 
+    /// Moves the start of a single-segment packet by `delta` bytes: negative grows it at the
+    /// front into the headroom (rte_pktmbuf_prepend), positive drops its first bytes
+    /// (rte_pktmbuf_adj). `false`, changing nothing, when the headroom or the packet is too
+    /// short or the packet has more than one segment.
+    pub fn move_start(&mut self, delta: isize) -> bool {
+        // SAFETY: we own the mbuf exclusively (&mut self).
+        let m = unsafe { self.0.as_mut() };
+        let off = isize::from(m.data_off as i16) + delta;
+        let len = isize::from(m.data_len as i16) - delta;
+        if m.nb_segs != 1 || off < 0 || len < 0 || m.data_off > i16::MAX as u16 {
+            return false;
+        }
+        // Both fit in u16: they stay within the buffer's u16 offsets.
+        m.data_off = off as u16;
+        m.data_len = len as u16;
+        m.pkt_len = len as u32;
+        true
+    }
+
     fn into_raw(self) -> *mut dpdk_sys::rte_mbuf {
         let p = self.0.as_ptr();
         std::mem::forget(self);
@@ -114,6 +133,10 @@ impl crate::pipeline::PacketBuf for Mbuf {
     #[inline]
     fn set_len(&mut self, len: usize) -> bool {
         Mbuf::set_len(self, len)
+    }
+    #[inline]
+    fn move_start(&mut self, delta: isize) -> bool {
+        Mbuf::move_start(self, delta)
     }
 }
 

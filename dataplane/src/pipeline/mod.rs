@@ -9,8 +9,8 @@
 //! sourced from the ingress interface's address, sent back out of the ingress port, and
 //! rate limited per worker. Every drop has a [`DropReason`].
 //!
-//! Not yet here (issue 5 continues): bulk lookups over a burst, neighbour resolution (ARP
-//! requests for unresolved next hops), MPLS, IP fragmentation.
+//! Labelled frames take [`mpls`]'s path: the LFIB, then (popped for a lookup) the same
+//! IPv4 path in the table the label chose; routes with labels push them in [`mpls`].
 
 use crate::conntrack::{first_tcp, Conn, Conntrack, Dir, FlowKey};
 use crate::counters::DropReason;
@@ -35,6 +35,10 @@ pub trait PacketBuf {
     /// Sets the packet's length (shorter, or longer up to the buffer's room); `false` when
     /// there is no room.
     fn set_len(&mut self, len: usize) -> bool;
+    /// Moves the packet's start by `delta` bytes: negative makes room at the front (to push
+    /// labels), positive drops the first bytes (popped labels); `false`, changing nothing,
+    /// when there is no room or too few bytes.
+    fn move_start(&mut self, delta: isize) -> bool;
 }
 
 impl PacketBuf for Vec<u8> {
@@ -46,6 +50,16 @@ impl PacketBuf for Vec<u8> {
     }
     fn set_len(&mut self, len: usize) -> bool {
         self.resize(len, 0);
+        true
+    }
+    fn move_start(&mut self, delta: isize) -> bool {
+        if delta < 0 {
+            self.splice(0..0, std::iter::repeat_n(0, delta.unsigned_abs()));
+        } else if delta as usize <= self.len() {
+            self.drain(..delta as usize);
+        } else {
+            return false;
+        }
         true
     }
 }
@@ -162,6 +176,8 @@ struct VrfBudget {
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     conntrack: Option<Arc<Conntrack>>,
+    /// Where incoming labels are counted (the worker's counters).
+    counters: Option<Arc<crate::counters::WorkerCounters>>,
     /// Per VRF, indexed by [`shared::types::VrfId`]: every VRF has its own share.
     budgets: Box<[VrfBudget]>,
     events: Vec<Event>,
@@ -235,6 +251,7 @@ impl Pipeline {
         };
         Pipeline {
             conntrack: None,
+            counters: None,
             budgets: vec![budget; shared::types::TableId::MAX_TABLES].into_boxed_slice(),
             events: Vec::with_capacity(MAX_EVENTS),
             wanted: [(0, 0, 0); WANT_SLOTS],
@@ -252,6 +269,12 @@ impl Pipeline {
     /// firewall rules.
     pub fn with_conntrack(mut self, ct: Arc<Conntrack>) -> Self {
         self.conntrack = Some(ct);
+        self
+    }
+
+    /// Counts incoming labels in `c` (the worker's counters).
+    pub fn with_counters(mut self, c: Arc<crate::counters::WorkerCounters>) -> Self {
+        self.counters = Some(c);
         self
     }
 
@@ -353,6 +376,15 @@ impl Pipeline {
         if !for_this_port(port_mac(snap, in_port), pkt.bytes()) {
             return Verdict::Drop(DropReason::OtherHost);
         }
+        if mpls::is_mpls(pkt.bytes()) {
+            return match self.labelled(snap, in_port, pkt, now_ns) {
+                mpls::Labelled::Done(v) => v,
+                mpls::Labelled::Lookup(p, table) => {
+                    let nh = snap.lookup(table, p.dst).map_or(NO_ROUTE, |n| n.0);
+                    self.finish(snap, in_port, pkt, &p, nh, now_ns)
+                }
+            };
+        }
         match parse(pkt) {
             Err(Verdict::Punt) if is_arp(pkt) => self.arp(snap, in_port, pkt, now_ns),
             Err(v) => v,
@@ -389,6 +421,10 @@ impl Pipeline {
         let mut parsed: [Option<Parsed>; MAX_BURST] = [None; MAX_BURST];
         let mut dsts = [0u32; MAX_BURST];
         let mut nhs = [NO_ROUTE; MAX_BURST];
+        // The table of each looked-up packet: the ingress port's, or the one a popped label
+        // chose.
+        let ingress = snap.ingress_table(in_port);
+        let mut tables = [ingress; MAX_BURST];
         // Bring every packet's headers in at once, so their misses overlap (as l3fwd does).
         for p in pkts.iter().take(n) {
             if let Some(b) = p.bytes().first() {
@@ -401,6 +437,18 @@ impl Pipeline {
         for i in 0..n {
             if !for_this_port(mac, pkts[i].bytes()) {
                 verdicts[i] = Verdict::Drop(DropReason::OtherHost);
+                continue;
+            }
+            if mpls::is_mpls(pkts[i].bytes()) {
+                match self.labelled(snap, in_port, &mut pkts[i], now_ns) {
+                    mpls::Labelled::Done(v) => verdicts[i] = v,
+                    mpls::Labelled::Lookup(p, table) => {
+                        dsts[k] = p.dst;
+                        tables[k] = table;
+                        k += 1;
+                        parsed[i] = Some(p);
+                    }
+                }
                 continue;
             }
             match parse(&mut pkts[i]) {
@@ -418,9 +466,7 @@ impl Pipeline {
                 Err(v) => verdicts[i] = v,
             }
         }
-        if let Some(fib) = snap.fib(snap.ingress_table(in_port)) {
-            fib.lookup_bulk(&dsts[..k], &mut nhs[..k]);
-        }
+        lookup_burst(snap, &tables[..k], &dsts[..k], &mut nhs[..k]);
         snap.next_hops.prefetch(&nhs[..k]);
         let mut j = 0;
         for i in 0..n {
@@ -482,6 +528,12 @@ impl Pipeline {
         if p.ttl <= 1 {
             return self.icmp(snap, in_port, pkt, eh, now_ns, IcmpError::time_exceeded());
         }
+        if adj.push.depth() > 0 {
+            if let Some(h) = pkt.bytes_mut().get_mut(eh..eh + ipv4::MIN_HEADER_LEN) {
+                ipv4::decrement_ttl_in(h);
+            }
+            return self.push_labels(snap, in_port, pkt, p, &adj, now_ns);
+        }
         if p.ip_len > usize::from(adj.mtu) && p.df {
             let e = IcmpError::frag_needed(adj.mtu);
             return self.icmp(snap, in_port, pkt, eh, now_ns, e);
@@ -523,19 +575,8 @@ impl Pipeline {
             let Ok(ip) = ipv4::Packet::new_checked(&pkt.bytes()[eh..]) else {
                 return Verdict::Drop(e.reason);
             };
-            // RFC 1812 §4.3.2.7: no error about an ICMP error, a non-first fragment, or a
-            // packet from a source that is not a unicast host.
             let src = ip.src();
-            let is_icmp_error = ip.protocol() == protocol::ICMP
-                && icmp::Packet::new_checked(ip.payload())
-                    .map(|m| {
-                        !matches!(
-                            m.msg_type(),
-                            icmp::ECHO_REQUEST | icmp::ECHO_REPLY | 13 | 14 | 15 | 16 | 17 | 18
-                        )
-                    })
-                    .unwrap_or(true);
-            if is_icmp_error || ip.frag_offset() != 0 || src == 0 || src >> 28 >= 0xe {
+            if !may_send_error_about(&ip) {
                 return Verdict::Drop(e.reason);
             }
             // Quote as much of the original as fits in 576 bytes (RFC 1812 §4.3.2.3).
@@ -601,6 +642,22 @@ impl Pipeline {
     }
 }
 
+/// RFC 1812 §4.3.2.7: no ICMP error about an ICMP error, a non-first fragment, or a packet
+/// from a source that is not a unicast host.
+fn may_send_error_about(ip: &ipv4::Packet<&[u8]>) -> bool {
+    let src = ip.src();
+    let is_icmp_error = ip.protocol() == protocol::ICMP
+        && icmp::Packet::new_checked(ip.payload())
+            .map(|m| {
+                !matches!(
+                    m.msg_type(),
+                    icmp::ECHO_REQUEST | icmp::ECHO_REPLY | 13 | 14 | 15 | 16 | 17 | 18
+                )
+            })
+            .unwrap_or(true);
+    !(is_icmp_error || ip.frag_offset() != 0 || src == 0 || src >> 28 >= 0xe)
+}
+
 /// Packets a burst holds at most.
 pub const MAX_BURST: usize = 32;
 
@@ -658,6 +715,22 @@ fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
         pkt.set_len(parsed.eh + parsed.ip_len);
     }
     Ok(parsed)
+}
+
+/// Looks every `dsts[i]` up in `tables[i]`: one bulk call when the burst has one table
+/// (the usual case: one port, one VRF, or one VPN label's VRF), else one per run of a table.
+#[inline]
+fn lookup_burst(snap: &Snapshot, tables: &[TableId], dsts: &[u32], nhs: &mut [u32]) {
+    let mut from = 0;
+    while from < dsts.len() {
+        let t = tables[from];
+        let to = from + tables[from..].iter().take_while(|&&x| x == t).count();
+        match snap.fib(t) {
+            Some(fib) => fib.lookup_bulk(&dsts[from..to], &mut nhs[from..to]),
+            None => nhs[from..to].fill(NO_ROUTE),
+        }
+        from = to;
+    }
 }
 
 /// RFC 1812 §5.3.7: sources in 0.0.0.0/8, 127.0.0.0/8, multicast, 240.0.0.0/4 and the
@@ -741,6 +814,7 @@ fn l4_port(ip: &ipv4::Packet<&[u8]>, at: usize) -> u16 {
 pub const ETH_HEADER_LEN: usize = ethernet::HEADER_LEN;
 
 mod firewall;
+mod mpls;
 pub mod own;
 
 #[cfg(test)]

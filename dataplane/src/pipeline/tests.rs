@@ -7,19 +7,19 @@ use shared::snapshot::PortIface;
 use shared::types::{AdjId, NextHopId, Prefix4, TableId, VrfId};
 use std::sync::Arc;
 
-const MAC0: [u8; 6] = [2, 0, 0, 0, 0, 0x10];
-const MAC1: [u8; 6] = [2, 0, 0, 0, 0, 0x11];
-const HOST_B: [u8; 6] = [2, 0, 0, 0, 0, 0xbb];
-const HOST_A: [u8; 6] = [2, 0, 0, 0, 0, 0xaa];
-const MAC2: [u8; 6] = [2, 0, 0, 0, 0, 0x12];
+pub(super) const MAC0: [u8; 6] = [2, 0, 0, 0, 0, 0x10];
+pub(super) const MAC1: [u8; 6] = [2, 0, 0, 0, 0, 0x11];
+pub(super) const HOST_B: [u8; 6] = [2, 0, 0, 0, 0, 0xbb];
+pub(super) const HOST_A: [u8; 6] = [2, 0, 0, 0, 0, 0xaa];
+pub(super) const MAC2: [u8; 6] = [2, 0, 0, 0, 0, 0x12];
 
-fn ip(s: &str) -> u32 {
+pub(super) fn ip(s: &str) -> u32 {
     u32::from(s.parse::<std::net::Ipv4Addr>().unwrap())
 }
 
 /// Ports 0 and 1 in main (10.0.0.1/24, 10.1.0.1/24), port 2 in VRF 1 (table 7) with the
 /// same customer prefix as port 0's far side, to check isolation.
-fn snapshot() -> Snapshot {
+pub(super) fn snapshot() -> Snapshot {
     let nhs = NextHops {
         hops: vec![
             NextHop::Forward(AdjId(0)),
@@ -67,23 +67,29 @@ fn snapshot() -> Snapshot {
             mac: MAC0,
             ipv4: Some(ip("10.0.0.1")),
             mtu: 1500,
+            mpls_input: false,
+            mpls_mtu: shared::snapshot::DEFAULT_MPLS_MTU,
         },
         PortIface {
             mac: MAC1,
             ipv4: Some(ip("10.1.0.1")),
             mtu: 1500,
+            mpls_input: false,
+            mpls_mtu: shared::snapshot::DEFAULT_MPLS_MTU,
         },
         PortIface {
             mac: MAC2,
             ipv4: None,
             mtu: 1500,
+            mpls_input: false,
+            mpls_mtu: shared::snapshot::DEFAULT_MPLS_MTU,
         },
     ]);
     s
 }
 
 /// An Ethernet/IPv4/UDP frame from host A to `dst`.
-fn udp(dst: &str, ttl: u8, len: usize, df: bool) -> Vec<u8> {
+pub(super) fn udp(dst: &str, ttl: u8, len: usize, df: bool) -> Vec<u8> {
     let mut f = vec![0u8; 14 + len];
     f[0..6].copy_from_slice(&MAC0);
     f[6..12].copy_from_slice(&HOST_A);
@@ -106,7 +112,7 @@ fn udp(dst: &str, ttl: u8, len: usize, df: bool) -> Vec<u8> {
     f
 }
 
-fn icmp_of(f: &[u8]) -> (u32, u32, u8, u8, u16) {
+pub(super) fn icmp_of(f: &[u8]) -> (u32, u32, u8, u8, u16) {
     let ip = ipv4::Packet::new_checked(&f[14..]).unwrap();
     assert!(ip.verify_checksum());
     let m = icmp::Packet::new_checked(ip.payload()).unwrap();

@@ -110,7 +110,9 @@ fn main() {
         PortIface {
             mac: mac_of(0xffff),
             ipv4: Some(0x0a00_0001),
-            mtu: 1500
+            mtu: 1500,
+            mpls_input: false,
+            mpls_mtu: shared::snapshot::DEFAULT_MPLS_MTU,
         };
         4
     ]);
