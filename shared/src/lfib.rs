@@ -155,6 +155,16 @@ impl Lfib {
         }
     }
 
+    /// Brings the action of the 20-bit `label` towards the cache (a burst's label lookups
+    /// then overlap their misses, as the FIB's bulk lookup does).
+    #[inline]
+    pub fn prefetch(&self, label: u32) {
+        let l = label & ((1 << 20) - 1);
+        if let Some(c) = &self.chunks[(l >> CHUNK_BITS) as usize] {
+            crate::fib::prefetch(&c[l as usize & (CHUNK_LEN - 1)]);
+        }
+    }
+
     /// Binds `label` to `action` (`Drop` unbinds).
     pub fn set(&mut self, label: Label, action: LabelAction) -> Result<(), LfibError> {
         if label.is_reserved() {

@@ -431,6 +431,12 @@ impl Pipeline {
                 shared::fib::prefetch(b);
             }
         }
+        // And every labelled packet's LFIB entry.
+        for p in pkts.iter().take(n) {
+            if let Some(label) = mpls::top_label(p.bytes()) {
+                snap.lfib.prefetch(label);
+            }
+        }
         let mut k = 0;
         let mac = port_mac(snap, in_port);
         let rp = snap.rp_filter != RpFilter::No;

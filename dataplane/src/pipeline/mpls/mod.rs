@@ -37,8 +37,19 @@ pub(super) fn is_mpls(bytes: &[u8]) -> bool {
     bytes.get(12..14) == Some(&ethertype::MPLS.to_be_bytes()[..])
 }
 
+/// The top label of a labelled frame (20 bits), for prefetching.
+#[inline(always)]
+pub(super) fn top_label(bytes: &[u8]) -> Option<u32> {
+    if !is_mpls(bytes) {
+        return None;
+    }
+    let b = bytes.get(ETH..ETH + 3)?;
+    Some((u32::from(b[0]) << 12) | (u32::from(b[1]) << 4) | (u32::from(b[2]) >> 4))
+}
+
 impl Pipeline {
     /// A labelled frame that arrived on `in_port`.
+    #[inline]
     pub(super) fn labelled<B: PacketBuf>(
         &mut self,
         snap: &Snapshot,
@@ -301,7 +312,8 @@ fn pop_lookup<B: PacketBuf>(snap: &Snapshot, pkt: &mut B, top: Entry, table: Tab
     if !top.bos {
         return Labelled::Done(Verdict::Drop(DropReason::MplsBadStack));
     }
-    if snap.propagate_ttl && ipv4::Packet::new_checked(&pkt.bytes()[ETH + 4..]).is_ok() {
+    if snap.propagate_ttl {
+        // Before parse() checks the header: a bogus one is dropped there all the same.
         set_ip_ttl(&mut pkt.bytes_mut()[ETH + 4..], top.ttl);
     }
     if !pop_front(pkt, ethertype::IPV4) {
