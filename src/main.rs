@@ -351,10 +351,18 @@ fn run() -> Result<(), Fatal> {
         )),
         None => None,
     };
+    let ldp = match &rib {
+        Some(r) => Some(Arc::new(
+            controlplane::ldp::Ldp::start(r.clone())
+                .map_err(|e| Fatal(format!("ldp thread: {e}"), 1))?,
+        )),
+        None => None,
+    };
     let live = Arc::new(RouterLive {
         interfaces: interfaces.clone(),
         rib: rib.clone(),
         bgp: bgp.clone(),
+        ldp: ldp.clone(),
     });
     // The configuration is loaded and the first snapshot published before any worker runs.
     let router = Router::new(
@@ -363,6 +371,7 @@ fn run() -> Result<(), Fatal> {
         live,
         rib.clone(),
         bgp.clone(),
+        ldp.clone(),
     );
 
     let mut running = Vec::new();
@@ -404,6 +413,9 @@ fn run() -> Result<(), Fatal> {
     // then ports, then the EAL.
     if let Some(b) = &bgp {
         b.shutdown();
+    }
+    if let Some(l) = &ldp {
+        l.shutdown();
     }
     stop.store(true, Ordering::Relaxed);
     for r in running {

@@ -200,21 +200,6 @@ fn secs(v: &str) -> Option<u16> {
     value::time(v).map(|ms| u16::try_from(ms / 1000).unwrap_or(u16::MAX))
 }
 
-/// The highest address of the VRF's interfaces, loopbacks included (RouterOS's dynamic
-/// router id picks the highest address).
-fn auto_id(plan: &Plan, vrf: usize) -> Option<u32> {
-    let of = |only: Option<usize>| {
-        let ports = plan.ports.iter().map(|p| (p.vrf, &p.addrs));
-        let loopbacks = plan.loopbacks.iter().map(|l| (l.vrf, &l.addrs));
-        ports
-            .chain(loopbacks)
-            .filter(|(v, _)| only.is_none_or(|o| usize::from(v.0) == o))
-            .flat_map(|(_, a)| a.iter().map(|a| a.0))
-            .max()
-    };
-    of(Some(vrf)).or_else(|| of(None))
-}
-
 /// Every enabled connection of the configuration: those that can run, and those that
 /// cannot with why.
 pub fn peers(store: &Store, plan: &Plan) -> (Vec<PeerConfig>, Vec<Inactive>) {
@@ -289,8 +274,8 @@ pub fn peers(store: &Store, plan: &Plan) -> (Vec<PeerConfig>, Vec<Inactive>) {
                 .and_then(|i| i.values.get("id"))
                 .and_then(|a| a.parse::<Ipv4Addr>().ok())
                 .map(u32::from)
-                .or_else(|| auto_id(plan, vrf_id)),
-            None => auto_id(plan, vrf_id),
+                .or_else(|| plan.auto_id(vrf_id)),
+            None => plan.auto_id(vrf_id),
         };
         let Some(router_id) = router_id else {
             bad.push(fail(

@@ -1005,9 +1005,13 @@ impl ItemView<'_> {
                 _ => false,
             };
         }
+        // Live items carry their own flags (`_flagO`).
+        if self.it.dynamic && self.it.values.contains_key(&format!("_flag{letter}")) {
+            return true;
+        }
         match letter {
             'X' => self.it.disabled(),
-            'I' if path == ["routing", "bgp", "connection"] => {
+            'I' if path == ["routing", "bgp", "connection"] || path == ["mpls", "ldp"] => {
                 !self.it.disabled() && self.live.inactive(path, self.it).is_some()
             }
             '*' => self.it.builtin,

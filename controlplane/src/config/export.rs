@@ -26,6 +26,7 @@ pub const EXPORT_ORDER: &[&[&str]] = &[
     &["ip", "firewall", "nat"],
     &["ip", "firewall", "mangle"],
     &["mpls", "settings"],
+    &["mpls", "interface"],
     &["mpls", "ldp"],
     &["mpls", "ldp", "interface"],
     &["routing", "bgp", "template"],

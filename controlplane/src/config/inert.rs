@@ -119,6 +119,8 @@ pub static REFUSED: &[Note] = &[
     ),
 ];
 
+const NO_LOOP_DETECTION: &str =
+    "LDP loop detection is not built: sessions negotiate it off (TTL guards the LSPs)";
 const NO_BFD: &str = "BFD is not built";
 const NO_TTL: &str = "sessions use the kernel's default TTL";
 const ONE_CLOSING_STATE: &str = "the tracker keeps one closing state, timed by tcp-close-timeout";
@@ -132,11 +134,31 @@ pub static INERT: &[Note] = &[
     ),
     note(
         &["mpls", "settings"],
-        None,
-        "MPLS forwarding is not built yet",
+        Some("allow-fast-path"),
+        "rspe has one forwarding path; there is no slow path to allow a fast one beside",
     ),
-    note(&["mpls", "ldp"], None, "LDP is not built yet"),
-    note(&["mpls", "ldp", "interface"], None, "LDP is not built yet"),
+    note(&["mpls", "ldp"], Some("loop-detect"), NO_LOOP_DETECTION),
+    note(&["mpls", "ldp"], Some("hop-limit"), NO_LOOP_DETECTION),
+    note(
+        &["mpls", "ldp"],
+        Some("path-vector-limit"),
+        NO_LOOP_DETECTION,
+    ),
+    note(
+        &["mpls", "ldp"],
+        Some("preferred-afi"),
+        "rspe's LDP runs IPv4 only: there is no other family to prefer",
+    ),
+    note(
+        &["mpls", "ldp", "interface"],
+        Some("accept-dynamic-neighbors"),
+        "every neighbour heard on an LDP interface is accepted (no static neighbours yet)",
+    ),
+    note(
+        &["mpls", "ldp", "interface"],
+        Some("afi"),
+        "rspe's LDP runs IPv4 only",
+    ),
     note(
         &["routing", "bgp", "vpn"],
         None,

@@ -466,6 +466,19 @@ pub static MENUS: &[Menu] = &[
         ],
     ),
     Menu::list(
+        &["mpls", "interface"],
+        &[
+            Param::req("interface", Kind::Ref(IFACES)),
+            Param::def("mpls-mtu", Kind::Int(512, 65535), "1508"),
+            Param::def("input", Kind::Bool, "yes"),
+            COMMENT,
+            DISABLED,
+        ],
+        None,
+        PrintStyle::Table(&["interface", "mpls-mtu", "input"]),
+        &[&[('X', "DISABLED"), ('I', "INACTIVE")]],
+    ),
+    Menu::list(
         &["mpls", "ldp"],
         &[
             Param::def("vrf", Kind::Ref(RefTo::Vrf), "main").shown(),
@@ -501,6 +514,78 @@ pub static MENUS: &[Menu] = &[
         PrintStyle::Table(&["interface", "hello-interval", "hold-time"]),
         &[&[('X', "DISABLED"), ('I', "INACTIVE")]],
     ),
+    // Read-only: the LDP instances' state.
+    Menu::list(
+        &["mpls", "ldp", "neighbor"],
+        &[
+            Param::ro("transport", Kind::Word),
+            Param::ro("local-transport", Kind::Word),
+            Param::ro("peer", Kind::Word),
+            Param::ro("addresses", Kind::Word),
+            Param::ro("vrf", Kind::Word),
+            Param::ro("last-error", Kind::Text),
+        ],
+        None,
+        PrintStyle::Table(&["transport", "local-transport", "peer", "addresses"]),
+        &[
+            &[('D', ""), ('I', "INACTIVE")],
+            &[('O', ""), ('T', "THROTTLED")],
+            &[('p', "PASSIVE")],
+        ],
+    )
+    .fixed(),
+    Menu::list(
+        &["mpls", "ldp", "local-mapping"],
+        &[
+            Param::ro("vrf", Kind::Word),
+            Param::ro("dst-address", Kind::Word),
+            Param::ro("label", Kind::Word),
+            Param::ro("peers", Kind::Word),
+        ],
+        None,
+        PrintStyle::Table(&["vrf", "dst-address", "label", "peers"]),
+        &[
+            &[('I', "INACTIVE")],
+            &[('D', "DYNAMIC")],
+            &[('E', "EGRESS")],
+            &[('G', "GATEWAY")],
+            &[('L', "LOCAL")],
+        ],
+    )
+    .fixed(),
+    Menu::list(
+        &["mpls", "ldp", "remote-mapping"],
+        &[
+            Param::ro("vrf", Kind::Word),
+            Param::ro("dst-address", Kind::Word),
+            Param::ro("nexthop", Kind::Word),
+            Param::ro("label", Kind::Word),
+            Param::ro("peer", Kind::Word),
+        ],
+        None,
+        PrintStyle::Table(&["vrf", "dst-address", "nexthop", "label", "peer"]),
+        &[&[('I', "INACTIVE")], &[('D', "DYNAMIC")]],
+    )
+    .fixed(),
+    Menu::list(
+        &["mpls", "forwarding-table"],
+        &[
+            Param::ro("label", Kind::Word),
+            Param::ro("vrf", Kind::Word),
+            Param::ro("prefix", Kind::Word),
+            Param::ro("nexthops", Kind::Word),
+            Param::ro("type", Kind::Word),
+        ],
+        None,
+        PrintStyle::Table(&["label", "vrf", "prefix", "nexthops"]),
+        &[&[
+            ('L', "ldp"),
+            ('P', "vpn"),
+            ('T', "traffic-eng"),
+            ('V', "vpls"),
+        ]],
+    )
+    .fixed(),
     Menu::list(
         &["routing", "bgp", "template"],
         &BGP_TEMPLATE,

@@ -29,6 +29,10 @@ pub struct Route {
     pub next_hops: Vec<u32>,
 }
 
+/// A local label that is switched: label, prefix, and (next hop, out label) when it goes
+/// somewhere.
+pub type Switched = (u32, Prefix4, Option<(u32, u32)>);
+
 /// What the LIB asks of the rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Out {
@@ -49,10 +53,7 @@ pub enum Out {
 /// The label information base of one LDP instance.
 #[derive(Debug, Clone)]
 pub struct Lib {
-    first: u32,
-    last: u32,
-    next: u32,
-    free: Vec<u32>,
+    pool: Pool,
     explicit_null: bool,
     routes: BTreeMap<Prefix4, Route>,
     local: BTreeMap<Prefix4, u32>,
@@ -63,14 +64,28 @@ pub struct Lib {
     ftn: BTreeMap<Prefix4, (u32, u32)>,
 }
 
+/// The router's dynamic labels, shared by every instance that hands them out (the LFIB is
+/// one label space).
+pub type Pool = std::sync::Arc<std::sync::Mutex<shared::lfib::LabelAllocator>>;
+
+/// A pool of `first..=last` (an empty or reserved range gives the default range).
+pub fn pool(first: u32, last: u32) -> Pool {
+    let range = shared::lfib::LabelRange::new(first, last).unwrap_or_default();
+    std::sync::Arc::new(std::sync::Mutex::new(shared::lfib::LabelAllocator::new(
+        range,
+    )))
+}
+
 impl Lib {
     /// Labels from `first..=last` (the dynamic range); `explicit_null` for our own prefixes.
     pub fn new(first: u32, last: u32, explicit_null: bool) -> Lib {
+        Self::with_pool(pool(first, last), explicit_null)
+    }
+
+    /// Labels from a pool shared with other instances.
+    pub fn with_pool(pool: Pool, explicit_null: bool) -> Lib {
         Lib {
-            first,
-            last,
-            next: first,
-            free: Vec::new(),
+            pool,
             explicit_null,
             routes: BTreeMap::new(),
             local: BTreeMap::new(),
@@ -94,18 +109,14 @@ impl Lib {
     }
 
     fn allocate(&mut self) -> Option<u32> {
-        if let Some(l) = self.free.pop() {
-            return Some(l);
-        }
-        (self.next <= self.last).then(|| {
-            self.next += 1;
-            self.next - 1
-        })
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        pool.allocate().ok().map(|l| l.get())
     }
 
     fn release_label(&mut self, l: u32) {
-        if (self.first..=self.last).contains(&l) {
-            self.free.push(l);
+        if let Ok(l) = shared::types::Label::try_from(l) {
+            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            pool.release(l);
         }
     }
 
@@ -244,6 +255,41 @@ impl Lib {
         self.addrs.remove(&peer);
         self.remote.retain(|(_, p), _| *p != peer);
         self.reforward_all()
+    }
+
+    /// The prefixes `peer` has mapped.
+    pub fn remote_of(&self, peer: u32) -> Vec<Prefix4> {
+        self.remote
+            .keys()
+            .filter(|(_, p)| *p == peer)
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
+    /// Every remote binding: prefix, peer, label, and the next hop when it is the one used.
+    pub fn remote_bindings(&self) -> Vec<(Prefix4, u32, u32, Option<u32>)> {
+        self.remote
+            .iter()
+            .map(|(&(p, peer), &l)| {
+                let used = self
+                    .ftn
+                    .get(&p)
+                    .copied()
+                    .or_else(|| self.downstream(p))
+                    .filter(|(nh, _)| self.peer_of(*nh) == Some(peer));
+                (p, peer, l, used.map(|(nh, _)| nh))
+            })
+            .collect()
+    }
+
+    /// Every local label that is switched: label, prefix, and (next hop, out label) when it
+    /// goes somewhere.
+    pub fn switched(&self) -> Vec<Switched> {
+        self.local
+            .iter()
+            .filter(|(_, l)| **l > 15)
+            .map(|(p, l)| (*l, *p, self.lfib.get(l).copied()))
+            .collect()
     }
 
     /// What a new peer is told: a mapping for every local binding.

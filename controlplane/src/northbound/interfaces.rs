@@ -125,6 +125,8 @@ pub struct RouterLive {
     pub rib: Option<crate::system::rib_service::RibHandle>,
     /// The BGP speaker.
     pub bgp: Option<Arc<crate::bgp::Bgp>>,
+    /// The LDP speaker.
+    pub ldp: Option<Arc<crate::ldp::Ldp>>,
 }
 
 impl Live for RouterLive {
@@ -137,10 +139,11 @@ impl Live for RouterLive {
     }
 
     fn inactive(&self, path: &[&str], item: &crate::config::store::Item) -> Option<String> {
-        match (path, &self.bgp) {
-            (["routing", "bgp", "connection"], Some(b)) => {
+        match (path, &self.bgp, &self.ldp) {
+            (["routing", "bgp", "connection"], Some(b), _) => {
                 b.shared.inactive_reason(item.values.get("name")?)
             }
+            (["mpls", "ldp"], _, Some(l)) => l.shared.inactive_reason(item.id),
             _ => None,
         }
     }
@@ -157,6 +160,22 @@ impl Live for RouterLive {
             }
             (["routing", "bgp", "session" | "advertisements"], None) => return Some(Vec::new()),
             _ => {}
+        }
+        if let ["mpls", "ldp", "neighbor" | "local-mapping" | "remote-mapping"]
+        | ["mpls", "forwarding-table"] = path
+        {
+            let Some(l) = &self.ldp else {
+                return Some(Vec::new());
+            };
+            return Some(match path {
+                [_, _, "neighbor"] => l.neighbor_items(),
+                [_, _, "local-mapping"] => l.local_mapping_items(),
+                [_, _, "remote-mapping"] => l.remote_mapping_items(),
+                _ => {
+                    let plan = self.rib.as_ref().map(|r| r.plan()).unwrap_or_default();
+                    l.forwarding_items(&plan)
+                }
+            });
         }
         let rib = self.rib.as_ref()?;
         let now = crate::now_ns();

@@ -29,6 +29,7 @@ pub struct Router {
     live: Arc<dyn Live + Send + Sync>,
     rib: Option<RibHandle>,
     bgp: Option<Arc<crate::bgp::Bgp>>,
+    ldp: Option<Arc<crate::ldp::Ldp>>,
 }
 
 /// Where accepted changes go (`--config`).
@@ -53,6 +54,7 @@ impl Router {
         live: Arc<dyn Live + Send + Sync>,
         rib: Option<RibHandle>,
         bgp: Option<Arc<crate::bgp::Bgp>>,
+        ldp: Option<Arc<crate::ldp::Ldp>>,
     ) -> Result<Router, String> {
         let pristine = Store::new(ports);
         let mut store = pristine.clone();
@@ -65,6 +67,9 @@ impl Router {
             if let Some(b) = &bgp {
                 b.configure(&store, r);
             }
+            if let Some(l) = &ldp {
+                l.configure(&store, r);
+            }
         }
         Ok(Router {
             store: Mutex::new(store),
@@ -73,6 +78,7 @@ impl Router {
             live,
             rib,
             bgp,
+            ldp,
         })
     }
 
@@ -225,6 +231,9 @@ impl Router {
                 r.configure(&store);
                 if let Some(b) = &self.bgp {
                     b.configure(&store, r);
+                }
+                if let Some(l) = &self.ldp {
+                    l.configure(&store, r);
                 }
             }
             saved = self.save(&mut store);

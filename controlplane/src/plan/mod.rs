@@ -4,6 +4,7 @@
 //! FIB builder ([`crate::rib`]) take it from here.
 
 pub mod firewall;
+pub mod mpls;
 
 use crate::config::store::{m, Item, Store};
 use crate::route::{Gateway, RouteSpec, Source};
@@ -39,6 +40,8 @@ pub struct PortPlan {
     pub vrf: VrfId,
     /// Its enabled addresses: (address, prefix length).
     pub addrs: Vec<(u32, u8)>,
+    /// Its `mpls-mtu` when it accepts labelled frames (see [`mpls::input_of`]).
+    pub mpls: Option<u16>,
 }
 
 /// Interfaces that are not DPDK ports (loopback bridges) have ids from here up, clear of
@@ -108,6 +111,8 @@ pub struct Plan {
     pub tracking: firewall::Tracking,
     /// `/ip settings rp-filter`.
     pub rp_filter: shared::snapshot::RpFilter,
+    /// `/mpls settings`.
+    pub mpls: mpls::MplsSettings,
 }
 
 fn ip_of(s: &str) -> Option<u32> {
@@ -210,6 +215,7 @@ impl Plan {
             let enabled = !it.is_some_and(|i| i.disabled());
             let vrf = vrf_named(&name);
             let addrs = addrs_of.get(name.as_str()).cloned().unwrap_or_default();
+            let mpls = mpls::input_of(store, &name);
             plan_ports.push(PortPlan {
                 id: p.id,
                 name,
@@ -218,6 +224,7 @@ impl Plan {
                 enabled,
                 vrf,
                 addrs,
+                mpls,
             });
         }
 
@@ -339,7 +346,23 @@ impl Plan {
             firewall,
             tracking,
             rp_filter,
+            mpls: mpls::settings(store),
         }
+    }
+
+    /// The highest address of the VRF's interfaces, loopbacks included (RouterOS's dynamic
+    /// router id picks the highest address); any VRF's when the VRF has none.
+    pub fn auto_id(&self, vrf: usize) -> Option<u32> {
+        let of = |only: Option<usize>| {
+            let ports = self.ports.iter().map(|p| (p.vrf, &p.addrs));
+            let loopbacks = self.loopbacks.iter().map(|l| (l.vrf, &l.addrs));
+            ports
+                .chain(loopbacks)
+                .filter(|(v, _)| only.is_none_or(|o| usize::from(v.0) == o))
+                .flat_map(|(_, a)| a.iter().map(|a| a.0))
+                .max()
+        };
+        of(Some(vrf)).or_else(|| of(None))
     }
 
     /// The port with DPDK id `id`.

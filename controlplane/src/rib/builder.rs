@@ -248,6 +248,46 @@ pub struct Builder {
     next_hops: Arc<NextHops>,
     port_meta: Option<PortMeta>,
     firewall: Option<Arc<shared::firewall::Firewall>>,
+    /// Label state from label distribution: what to push per prefix, what incoming labels do.
+    labels: LabelState,
+}
+
+/// What an incoming label is to do, as label distribution asks it (next hops by address;
+/// the builder finds their adjacencies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelWant {
+    /// Swap to `out` and send to `next_hop` (a neighbour reached in `table`).
+    Swap {
+        /// The table the next hop is reached in.
+        table: TableId,
+        /// The next hop's address.
+        next_hop: u32,
+        /// The outgoing label.
+        out: u32,
+    },
+    /// Pop and send to `next_hop` (its label is implicit null, or it has none).
+    PopForward {
+        /// The table the next hop is reached in.
+        table: TableId,
+        /// The next hop's address.
+        next_hop: u32,
+    },
+    /// Pop and look the packet up in `table` (a VRF's label).
+    PopLookup(TableId),
+}
+
+/// The builder's label state.
+#[derive(Default)]
+struct LabelState {
+    /// (table, prefix) → (next hop, label to push towards it).
+    ftn: rustc_hash::FxHashMap<(TableId, Prefix4), (u32, u32)>,
+    /// Incoming label → what it does.
+    wanted: std::collections::BTreeMap<u32, LabelWant>,
+    /// The LFIB made of `wanted` and the next hops it holds (refcounted in the hop set).
+    lfib: shared::lfib::Lfib,
+    held: Vec<NextHopId>,
+    /// `wanted`, the neighbours or the ports changed since the LFIB was made.
+    stale: bool,
 }
 
 impl Default for Builder {
@@ -272,7 +312,105 @@ impl Builder {
             next_hops: Arc::new(NextHops::default()),
             port_meta: None,
             firewall: None,
+            labels: LabelState::default(),
         }
+    }
+
+    /// Label distribution's push for (`table`, `dst`): `Some((next hop, label))` (implicit
+    /// null pushes nothing), `None`: plain IP.
+    pub fn set_ftn(&mut self, table: TableId, dst: Prefix4, push: Option<(u32, u32)>) {
+        let old = match push {
+            Some(x) => self.labels.ftn.insert((table, dst), x),
+            None => self.labels.ftn.remove(&(table, dst)),
+        };
+        if old != push {
+            self.refresh(table, dst);
+        }
+    }
+
+    /// What incoming `label` does (`None`: unbound).
+    pub fn set_label(&mut self, label: u32, want: Option<LabelWant>) {
+        let old = match want {
+            Some(w) => self.labels.wanted.insert(label, w),
+            None => self.labels.wanted.remove(&label),
+        };
+        self.labels.stale |= old != want;
+    }
+
+    /// The incoming labels bound now, with what they do (for prints).
+    pub fn label_bindings(&self) -> impl Iterator<Item = (u32, &LabelWant)> {
+        self.labels.wanted.iter().map(|(l, w)| (*l, w))
+    }
+
+    /// The label pushed for (`table`, `dst`) and its next hop.
+    pub fn ftn(&self, table: TableId, dst: Prefix4) -> Option<(u32, u32)> {
+        self.labels.ftn.get(&(table, dst)).copied()
+    }
+
+    /// The port through which table `t` reaches neighbour `ip` on link.
+    fn port_towards(&self, t: TableId, ip: u32) -> Option<u16> {
+        self.plan
+            .ports
+            .iter()
+            .filter(|p| self.plan.vrf_table.get(usize::from(p.vrf.0)) == Some(&t))
+            .map(|p| p.id)
+            .find(|&port| self.on_link_in(t, Key { port, ip }))
+    }
+
+    /// The adjacency (no labels) to neighbour `ip` of table `t`, when it is resolved.
+    fn adjacency_towards(&mut self, t: TableId, ip: u32) -> Option<AdjId> {
+        let port = self.port_towards(t, ip)?;
+        let mac = *self.neighbors.get(&Key { port, ip })?;
+        let a = self.adjacency(port, mac)?;
+        let nh = self.hops.adj(a);
+        self.hops.acquire(nh);
+        self.labels.held.push(nh);
+        match self.hops.hops.get(nh.0 as usize) {
+            Some(NextHop::Forward(adj)) => Some(*adj),
+            _ => None,
+        }
+    }
+
+    /// Makes the LFIB again when what it depends on changed. Bindings whose next hop is not
+    /// resolved stay unbound (dropped as unknown) until it is.
+    fn refresh_lfib(&mut self) {
+        if !self.labels.stale {
+            return;
+        }
+        self.labels.stale = false;
+        let held = std::mem::take(&mut self.labels.held);
+        let mut lfib = shared::lfib::Lfib::new();
+        let wanted: Vec<(u32, LabelWant)> =
+            self.labels.wanted.iter().map(|(l, w)| (*l, *w)).collect();
+        for (label, want) in wanted {
+            let action = match want {
+                LabelWant::PopLookup(t) => Some(shared::lfib::LabelAction::PopLookup(t)),
+                LabelWant::PopForward { table, next_hop } => self
+                    .adjacency_towards(table, next_hop)
+                    .map(shared::lfib::LabelAction::PopForward),
+                LabelWant::Swap {
+                    table,
+                    next_hop,
+                    out,
+                } => match shared::types::Label::try_from(out) {
+                    Ok(l) if l == shared::types::Label::IMPLICIT_NULL => self
+                        .adjacency_towards(table, next_hop)
+                        .map(shared::lfib::LabelAction::PopForward),
+                    Ok(l) => self
+                        .adjacency_towards(table, next_hop)
+                        .map(|via| shared::lfib::LabelAction::Swap { label: l, via }),
+                    Err(_) => None,
+                },
+            };
+            if let (Some(a), Ok(l)) = (action, shared::types::Label::try_from(label)) {
+                // Reserved labels are refused by the LFIB: label distribution never binds one.
+                let _ = lfib.set(l, a);
+            }
+        }
+        for nh in held {
+            self.hops.release(nh);
+        }
+        self.labels.lfib = lfib;
     }
 
     /// How many next hops and adjacencies the FIBs use now.
@@ -377,6 +515,7 @@ impl Builder {
         };
         let adjacencies_changed = adj_of(&self.plan) != adj_of(&plan);
         if self.plan.ports != plan.ports || self.plan.vrf_table != plan.vrf_table {
+            // (The ports' MPLS input and mpls-mtu are in the port array too.)
             self.port_meta = None;
         }
         let old_locals = std::mem::replace(&mut self.locals, locals);
@@ -384,6 +523,7 @@ impl Builder {
             self.firewall = plan.firewall.clone().map(Arc::new);
         }
         self.plan = plan;
+        self.labels.stale = true;
         let changes = self.commit();
         if adjacencies_changed {
             let all: Vec<(TableId, Prefix4)> = self
@@ -429,6 +569,7 @@ impl Builder {
             .collect();
         touched.extend(self.neighbors.keys().filter(|k| !usable.contains_key(k)));
         self.neighbors = usable;
+        self.labels.stale |= !touched.is_empty();
         for k in touched {
             let deps: Vec<(TableId, Prefix4)> = self
                 .by_neighbor
@@ -559,10 +700,18 @@ impl Builder {
                 ip: i.ip,
             };
             self.by_neighbor.entry(key).or_default().insert((t, p));
+            let push = match self.labels.ftn.get(&(t, p)) {
+                Some(&(nh, label)) if nh == i.ip => {
+                    let l = shared::types::Label::try_from(label).ok();
+                    l.and_then(|l| LabelStack::new(&[l]).ok())
+                        .unwrap_or(s.labels)
+                }
+                _ => s.labels,
+            };
             match self
                 .neighbors
                 .get(&key)
-                .and_then(|&mac| self.labelled(i.port, mac, s.labels))
+                .and_then(|&mac| self.labelled(i.port, mac, push))
             {
                 Some(a) => adjs.push(a),
                 None => {
@@ -620,6 +769,8 @@ impl Builder {
     /// A snapshot of the current state; tables and next hops that did not change since the
     /// last one are shared with it. The generation is left 0: the publisher numbers them.
     pub fn snapshot(&mut self) -> Snapshot {
+        // First: it may add adjacencies.
+        self.refresh_lfib();
         let mut tables: Vec<Option<Arc<FibTable>>> = vec![None; TableId::MAX_TABLES];
         let n = self.plan.tables.len().max(1);
         for (i, slot) in tables.iter_mut().enumerate().take(n) {
@@ -645,14 +796,14 @@ impl Builder {
         Snapshot {
             generation: 0,
             tables: tables.into(),
-            lfib: shared::lfib::Lfib::new(),
+            lfib: self.labels.lfib.clone(),
             next_hops: self.next_hops.clone(),
             port_vrf,
             vrf_table,
             ports,
             firewall: self.firewall.clone(),
             rp_filter: self.plan.rp_filter,
-            propagate_ttl: true,
+            propagate_ttl: self.plan.mpls.propagate_ttl,
         }
     }
 }
@@ -679,8 +830,8 @@ fn port_meta(plan: &Plan) -> PortMeta {
             mac: p.mac,
             ipv4: p.addrs.first().map(|a| a.0).filter(|_| p.enabled),
             mtu: p.mtu,
-            mpls_input: false,
-            mpls_mtu: shared::snapshot::DEFAULT_MPLS_MTU,
+            mpls_input: p.mpls.is_some() && p.enabled,
+            mpls_mtu: p.mpls.unwrap_or(shared::snapshot::DEFAULT_MPLS_MTU),
         };
     }
     let vrf_table = if plan.vrf_table.is_empty() {

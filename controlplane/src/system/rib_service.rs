@@ -23,6 +23,7 @@ use shared::adj::LabelStack;
 use shared::rcu::Watch;
 use shared::snapshot::Snapshot;
 use shared::types::{Prefix4, TableId};
+use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -64,6 +65,31 @@ pub struct Batch {
     pub purge: bool,
     /// The changes, in order.
     pub changes: Vec<Change>,
+}
+
+/// Label state from one owner (an LDP instance): what incoming labels do and which label
+/// a prefix's next hop wants pushed. Applied whole; `purge` first forgets everything the
+/// owner set before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelBatch {
+    /// Whose labels (the label distribution instance's number).
+    pub owner: u32,
+    /// Remove every binding of the owner first (a restart, a shutdown).
+    pub purge: bool,
+    /// Incoming label → what it does (`None`: unbound).
+    pub lfib: Vec<(u32, Option<crate::rib::builder::LabelWant>)>,
+    /// (table, prefix) → (next hop, label to push) (`None`: plain IP).
+    pub ftn: Vec<FtnChange>,
+}
+
+/// (table, prefix) → (next hop, label to push) (`None`: plain IP).
+pub type FtnChange = (TableId, Prefix4, Option<(u32, u32)>);
+
+/// What one owner has bound, so a purge can undo it.
+#[derive(Debug, Default)]
+struct Bound {
+    labels: std::collections::BTreeSet<u32>,
+    ftn: std::collections::BTreeSet<(TableId, Prefix4)>,
 }
 
 /// Which changes a subscriber hears of: those where the entry selected before or after is
@@ -118,6 +144,7 @@ type Query = Box<dyn FnOnce(&mut Forwarder) + Send>;
 enum Msg {
     Plan(Box<Plan>, mpsc::SyncSender<()>),
     Batch(Batch),
+    Labels(LabelBatch),
     Subscribe(Filter, tokio::sync::mpsc::UnboundedSender<Vec<RouteEvent>>),
     Query(Query),
     Want { port: u16, ip: u32, src: u32 },
@@ -182,6 +209,11 @@ impl RibHandle {
     /// whatever else is waiting. A batch that does not check is refused whole and logged.
     pub fn submit(&self, batch: Batch) {
         let _ = self.tx.send(Msg::Batch(batch));
+    }
+
+    /// Sends label state (applied in order with the batches).
+    pub fn labels(&self, batch: LabelBatch) {
+        let _ = self.tx.send(Msg::Labels(batch));
     }
 
     /// Changes of selected entries that `filter` wants, starting with every current entry
@@ -421,6 +453,10 @@ struct Task {
     told: Changes,
     /// Batches applied but not yet committed.
     dirty: bool,
+    /// Label state changed: publish even without route changes.
+    labels_changed: bool,
+    /// What each owner bound.
+    bound: HashMap<u32, Bound>,
     /// Told to stop.
     stop: bool,
 }
@@ -433,7 +469,7 @@ impl Task {
         }
         self.dirty = false;
         let changes = self.f.builder().commit();
-        if !changes.is_empty() {
+        if !changes.is_empty() || std::mem::take(&mut self.labels_changed) {
             self.f.publish();
         }
         merge(&mut self.told, changes);
@@ -461,6 +497,11 @@ impl Task {
                     b.owner.instance
                 ),
             },
+            Msg::Labels(b) => {
+                self.apply_labels(b);
+                self.dirty = true;
+                self.labels_changed = true;
+            }
             Msg::Subscribe(filter, tx) => {
                 self.commit();
                 self.tell();
@@ -478,6 +519,36 @@ impl Task {
         }
     }
 
+    /// Applies an owner's label state.
+    fn apply_labels(&mut self, b: LabelBatch) {
+        let bound = self.bound.entry(b.owner).or_default();
+        let builder = self.f.builder();
+        if b.purge {
+            for l in std::mem::take(&mut bound.labels) {
+                builder.set_label(l, None);
+            }
+            for (t, p) in std::mem::take(&mut bound.ftn) {
+                builder.set_ftn(t, p, None);
+            }
+        }
+        for (label, want) in b.lfib {
+            builder.set_label(label, want);
+            if want.is_some() {
+                bound.labels.insert(label);
+            } else {
+                bound.labels.remove(&label);
+            }
+        }
+        for (t, p, push) in b.ftn {
+            builder.set_ftn(t, p, push);
+            if push.is_some() {
+                bound.ftn.insert((t, p));
+            } else {
+                bound.ftn.remove(&(t, p));
+            }
+        }
+    }
+
     fn tell(&mut self) {
         let changes = std::mem::take(&mut self.told);
         notify(&mut self.f, &mut self.subs, &changes);
@@ -491,6 +562,8 @@ fn run(f: Forwarder, rx: mpsc::Receiver<Msg>, view: Arc<View>) {
         subs: Vec::new(),
         told: Changes::default(),
         dirty: false,
+        labels_changed: false,
+        bound: HashMap::new(),
         stop: false,
     };
     loop {

@@ -77,6 +77,7 @@ fn plan() -> Plan {
             enabled: true,
             vrf: VrfId::MAIN,
             addrs: vec![(0x0a00_0001, 24)],
+            mpls: None,
         },
         PortPlan {
             id: 1,
@@ -86,6 +87,7 @@ fn plan() -> Plan {
             enabled: true,
             vrf: VrfId::MAIN,
             addrs: vec![(0x0a01_0001, 24)],
+            mpls: None,
         },
     ];
     let mut vrfs = vec!["main".to_string()];
@@ -101,6 +103,7 @@ fn plan() -> Plan {
             enabled: true,
             vrf: VrfId(1 + v as u16),
             addrs: vec![(0xac10_0001, 24)],
+            mpls: None,
         });
         vrfs.push(format!("v{v}"));
         tables.push(format!("v{v}"));
@@ -116,6 +119,7 @@ fn plan() -> Plan {
         firewall: None,
         tracking: Default::default(),
         rp_filter: Default::default(),
+        mpls: Default::default(),
     };
     // Connected routes as the configuration would give them.
     let mut routes = Vec::new();
