@@ -136,13 +136,19 @@ pub async fn run(
         ignored: BTreeMap::new(),
         cfg,
     };
+    let mut tries = 0u32;
     let (udp, tcp) = loop {
         match inst.sockets() {
             Ok(s) => break s,
             Err(e) => {
-                eprintln!("rspe: ldp: VRF {}: sockets: {e}; retrying", inst.cfg.vrf);
+                // The VRF's namespace appears with the first plan: only a lasting failure
+                // is worth a line.
+                tries += 1;
+                if tries == 3 {
+                    eprintln!("rspe: ldp: VRF {}: sockets: {e}; retrying", inst.cfg.vrf);
+                }
                 tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
+                    _ = tokio::time::sleep(Duration::from_millis(500 * u64::from(tries.min(4)))) => continue,
                     _ = &mut stop => return,
                 }
             }
