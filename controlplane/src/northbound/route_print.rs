@@ -13,7 +13,7 @@ use crate::config::store::{m, Item};
 use crate::plan::{Origin, Plan};
 use crate::rib::builder::Builder;
 use crate::rib::{Gateway, Imm, Rib, RouteId, RouteState, Source};
-use shared::types::Prefix4;
+use shared::types::{Prefix4, TableId};
 use std::collections::{BTreeMap, HashMap};
 
 /// Dynamic items get ids of their own, clear of the configuration's: this plus the RIB's
@@ -273,6 +273,9 @@ impl<'a> Ctx<'a> {
                 it.values
                     .insert("immediate-gw".into(), self.imm_text(&st.imm));
             }
+            if let Some(spec) = self.rib.spec(id).filter(|_| st.active) {
+                self.out_label(&mut it.values, spec.table, spec.dst);
+            }
             if let Some(spec) = self.rib.spec(id) {
                 if self
                     .rib
@@ -339,6 +342,27 @@ impl<'a> Ctx<'a> {
         Some(self.dynamic(values, Source::Connected, id, st))
     }
 
+    /// `mpls.out-label`: what an active route pushes (label distribution's binding towards
+    /// its next hop, else labels the route itself carries).
+    fn out_label(&self, values: &mut BTreeMap<String, String>, table: TableId, dst: Prefix4) {
+        let text = |l: u32| match l {
+            0 => "expl-null".to_string(),
+            3 => "impl-null".to_string(),
+            l => l.to_string(),
+        };
+        let labels: Vec<String> = match self.b.ftn(table, dst) {
+            Some((_, l)) => vec![text(l)],
+            None => self
+                .rib
+                .selected(table, dst)
+                .map(|s| s.labels.labels().map(|l| text(l.get())).collect())
+                .unwrap_or_default(),
+        };
+        if !labels.is_empty() {
+            values.insert("mpls.out-label".into(), labels.join(","));
+        }
+    }
+
     fn protocol(&self, source: Source, id: RouteId) -> Option<Item> {
         let (spec, st) = (self.rib.spec(id)?, self.rib.state(id)?);
         let mut values = BTreeMap::new();
@@ -359,6 +383,9 @@ impl<'a> Ctx<'a> {
         values.insert("distance".into(), spec.distance.to_string());
         values.insert("scope".into(), spec.scope.to_string());
         values.insert("target-scope".into(), spec.target_scope.to_string());
+        if st.active {
+            self.out_label(&mut values, spec.table, spec.dst);
+        }
         Some(self.dynamic(values, source, id, st))
     }
 }
@@ -468,5 +495,28 @@ mod tests {
                 assert_eq!(got.rows, want, "{dst} (all={all})");
             }
         }
+    }
+
+    #[test]
+    fn a_route_shows_the_label_it_pushes() {
+        let script = "/ip address add address=10.0.0.1/24 interface=ether1\n\
+            /ip route add dst-address=10.3.0.0/24 gateway=10.0.0.2";
+        let (store, _) = crate::plan::store_from_config(script, 1).unwrap();
+        let (plan, _) = plan_from_config(script, 1).unwrap();
+        let mut b = Builder::new();
+        b.apply_plan(plan);
+        let dst: Prefix4 = "10.3.0.0/24".parse().unwrap();
+        let configured = store.items(m(&["ip", "route"])).to_vec();
+        let label_of = |b: &Builder| {
+            items(b, &configured, false)
+                .into_iter()
+                .find(|it| it.values.get("dst-address").map(String::as_str) == Some("10.3.0.0/24"))
+                .and_then(|it| it.values.get("mpls.out-label").cloned())
+        };
+        assert_eq!(label_of(&b), None);
+        b.set_ftn(TableId(0), dst, Some((0x0a00_0002, 18)));
+        assert_eq!(label_of(&b).as_deref(), Some("18"));
+        b.set_ftn(TableId(0), dst, Some((0x0a00_0002, 3)));
+        assert_eq!(label_of(&b).as_deref(), Some("impl-null"));
     }
 }
