@@ -320,3 +320,249 @@ impl Session {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Sessions over real TCP on the loopback: two of ours coming up and exchanging a
+    //! mapping, and a raw peer breaking the rules (RFC 5036's Notifications come back).
+    use super::*;
+    use crate::ldp::packet::{decode, Fec};
+    use tokio::net::TcpListener;
+
+    const A: u32 = 0x0a05_0502;
+    const B: u32 = 0x0a05_0503;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    async fn pair() -> (TcpStream, TcpStream) {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let (c, s) = tokio::join!(TcpStream::connect(addr), l.accept());
+        (c.unwrap(), s.unwrap().0)
+    }
+
+    async fn next(rx: &mut mpsc::UnboundedReceiver<ToInstance>) -> ToInstance {
+        tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("in time")
+            .expect("a message")
+    }
+
+    #[test]
+    fn two_sessions_come_up_and_carry_a_mapping() {
+        rt().block_on(async {
+            let (a_sock, b_sock) = pair().await;
+            let (a_tx, mut a_rx) = mpsc::unbounded_channel();
+            let (b_tx, mut b_rx) = mpsc::unbounded_channel();
+            let a = Ends {
+                ours: A,
+                peer: B,
+                active: true,
+                gen: 1,
+            };
+            let b = Ends {
+                ours: B,
+                peer: A,
+                active: false,
+                gen: 7,
+            };
+            tokio::spawn(run(a_sock, a, a_tx));
+            tokio::spawn(run(b_sock, b, b_tx));
+            let ToInstance::Up {
+                peer,
+                tx,
+                keepalive,
+                ..
+            } = next(&mut a_rx).await
+            else {
+                panic!("A up first")
+            };
+            assert_eq!((peer, keepalive), (B, KEEPALIVE));
+            let ToInstance::Up { peer, gen, .. } = next(&mut b_rx).await else {
+                panic!("B up")
+            };
+            assert_eq!((peer, gen), (A, 7));
+            let p = "10.9.0.0/16".parse().unwrap();
+            tx.send(vec![make::label(
+                msg::LABEL_MAPPING,
+                5,
+                &[Fec::Prefix(p)],
+                Some(99),
+            )])
+            .unwrap();
+            let ToInstance::Message { peer, msg: m, .. } = next(&mut b_rx).await else {
+                panic!("a message at B")
+            };
+            assert_eq!((peer, m.kind, m.label()), (A, msg::LABEL_MAPPING, Some(99)));
+            assert_eq!(m.fecs(), Some(vec![Fec::Prefix(p)]));
+            drop(tx);
+        });
+    }
+
+    /// A raw peer as B: what it reads back from our session (as A, passive).
+    async fn raw(send: Vec<Vec<u8>>) -> (Vec<Message>, ToInstance) {
+        let (ours, mut theirs) = pair().await;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let ends = Ends {
+            ours: A,
+            peer: B,
+            active: false,
+            gen: 1,
+        };
+        tokio::spawn(run(ours, ends, tx));
+        for b in send {
+            theirs.write_all(&b).await.unwrap();
+        }
+        let mut got = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(3), theirs.read_to_end(&mut got)).await;
+        let mut msgs = Vec::new();
+        let mut at = 0;
+        while let Ok(Some(n)) = packet::frame(&got[at..], 65_539) {
+            msgs.extend(decode(&got[at..at + n]).unwrap().0.messages);
+            at += n;
+        }
+        let last = loop {
+            match next(&mut rx).await {
+                d @ ToInstance::Down { .. } => break d,
+                _ => continue,
+            }
+        };
+        (msgs, last)
+    }
+
+    fn pdu(lsr: u32, msgs: Vec<Message>) -> Vec<u8> {
+        Pdu {
+            lsr_id: lsr,
+            label_space: 0,
+            messages: msgs,
+        }
+        .encode()
+    }
+
+    fn status_of(m: &Message) -> (u32, bool) {
+        let s = m.status().unwrap();
+        (s.0, s.1)
+    }
+
+    #[test]
+    fn a_mapping_before_initialization_is_refused() {
+        rt().block_on(async {
+            let p = "10.9.0.0/16".parse().unwrap();
+            let m = make::label(msg::LABEL_MAPPING, 1, &[Fec::Prefix(p)], Some(20));
+            let (msgs, down) = raw(vec![pdu(B, vec![m])]).await;
+            let n = msgs
+                .iter()
+                .find(|m| m.kind == msg::NOTIFICATION)
+                .expect("a notification");
+            assert_eq!(status_of(n), (status::SHUTDOWN, true));
+            assert!(matches!(down, ToInstance::Down { peer: B, .. }));
+        });
+    }
+
+    #[test]
+    fn a_pdu_from_the_wrong_lsr_and_garbage_are_refused() {
+        rt().block_on(async {
+            let (msgs, _) = raw(vec![pdu(0x0101_0101, vec![make::keepalive(1)])]).await;
+            let n = msgs
+                .iter()
+                .find(|m| m.kind == msg::NOTIFICATION)
+                .expect("a notification");
+            assert_eq!(status_of(n), (status::BAD_LDP_ID, true));
+            let (msgs, _) = raw(vec![vec![0, 9, 0, 20, 1, 2, 3, 4, 0, 0]]).await;
+            let n = msgs
+                .iter()
+                .find(|m| m.kind == msg::NOTIFICATION)
+                .expect("a notification");
+            assert_eq!(status_of(n), (status::BAD_VERSION, true));
+            let (msgs, _) = raw(vec![vec![0, 1, 0, 2, 1, 2]]).await;
+            let n = msgs
+                .iter()
+                .find(|m| m.kind == msg::NOTIFICATION)
+                .expect("a notification");
+            assert_eq!(status_of(n), (status::BAD_PDU_LENGTH, true));
+        });
+    }
+
+    #[test]
+    fn an_initialization_for_someone_else_is_rejected() {
+        rt().block_on(async {
+            let p = SessionParams {
+                version: 1,
+                keepalive: 30,
+                on_demand: false,
+                loop_detection: false,
+                pv_limit: 0,
+                max_pdu: 0,
+                receiver: (0x0909_0909, 0),
+            };
+            let (msgs, _) = raw(vec![pdu(B, vec![make::initialization(1, &p)])]).await;
+            let n = msgs
+                .iter()
+                .find(|m| m.kind == msg::NOTIFICATION)
+                .expect("a notification");
+            assert_eq!(status_of(n), (status::REJECTED_NO_HELLO, true));
+        });
+    }
+
+    #[test]
+    fn an_unknown_message_without_the_u_bit_gets_an_advisory_and_the_session_stays() {
+        rt().block_on(async {
+            let (ours, mut theirs) = pair().await;
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            let ends = Ends {
+                ours: A,
+                peer: B,
+                active: false,
+                gen: 1,
+            };
+            tokio::spawn(run(ours, ends, tx));
+            let p = SessionParams {
+                version: 1,
+                keepalive: 30,
+                on_demand: false,
+                loop_detection: false,
+                pv_limit: 0,
+                max_pdu: 0,
+                receiver: (A, 0),
+            };
+            theirs
+                .write_all(&pdu(B, vec![make::initialization(1, &p)]))
+                .await
+                .unwrap();
+            theirs
+                .write_all(&pdu(B, vec![make::keepalive(2)]))
+                .await
+                .unwrap();
+            assert!(matches!(next(&mut rx).await, ToInstance::Up { .. }));
+            let odd = Message {
+                u: false,
+                kind: 0x3e00,
+                id: 3,
+                tlvs: Vec::new(),
+            };
+            theirs.write_all(&pdu(B, vec![odd])).await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let mut got = Vec::new();
+            while !got.iter().any(|m: &Message| m.kind == msg::NOTIFICATION) {
+                let n = tokio::time::timeout(Duration::from_secs(3), theirs.read(&mut buf))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert!(n > 0, "the session stays open");
+                let mut at = 0;
+                while let Ok(Some(len)) = packet::frame(&buf[at..n], 65_539) {
+                    got.extend(decode(&buf[at..at + len]).unwrap().0.messages);
+                    at += len;
+                }
+            }
+            let n = got.iter().find(|m| m.kind == msg::NOTIFICATION).unwrap();
+            assert_eq!(status_of(n), (status::UNKNOWN_MESSAGE, false));
+            assert_eq!(n.status().unwrap().2, 3, "about message 3");
+        });
+    }
+}
