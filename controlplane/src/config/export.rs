@@ -29,6 +29,8 @@ pub const EXPORT_ORDER: &[&[&str]] = &[
     &["mpls", "interface"],
     &["mpls", "ldp"],
     &["mpls", "ldp", "interface"],
+    &["mpls", "ldp", "advertise-filter"],
+    &["mpls", "ldp", "accept-filter"],
     &["routing", "bgp", "template"],
     &["routing", "bgp", "connection"],
     &["routing", "bgp", "vpn"],

@@ -516,6 +516,34 @@ pub static MENUS: &[Menu] = &[
         PrintStyle::Table(&["interface", "hello-interval", "hold-time"]),
         &[&[('X', "DISABLED"), ('I', "INACTIVE")]],
     ),
+    Menu::list(
+        &["mpls", "ldp", "advertise-filter"],
+        &[
+            Param::opt("prefix", Kind::Prefix),
+            Param::opt("neighbor", Kind::Ip),
+            Param::def("vrf", Kind::Ref(RefTo::Vrf), "main"),
+            Param::def("advertise", Kind::Bool, "yes"),
+            COMMENT,
+            DISABLED,
+        ],
+        None,
+        PrintStyle::Table(&["prefix", "neighbor", "vrf", "advertise"]),
+        &[&[('X', "DISABLED")]],
+    ),
+    Menu::list(
+        &["mpls", "ldp", "accept-filter"],
+        &[
+            Param::opt("prefix", Kind::Prefix),
+            Param::opt("neighbor", Kind::Ip),
+            Param::def("vrf", Kind::Ref(RefTo::Vrf), "main"),
+            Param::def("accept", Kind::Bool, "yes"),
+            COMMENT,
+            DISABLED,
+        ],
+        None,
+        PrintStyle::Table(&["prefix", "neighbor", "vrf", "accept"]),
+        &[&[('X', "DISABLED")]],
+    ),
     // Read-only: the LDP instances' state.
     Menu::list(
         &["mpls", "ldp", "neighbor"],

@@ -342,6 +342,16 @@ impl Instance {
         v
     }
 
+    /// `peer`'s transport address (0 when it has no adjacency).
+    fn transport_of(&self, peer: u32) -> u32 {
+        self.disc.transport_of(peer).unwrap_or(0)
+    }
+
+    /// Whether our binding of `p` goes to `peer` (`/mpls ldp advertise-filter`).
+    fn advertised_to(&self, peer: u32, p: Prefix4) -> bool {
+        self.cfg.advertise.allows(p, peer, self.transport_of(peer))
+    }
+
     /// Starts sessions we are to open (ours is the higher transport address).
     fn connect_due(&mut self) {
         let now = tokio::time::Instant::now();
@@ -448,6 +458,9 @@ impl Instance {
                 self.last_error.remove(&peer);
                 let mut msgs = vec![make::address(self.msg_id(), false, &self.cfg.addresses)];
                 for (p, l) in self.lib.mappings() {
+                    if !self.advertised_to(peer, p) {
+                        continue;
+                    }
                     let id = self.msg_id();
                     msgs.push(make::label(
                         msg::LABEL_MAPPING,
@@ -508,7 +521,10 @@ impl Instance {
             }
             msg::LABEL_MAPPING => match m.label() {
                 Some(l) if l > 15 || l == super::labels::IMPLICIT_NULL || l == 0 => {
-                    for p in prefixes() {
+                    let transport = self.transport_of(peer);
+                    let accepted = |p: &Prefix4| self.cfg.accept.allows(*p, peer, transport);
+                    let ps: Vec<Prefix4> = prefixes().into_iter().filter(accepted).collect();
+                    for p in ps {
                         let outs = self.lib.mapping(peer, p, l);
                         self.apply(outs);
                     }
@@ -586,6 +602,9 @@ impl Instance {
                     };
                     let peers: Vec<u32> = self.peers.keys().copied().collect();
                     for peer in peers {
+                        if !self.advertised_to(peer, p) {
+                            continue;
+                        }
                         let id = self.msg_id();
                         let m = make::label(kind, id, &[Fec::Prefix(p)], Some(l));
                         self.send_to(peer, vec![m]);
@@ -647,7 +666,10 @@ impl Instance {
                 .lib
                 .mappings()
                 .into_iter()
-                .map(|(p, l)| (p, l, up.clone()))
+                .map(|(p, l)| {
+                    let to = up.iter().copied().filter(|&x| self.advertised_to(x, p));
+                    (p, l, to.collect())
+                })
                 .collect(),
             remote: self.lib.remote_bindings(),
             forwarding: self.lib.switched(),
