@@ -93,6 +93,8 @@ struct Instance {
     batch: LabelBatch,
     view: Arc<Mutex<View>>,
     ignored: BTreeMap<&'static str, u64>,
+    /// The counts last logged, and when.
+    logged: (BTreeMap<&'static str, u64>, Option<tokio::time::Instant>),
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -134,6 +136,7 @@ pub async fn run(
         },
         view,
         ignored: BTreeMap::new(),
+        logged: (BTreeMap::new(), None),
         cfg,
     };
     let mut tries = 0u32;
@@ -192,6 +195,7 @@ pub async fn run(
                 }
                 inst.expire();
                 inst.connect_due();
+                inst.log_ignored();
             }
         }
         inst.flush();
@@ -318,6 +322,23 @@ impl Instance {
                 *self.ignored.entry(key).or_default() += 1;
             }
         }
+    }
+
+    /// Logs the counts of ignored Hellos when they grew, at most once a minute.
+    fn log_ignored(&mut self) {
+        let now = tokio::time::Instant::now();
+        if self.ignored == self.logged.0
+            || self.logged.1.is_some_and(|t| now - t < Duration::from_secs(60))
+        {
+            return;
+        }
+        let counts: Vec<String> = self.ignored.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        eprintln!(
+            "rspe: ldp: VRF {}: Hellos ignored so far: {}",
+            self.cfg.vrf,
+            counts.join(", ")
+        );
+        self.logged = (self.ignored.clone(), Some(now));
     }
 
     /// Our transport address towards `peer`'s adjacency.
