@@ -79,11 +79,14 @@ pub enum DropReason {
     /// Larger, with its labels, than the outgoing interface's `mpls-mtu` (and not an IPv4
     /// packet with DF, which gets fragmentation needed instead).
     MplsMtu,
+    /// A label bound to a path in another VRF than the ingress port's: label switching
+    /// never crosses VRFs (an LDP instance in a VRF binds labels for that VRF's ports only).
+    MplsOtherVrf,
 }
 
 impl DropReason {
     /// Number of reasons.
-    pub const COUNT: usize = 32;
+    pub const COUNT: usize = 33;
     /// Every reason, in counter order.
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::NoPeer,
@@ -118,6 +121,7 @@ impl DropReason {
         DropReason::MplsUnknownLabel,
         DropReason::MplsBadStack,
         DropReason::MplsMtu,
+        DropReason::MplsOtherVrf,
     ];
 
     /// A name for counters output (`no-route`).
@@ -155,6 +159,7 @@ impl DropReason {
             DropReason::MplsUnknownLabel => "mpls-unknown-label",
             DropReason::MplsBadStack => "mpls-bad-stack",
             DropReason::MplsMtu => "mpls-mtu-exceeded",
+            DropReason::MplsOtherVrf => "mpls-other-vrf",
         }
     }
 }
@@ -163,7 +168,7 @@ const _: () = assert!(DropReason::ALL.len() == DropReason::COUNT);
 
 /// Counters of one port, kept by one worker. Aligned to cache lines, so workers never share
 /// one.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[repr(align(64))]
 pub struct PortCounters {
     rx_packets: AtomicU64,
@@ -174,6 +179,19 @@ pub struct PortCounters {
 }
 
 const _: () = assert!(std::mem::size_of::<PortCounters>().is_multiple_of(64));
+
+impl Default for PortCounters {
+    fn default() -> Self {
+        let zero = || AtomicU64::new(0);
+        PortCounters {
+            rx_packets: zero(),
+            rx_bytes: zero(),
+            tx_packets: zero(),
+            tx_bytes: zero(),
+            drops: std::array::from_fn(|_| zero()),
+        }
+    }
+}
 
 /// Adds `n` to a counter that only the calling worker writes.
 #[inline]
@@ -218,7 +236,7 @@ impl PortCounters {
 }
 
 /// Values of [`PortCounters`], summable over workers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PortCounts {
     /// Packets received.
     pub rx_packets: u64,
@@ -230,6 +248,18 @@ pub struct PortCounts {
     pub tx_bytes: u64,
     /// Drops by reason, indexed by `DropReason as usize`.
     pub drops: [u64; DropReason::COUNT],
+}
+
+impl Default for PortCounts {
+    fn default() -> Self {
+        PortCounts {
+            rx_packets: 0,
+            rx_bytes: 0,
+            tx_packets: 0,
+            tx_bytes: 0,
+            drops: [0; DropReason::COUNT],
+        }
+    }
 }
 
 impl PortCounts {

@@ -165,13 +165,17 @@ pub struct Slot<'a> {
     len: usize,
 }
 
+// Inlined, as the mbuf's are: the harness must not cost a call per access.
 impl dataplane::pipeline::PacketBuf for Slot<'_> {
+    #[inline]
     fn bytes(&self) -> &[u8] {
         &self.buf[self.start..self.start + self.len]
     }
+    #[inline]
     fn bytes_mut(&mut self) -> &mut [u8] {
         &mut self.buf[self.start..self.start + self.len]
     }
+    #[inline]
     fn set_len(&mut self, len: usize) -> bool {
         if self.start + len > self.buf.len() {
             return false;
@@ -179,6 +183,7 @@ impl dataplane::pipeline::PacketBuf for Slot<'_> {
         self.len = len;
         true
     }
+    #[inline]
     fn move_start(&mut self, delta: isize) -> bool {
         let start = self.start as isize + delta;
         let len = self.len as isize - delta;

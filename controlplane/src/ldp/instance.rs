@@ -328,11 +328,18 @@ impl Instance {
     fn log_ignored(&mut self) {
         let now = tokio::time::Instant::now();
         if self.ignored == self.logged.0
-            || self.logged.1.is_some_and(|t| now - t < Duration::from_secs(60))
+            || self
+                .logged
+                .1
+                .is_some_and(|t| now - t < Duration::from_secs(60))
         {
             return;
         }
-        let counts: Vec<String> = self.ignored.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let counts: Vec<String> = self
+            .ignored
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
         eprintln!(
             "rspe: ldp: VRF {}: Hellos ignored so far: {}",
             self.cfg.vrf,

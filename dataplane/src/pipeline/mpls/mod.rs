@@ -91,8 +91,12 @@ impl Pipeline {
             return self.label_ttl_expired(snap, in_port, pkt, depth, now_ns);
         }
         match action {
-            LabelAction::Swap { label, via } => Labelled::Done(swap(snap, pkt, top, label, via)),
-            LabelAction::PopForward(via) => Labelled::Done(pop_forward(snap, pkt, top, via)),
+            LabelAction::Swap { label, via } => {
+                Labelled::Done(swap(snap, in_port, pkt, top, label, via))
+            }
+            LabelAction::PopForward(via) => {
+                Labelled::Done(pop_forward(snap, in_port, pkt, top, via))
+            }
             LabelAction::PopLookup(table) => pop_lookup(snap, pkt, top, table),
             LabelAction::Drop => drop(DropReason::MplsUnknownLabel),
         }
@@ -242,17 +246,33 @@ impl Pipeline {
     }
 }
 
+/// The adjacency of a switched label, when it leaves in the ingress port's VRF.
+#[inline]
+fn switched_via(snap: &Snapshot, in_port: PortId, via: AdjId) -> Result<&Adjacency, Verdict> {
+    let adj = snap
+        .next_hops
+        .adjacencies
+        .get(via.0 as usize)
+        .ok_or(Verdict::Drop(DropReason::NoRoute))?;
+    if snap.ingress_vrf(adj.port) != snap.ingress_vrf(in_port) {
+        return Err(Verdict::Drop(DropReason::MplsOtherVrf));
+    }
+    Ok(adj)
+}
+
 /// Swaps the top label and sends the frame through `via`.
 #[inline]
 fn swap<B: PacketBuf>(
     snap: &Snapshot,
+    in_port: PortId,
     pkt: &mut B,
     top: Entry,
     label: Label,
     via: AdjId,
 ) -> Verdict {
-    let Some(adj) = snap.next_hops.adjacencies.get(via.0 as usize) else {
-        return Verdict::Drop(DropReason::NoRoute);
+    let adj = match switched_via(snap, in_port, via) {
+        Ok(a) => a,
+        Err(v) => return v,
     };
     if pkt.bytes().len() - ETH > mpls_mtu(snap, adj.port) {
         return Verdict::Drop(DropReason::MplsMtu);
@@ -271,9 +291,16 @@ fn swap<B: PacketBuf>(
 /// Pops the top label and sends what is left through `via` (the next hop asked for
 /// implicit null: penultimate hop popping).
 #[inline]
-fn pop_forward<B: PacketBuf>(snap: &Snapshot, pkt: &mut B, top: Entry, via: AdjId) -> Verdict {
-    let Some(adj) = snap.next_hops.adjacencies.get(via.0 as usize) else {
-        return Verdict::Drop(DropReason::NoRoute);
+fn pop_forward<B: PacketBuf>(
+    snap: &Snapshot,
+    in_port: PortId,
+    pkt: &mut B,
+    top: Entry,
+    via: AdjId,
+) -> Verdict {
+    let adj = match switched_via(snap, in_port, via) {
+        Ok(a) => a,
+        Err(v) => return v,
     };
     let ttl = top.ttl - 1;
     let inner = if top.bos {
@@ -330,11 +357,15 @@ fn pop_front<B: PacketBuf>(pkt: &mut B, inner: u16) -> bool {
     if pkt.bytes().len() < ETH + 4 {
         return false;
     }
-    pkt.bytes_mut().copy_within(0..12, 4);
+    // A fixed-size copy (no memmove call): the addresses move with the start.
+    let mut macs = [0u8; 12];
+    macs.copy_from_slice(&pkt.bytes()[..12]);
     if !pkt.move_start(4) {
         return false;
     }
-    pkt.bytes_mut()[12..14].copy_from_slice(&inner.to_be_bytes());
+    let b = pkt.bytes_mut();
+    b[..12].copy_from_slice(&macs);
+    b[12..14].copy_from_slice(&inner.to_be_bytes());
     true
 }
 

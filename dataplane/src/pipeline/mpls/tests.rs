@@ -255,6 +255,25 @@ fn refusals_have_reasons() {
 }
 
 #[test]
+fn a_label_never_switches_into_another_vrf() {
+    let mut s = mpls_snapshot();
+    let mut ports = s.ports.to_vec();
+    ports[2].mpls_input = true;
+    s.ports = ports.into();
+    // Port 2 is in VRF 1; labels 1000 and 1001 leave through port 1, in main.
+    for label in [1000, 1001] {
+        let mut f = labelled(&[(label, 64)], "10.1.0.5", 64);
+        f[0..6].copy_from_slice(&MAC2);
+        let v = Pipeline::default().process(&s, PortId(2), &mut f, 0);
+        assert_eq!(v, Verdict::Drop(DropReason::MplsOtherVrf), "label {label}");
+    }
+    // A per-VRF label pops into its table from a core port: what VPNs are made of.
+    let mut f = labelled(&[(1002, 64)], "10.1.0.5", 64);
+    let v = Pipeline::default().process(&s, PortId(0), &mut f, 0);
+    assert_eq!(v, Verdict::Forward(PortId(1)));
+}
+
+#[test]
 fn expired_label_ttl_sends_time_exceeded_with_the_stack_along_the_lsp() {
     let s = mpls_snapshot();
     let mut f = labelled(&[(1000, 1)], "10.1.0.5", 60);
