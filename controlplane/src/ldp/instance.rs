@@ -139,23 +139,8 @@ pub async fn run(
         logged: (BTreeMap::new(), None),
         cfg,
     };
-    let mut tries = 0u32;
-    let (udp, tcp) = loop {
-        match inst.sockets() {
-            Ok(s) => break s,
-            Err(e) => {
-                // The VRF's namespace appears with the first plan: only a lasting failure
-                // is worth a line.
-                tries += 1;
-                if tries == 3 {
-                    eprintln!("rspe: ldp: VRF {}: sockets: {e}; retrying", inst.cfg.vrf);
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(500 * u64::from(tries.min(4)))) => continue,
-                    _ = &mut stop => return,
-                }
-            }
-        }
+    let Some((udp, tcp)) = inst.open_sockets(&mut stop).await else {
+        return;
     };
     let mut routes = rib.subscribe(Filter {
         sources: vec![Source::Connected, Source::Static, Source::Ospf],
@@ -201,23 +186,7 @@ pub async fn run(
         inst.flush();
         inst.publish_view();
     }
-    for (_, p) in std::mem::take(&mut inst.peers) {
-        if let Some(tx) = &p.tx {
-            let _ = tx.send(vec![make::notification(0, status::SHUTDOWN, true, 0, 0)]);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        p.task.abort();
-    }
-    for (_, c) in std::mem::take(&mut inst.connecting) {
-        c.abort();
-    }
-    rib.labels(LabelBatch {
-        owner,
-        purge: true,
-        lfib: Vec::new(),
-        ftn: Vec::new(),
-    });
-    *lock(&inst.view) = View::default();
+    inst.close().await;
 }
 
 /// Sends one link Hello out of interface `i`.
@@ -236,6 +205,53 @@ async fn send_hello(udp: &UdpSocket, cfg: &InstanceConfig, i: &super::config::If
 }
 
 impl Instance {
+    /// The sockets, retried until they open (the VRF's namespace appears with the first
+    /// plan) or the instance is stopped.
+    async fn open_sockets(
+        &self,
+        stop: &mut tokio::sync::oneshot::Receiver<()>,
+    ) -> Option<(UdpSocket, TcpListener)> {
+        let mut tries = 0u32;
+        loop {
+            match self.sockets() {
+                Ok(s) => return Some(s),
+                Err(e) => {
+                    // Only a lasting failure is worth a line.
+                    tries += 1;
+                    if tries == 3 {
+                        eprintln!("rspe: ldp: VRF {}: sockets: {e}; retrying", self.cfg.vrf);
+                    }
+                    let wait = Duration::from_millis(500 * u64::from(tries.min(4)));
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => continue,
+                        _ = &mut *stop => return None,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends every session (a Notification first), and takes the label state back.
+    async fn close(mut self) {
+        for (_, p) in std::mem::take(&mut self.peers) {
+            if let Some(tx) = &p.tx {
+                let _ = tx.send(vec![make::notification(0, status::SHUTDOWN, true, 0, 0)]);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            p.task.abort();
+        }
+        for (_, c) in std::mem::take(&mut self.connecting) {
+            c.abort();
+        }
+        self.rib.labels(LabelBatch {
+            owner: self.cfg.id,
+            purge: true,
+            lfib: Vec::new(),
+            ftn: Vec::new(),
+        });
+        *lock(&self.view) = View::default();
+    }
+
     fn msg_id(&mut self) -> u32 {
         self.next_msg = self.next_msg.wrapping_add(1).max(1);
         self.next_msg
