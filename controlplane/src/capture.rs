@@ -86,3 +86,70 @@ pub fn tcp_messages(
     }
     out
 }
+
+/// One IPv4 packet of a capture: protocol, addresses and what follows the IP header.
+pub struct IpPacket {
+    /// IP protocol.
+    pub proto: u8,
+    /// Source address.
+    pub src: u32,
+    /// Destination address.
+    pub dst: u32,
+    /// The IP payload.
+    pub payload: Vec<u8>,
+}
+
+/// The IPv4 packets of a pcapng capture (Ethernet links; Enhanced and Simple Packet Blocks),
+/// in order.
+pub fn pcapng_ipv4(data: &[u8]) -> Vec<IpPacket> {
+    let le = match data.get(8..12) {
+        Some([0x4d, 0x3c, 0x2b, 0x1a]) => true,
+        Some([0x1a, 0x2b, 0x3c, 0x4d]) => false,
+        _ => panic!("not a pcapng section header"),
+    };
+    let u32_at = |b: &[u8], at: usize| {
+        let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+        if le {
+            u32::from_le_bytes(w)
+        } else {
+            u32::from_be_bytes(w)
+        }
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 12 <= data.len() {
+        let kind = u32_at(data, i);
+        let len = u32_at(data, i + 4) as usize;
+        if len < 12 || i + len > data.len() {
+            break;
+        }
+        let block = &data[i..i + len];
+        let frame = match kind {
+            6 => {
+                let cap = u32_at(block, 20) as usize;
+                block.get(28..28 + cap)
+            }
+            3 => {
+                let cap = u32_at(block, 8) as usize;
+                block.get(12..12 + cap.min(len - 16))
+            }
+            _ => None,
+        };
+        i += len;
+        let Some(f) = frame else { continue };
+        let ip = match (f.get(12..14), f.get(16..18)) {
+            (Some([0x08, 0x00]), _) => &f[14..],
+            (Some([0x81, 0x00]), Some([0x08, 0x00])) => &f[18..],
+            _ => continue,
+        };
+        let ihl = usize::from(ip[0] & 15) * 4;
+        let tot = usize::from(u16::from_be_bytes([ip[2], ip[3]])).min(ip.len());
+        out.push(IpPacket {
+            proto: ip[9],
+            src: be32(&ip[12..]),
+            dst: be32(&ip[16..]),
+            payload: ip[ihl..tot].to_vec(),
+        });
+    }
+    out
+}

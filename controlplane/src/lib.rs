@@ -7,6 +7,7 @@ mod capture;
 pub mod config;
 pub mod ldp;
 pub mod northbound;
+pub mod ospf;
 pub mod plan;
 pub mod rib;
 pub mod route;
