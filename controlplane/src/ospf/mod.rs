@@ -2,4 +2,6 @@
 //! codec ([`packet`]) so far; the neighbour and interface state machines, the link-state
 //! database with flooding, SPF and the instance follow ("OSPFv2").
 
+pub mod interface;
+pub mod neighbor;
 pub mod packet;
