@@ -3,5 +3,6 @@
 //! database with flooding, SPF and the instance follow ("OSPFv2").
 
 pub mod interface;
+pub mod lsdb;
 pub mod neighbor;
 pub mod packet;
