@@ -6,3 +6,4 @@ pub mod interface;
 pub mod lsdb;
 pub mod neighbor;
 pub mod packet;
+pub mod spf;
