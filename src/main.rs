@@ -358,11 +358,19 @@ fn run() -> Result<(), Fatal> {
         )),
         None => None,
     };
+    let ospf = match &rib {
+        Some(r) => Some(Arc::new(
+            controlplane::ospf::Ospf::start(r.clone())
+                .map_err(|e| Fatal(format!("ospf thread: {e}"), 1))?,
+        )),
+        None => None,
+    };
     let live = Arc::new(RouterLive {
         interfaces: interfaces.clone(),
         rib: rib.clone(),
         bgp: bgp.clone(),
         ldp: ldp.clone(),
+        ospf: ospf.clone(),
     });
     // The configuration is loaded and the first snapshot published before any worker runs.
     let router = Router::new(
@@ -372,6 +380,7 @@ fn run() -> Result<(), Fatal> {
         rib.clone(),
         bgp.clone(),
         ldp.clone(),
+        ospf.clone(),
     );
 
     let mut running = Vec::new();
@@ -416,6 +425,9 @@ fn run() -> Result<(), Fatal> {
     }
     if let Some(l) = &ldp {
         l.shutdown();
+    }
+    if let Some(o) = &ospf {
+        o.shutdown();
     }
     stop.store(true, Ordering::Relaxed);
     for r in running {

@@ -1011,7 +1011,10 @@ impl ItemView<'_> {
         }
         match letter {
             'X' => self.it.disabled(),
-            'I' if path == ["routing", "bgp", "connection"] || path == ["mpls", "ldp"] => {
+            'I' if path == ["routing", "bgp", "connection"]
+                || path == ["mpls", "ldp"]
+                || path == ["routing", "ospf", "instance"] =>
+            {
                 !self.it.disabled() && self.live.inactive(path, self.it).is_some()
             }
             '*' => self.it.builtin,

@@ -33,6 +33,21 @@ const INTERFACE_LISTS: &str =
 /// Parameters refused when set.
 pub static REFUSED: &[Note] = &[
     note(
+        &["routing", "ospf", "instance"],
+        Some("in-filter-chain"),
+        ROUTING_FILTERS,
+    ),
+    note(
+        &["routing", "ospf", "instance"],
+        Some("out-filter-chain"),
+        ROUTING_FILTERS,
+    ),
+    note(
+        &["routing", "ospf", "instance"],
+        Some("out-filter-select"),
+        ROUTING_FILTERS,
+    ),
+    note(
         &["routing", "bgp", "template"],
         Some("input.filter"),
         ROUTING_FILTERS,
@@ -119,6 +134,11 @@ pub static REFUSED: &[Note] = &[
     ),
 ];
 
+const PE_CE: &str = "RFC 4577's PE-CE knobs belong to BGP/MPLS IP VPNs, not built yet";
+const NO_STUB: &str = "stub and NSSA areas are not built yet: every area runs as a normal one";
+const OSPF_TYPE: &str =
+    "only broadcast and point-to-point are built: the interface runs as broadcast";
+const OSPF_AUTH: &str = "only simple and MD5 authentication are built: the interface sends none";
 const NO_LOOP_DETECTION: &str =
     "LDP loop detection is not built: sessions negotiate it off (TTL guards the LSPs)";
 const NO_BFD: &str = "BFD is not built";
@@ -164,16 +184,30 @@ pub static INERT: &[Note] = &[
         None,
         "VPNv4 (BGP/MPLS IP VPNs) is not built yet",
     ),
+    note(&["routing", "ospf", "instance"], Some("domain-id"), PE_CE),
+    note(&["routing", "ospf", "instance"], Some("domain-tag"), PE_CE),
+    note(&["routing", "ospf", "instance"], Some("use-dn"), PE_CE),
+    note(&["routing", "ospf", "area"], Some("no-summaries"), NO_STUB),
+    note(&["routing", "ospf", "area"], Some("default-cost"), NO_STUB),
     note(
-        &["routing", "ospf", "instance"],
-        None,
-        "OSPF is not built yet",
+        &["routing", "ospf", "area"],
+        Some("nssa-translator"),
+        NO_STUB,
     ),
-    note(&["routing", "ospf", "area"], None, "OSPF is not built yet"),
     note(
         &["routing", "ospf", "interface-template"],
-        None,
-        "OSPF is not built yet",
+        Some("transmit-delay"),
+        "LSAs leave with the age they have: links here add no delay worth a second",
+    ),
+    note(
+        &["routing", "ospf", "interface-template"],
+        Some("instance-id"),
+        "an OSPFv3 parameter: OSPFv2 has no instance id",
+    ),
+    note(
+        &["routing", "ospf", "interface-template"],
+        Some("use-bfd"),
+        NO_BFD,
     ),
     note(&["routing", "bgp", "template"], Some("use-bfd"), NO_BFD),
     note(&["routing", "bgp", "connection"], Some("use-bfd"), NO_BFD),
@@ -263,6 +297,62 @@ pub static INERT: &[Note] = &[
 
 /// Values of list parameters that are stored but not acted on: (menu, parameter, value, why).
 pub static INERT_VALUES: &[(&[&str], &str, &str, &str)] = &[
+    (&["routing", "ospf", "area"], "type", "stub", NO_STUB),
+    (&["routing", "ospf", "area"], "type", "nssa", NO_STUB),
+    (
+        &["routing", "ospf", "interface-template"],
+        "type",
+        "nbma",
+        OSPF_TYPE,
+    ),
+    (
+        &["routing", "ospf", "interface-template"],
+        "type",
+        "ptmp",
+        OSPF_TYPE,
+    ),
+    (
+        &["routing", "ospf", "interface-template"],
+        "type",
+        "ptmp-broadcast",
+        OSPF_TYPE,
+    ),
+    (
+        &["routing", "ospf", "interface-template"],
+        "type",
+        "virtual-link",
+        OSPF_TYPE,
+    ),
+    (
+        &["routing", "ospf", "interface-template"],
+        "type",
+        "ptp-unnumbered",
+        OSPF_TYPE,
+    ),
+    (
+        &["routing", "ospf", "interface-template"],
+        "auth",
+        "sha1",
+        OSPF_AUTH,
+    ),
+    (
+        &["routing", "ospf", "interface-template"],
+        "auth",
+        "sha256",
+        OSPF_AUTH,
+    ),
+    (
+        &["routing", "ospf", "interface-template"],
+        "auth",
+        "sha384",
+        OSPF_AUTH,
+    ),
+    (
+        &["routing", "ospf", "interface-template"],
+        "auth",
+        "sha512",
+        OSPF_AUTH,
+    ),
     (
         &["routing", "bgp", "template"],
         "afi",

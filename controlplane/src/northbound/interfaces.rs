@@ -127,6 +127,8 @@ pub struct RouterLive {
     pub bgp: Option<Arc<crate::bgp::Bgp>>,
     /// The LDP speaker.
     pub ldp: Option<Arc<crate::ldp::Ldp>>,
+    /// The OSPF speaker.
+    pub ospf: Option<Arc<crate::ospf::Ospf>>,
 }
 
 impl Live for RouterLive {
@@ -144,6 +146,9 @@ impl Live for RouterLive {
                 b.shared.inactive_reason(item.values.get("name")?)
             }
             (["mpls", "ldp"], _, Some(l)) => l.shared.inactive_reason(item.id),
+            (["routing", "ospf", "instance"], _, _) => {
+                self.ospf.as_ref()?.shared.inactive_reason(item.id)
+            }
             _ => None,
         }
     }
@@ -160,6 +165,16 @@ impl Live for RouterLive {
             }
             (["routing", "bgp", "session" | "advertisements"], None) => return Some(Vec::new()),
             _ => {}
+        }
+        if let ["routing", "ospf", which @ ("neighbor" | "interface" | "lsa")] = path {
+            let Some(o) = &self.ospf else {
+                return Some(Vec::new());
+            };
+            return Some(match *which {
+                "neighbor" => o.neighbor_items(),
+                "interface" => o.interface_items(),
+                _ => o.lsa_items(),
+            });
         }
         if let ["mpls", "ldp", "neighbor" | "local-mapping" | "remote-mapping"]
         | ["mpls", "forwarding-table"] = path

@@ -30,6 +30,7 @@ pub struct Router {
     rib: Option<RibHandle>,
     bgp: Option<Arc<crate::bgp::Bgp>>,
     ldp: Option<Arc<crate::ldp::Ldp>>,
+    ospf: Option<Arc<crate::ospf::Ospf>>,
 }
 
 /// Where accepted changes go (`--config`).
@@ -55,6 +56,7 @@ impl Router {
         rib: Option<RibHandle>,
         bgp: Option<Arc<crate::bgp::Bgp>>,
         ldp: Option<Arc<crate::ldp::Ldp>>,
+        ospf: Option<Arc<crate::ospf::Ospf>>,
     ) -> Result<Router, String> {
         let pristine = Store::new(ports);
         let mut store = pristine.clone();
@@ -70,6 +72,9 @@ impl Router {
             if let Some(l) = &ldp {
                 l.configure(&store, r);
             }
+            if let Some(o) = &ospf {
+                o.configure(&store, r);
+            }
         }
         Ok(Router {
             store: Mutex::new(store),
@@ -79,6 +84,7 @@ impl Router {
             rib,
             bgp,
             ldp,
+            ospf,
         })
     }
 
@@ -234,6 +240,9 @@ impl Router {
                 }
                 if let Some(l) = &self.ldp {
                     l.configure(&store, r);
+                }
+                if let Some(o) = &self.ospf {
+                    o.configure(&store, r);
                 }
             }
             saved = self.save(&mut store);

@@ -1,0 +1,205 @@
+//! Our LSAs (§12.4): a router-LSA per area (stub, transit and point-to-point links as the
+//! interfaces and adjacencies stand), a network-LSA for each network we are DR of, and
+//! AS-external LSAs for what is redistributed (and the default route). Made again when they
+//! change (not sooner than MinLSInterval), flushed (MaxAge) when no longer wanted, and made
+//! again above a newer instance of ours heard from a neighbour (§13.4).
+
+use super::instance::Instance;
+use super::interface::IfState;
+use super::lsdb::{LS_REFRESH_TIME, MIN_LS_INTERVAL};
+use super::neighbor::State;
+use super::packet::{link_type, lsa_type, options, Lsa, LsaBody, LsaKey, RouterLink, MAX_AGE};
+use shared::types::{mask, Prefix4};
+use std::collections::BTreeMap;
+
+/// The metric of redistributed routes (type 2), as RouterOS and FRR default it.
+const EXTERNAL_METRIC: u32 = 20;
+
+impl Instance {
+    /// What we should originate now: key → (area, body); area `None` for AS-external.
+    fn wanted(&self) -> BTreeMap<LsaKey, (Option<u32>, LsaBody)> {
+        let me = self.cfg.router_id;
+        let mut out = BTreeMap::new();
+        let asbr = !self.redistributed.is_empty() || self.cfg.originate_default == "always";
+        let abr = self.area_ids().len() > 1;
+        for area in self.area_ids() {
+            let mut links = Vec::new();
+            for f in self.ifaces.iter().filter(|f| f.cfg.area == area) {
+                let (addr, len) = f.cfg.addr;
+                let stub = RouterLink {
+                    id: addr & mask(len),
+                    data: mask(len),
+                    kind: link_type::STUB,
+                    metric: f.cfg.cost,
+                };
+                let full = f.nbrs.values().filter(|n| n.state == State::Full);
+                if f.cfg.passive {
+                    links.push(stub);
+                } else if f.cfg.ptp {
+                    for n in full {
+                        links.push(RouterLink {
+                            id: n.id,
+                            data: addr,
+                            kind: link_type::PTP,
+                            metric: f.cfg.cost,
+                        });
+                    }
+                    links.push(stub);
+                } else {
+                    let dr_full = f
+                        .nbrs
+                        .values()
+                        .any(|n| n.addr == f.dr && n.state == State::Full);
+                    let we_dr_with_full = f.state == IfState::Dr && full.count() > 0;
+                    if f.dr != 0 && (we_dr_with_full || dr_full) {
+                        links.push(RouterLink {
+                            id: f.dr,
+                            data: addr,
+                            kind: link_type::TRANSIT,
+                            metric: f.cfg.cost,
+                        });
+                    } else {
+                        links.push(stub);
+                    }
+                }
+                if f.state == IfState::Dr && !f.cfg.ptp && !f.cfg.passive {
+                    let mut routers: Vec<u32> = f
+                        .nbrs
+                        .values()
+                        .filter(|n| n.state == State::Full)
+                        .map(|n| n.id)
+                        .collect();
+                    if !routers.is_empty() {
+                        routers.insert(0, me);
+                        let key = LsaKey {
+                            kind: lsa_type::NETWORK,
+                            id: addr,
+                            adv: me,
+                        };
+                        out.insert(
+                            key,
+                            (
+                                Some(area),
+                                LsaBody::Network {
+                                    mask: mask(len),
+                                    routers,
+                                },
+                            ),
+                        );
+                    }
+                }
+            }
+            let flags = if asbr { 2 } else { 0 } | if abr { 1 } else { 0 };
+            let key = LsaKey {
+                kind: lsa_type::ROUTER,
+                id: me,
+                adv: me,
+            };
+            out.insert(key, (Some(area), LsaBody::Router { flags, links }));
+        }
+        let mut externals: Vec<Prefix4> = self.redistributed.keys().copied().collect();
+        if self.cfg.originate_default == "always" || self.default_installed() {
+            externals.push(Prefix4::DEFAULT);
+        }
+        for p in externals {
+            let key = LsaKey {
+                kind: lsa_type::EXTERNAL,
+                id: p.addr(),
+                adv: me,
+            };
+            let body = LsaBody::External {
+                mask: mask(p.len()),
+                type2: true,
+                metric: EXTERNAL_METRIC,
+                forward: 0,
+                tag: 0,
+            };
+            out.insert(key, (None, body));
+        }
+        out
+    }
+
+    fn default_installed(&self) -> bool {
+        self.cfg.originate_default == "if-installed"
+            && self.redistributed.contains_key(&Prefix4::DEFAULT)
+    }
+
+    /// Originates what changed and flushes what is no longer wanted.
+    pub fn originate_all(&mut self) {
+        let me = self.cfg.router_id;
+        let now = self.now;
+        let wanted = self.wanted();
+        for (key, (area, body)) in &wanted {
+            let db = match area {
+                Some(a) => self.areas.entry(*a).or_default(),
+                None => &mut self.externals,
+            };
+            let have = db.get(key);
+            let same = have.is_some_and(|e| {
+                e.lsa.body == *body && e.age(now) < LS_REFRESH_TIME && e.lsa.header.key.adv == me
+            });
+            if same {
+                continue;
+            }
+            if self
+                .originated
+                .get(key)
+                .is_some_and(|t| now.saturating_sub(*t) < MIN_LS_INTERVAL)
+            {
+                self.reoriginate = true;
+                continue;
+            }
+            let Some(seq) = db.next_seq(key, None) else {
+                // §12.1.6: the number would wrap; flush first, originate afterwards.
+                self.flush(*area, *key);
+                continue;
+            };
+            let lsa = Lsa::new(0, options::E, *key, seq, body.clone());
+            db.install(lsa.clone(), now);
+            self.originated.insert(*key, now);
+            self.spf_due = true;
+            self.flood(area.unwrap_or(0), None, &lsa);
+        }
+        // Ours that are no longer wanted (a network we are no longer DR of, a route no
+        // longer redistributed, LSAs of ours from before a restart).
+        let mut stale = Vec::new();
+        for (area, db) in &self.areas {
+            for (k, e) in db.iter() {
+                let ours = k.adv == me;
+                if ours && !wanted.contains_key(k) && e.age(now) < MAX_AGE {
+                    stale.push((Some(*area), *k));
+                }
+            }
+        }
+        for (k, e) in self.externals.iter() {
+            if k.adv == me && !wanted.contains_key(k) && e.age(now) < MAX_AGE {
+                stale.push((None, *k));
+            }
+        }
+        for (area, k) in stale {
+            self.flush(area, k);
+        }
+    }
+
+    /// Flushes our LSA `key`: MaxAge, flooded, then gone with aging.
+    fn flush(&mut self, area: Option<u32>, key: LsaKey) {
+        let now = self.now;
+        let db = match area {
+            Some(a) => self.areas.entry(a).or_default(),
+            None => &mut self.externals,
+        };
+        let Some(e) = db.get(&key) else { return };
+        let mut lsa = e.lsa.clone();
+        lsa.set_age(MAX_AGE);
+        db.install(lsa.clone(), now);
+        self.spf_due = true;
+        self.flood(area.unwrap_or(0), None, &lsa);
+    }
+
+    /// A newer instance of one of our LSAs arrived (§13.4): it is made again above it, or
+    /// flushed when we no longer originate it.
+    pub fn ours_received(&mut self, _area: u32, lsa: Lsa) {
+        self.originated.remove(&lsa.header.key);
+        self.reoriginate = true;
+    }
+}

@@ -1,0 +1,133 @@
+//! `/routing ospf neighbor`, `/routing ospf interface` and `/routing ospf lsa` prints: the
+//! instances' state as items for the print engine.
+
+use super::instance::View;
+use super::packet::lsa_type;
+use super::Ospf;
+use crate::config::store::Item;
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+fn ip(a: u32) -> String {
+    Ipv4Addr::from(a).to_string()
+}
+
+fn item(n: usize, pairs: Vec<(&str, String)>) -> Item {
+    let values: BTreeMap<String, String> = pairs
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    Item::live(n as u32, values)
+}
+
+fn secs(s: u64) -> String {
+    crate::config::value::fmt_time(s * 1000)
+}
+
+impl Ospf {
+    fn views(&self) -> Vec<View> {
+        self.shared.views()
+    }
+
+    /// `/routing ospf neighbor` items.
+    pub fn neighbor_items(&self) -> Vec<Item> {
+        let mut out = Vec::new();
+        for v in self.views() {
+            for f in &v.ifaces {
+                for n in f.nbrs.values() {
+                    out.push(item(
+                        out.len(),
+                        vec![
+                            ("instance", v.name.clone()),
+                            ("area", ip(f.cfg.area)),
+                            ("interface", f.cfg.name.clone()),
+                            ("address", ip(n.addr)),
+                            ("priority", n.priority.to_string()),
+                            ("router-id", ip(n.id)),
+                            ("dr", if n.dr == 0 { String::new() } else { ip(n.dr) }),
+                            ("bdr", if n.bdr == 0 { String::new() } else { ip(n.bdr) }),
+                            ("state", n.state.name().to_owned()),
+                            ("state-changes", n.changes.to_string()),
+                            ("ls-retransmits", n.retransmit.len().to_string()),
+                            ("ls-requests", n.requests.len().to_string()),
+                            ("db-summaries", n.summary.len().to_string()),
+                        ],
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// `/routing ospf interface` items.
+    pub fn interface_items(&self) -> Vec<Item> {
+        let mut out = Vec::new();
+        for v in self.views() {
+            let drops: Vec<String> = v.dropped.iter().map(|(k, n)| format!("{k}:{n}")).collect();
+            let drops = drops.join(",");
+            for f in &v.ifaces {
+                let state = if f.cfg.passive {
+                    "passive"
+                } else {
+                    f.state.name()
+                };
+                out.push(item(
+                    out.len(),
+                    vec![
+                        ("address", format!("{}%{}", ip(f.cfg.addr.0), f.cfg.name)),
+                        ("instance", v.name.clone()),
+                        ("area", ip(f.cfg.area)),
+                        ("state", state.to_owned()),
+                        (
+                            "network-type",
+                            if f.cfg.ptp { "ptp" } else { "broadcast" }.to_owned(),
+                        ),
+                        ("dr", if f.dr == 0 { String::new() } else { ip(f.dr) }),
+                        ("bdr", if f.bdr == 0 { String::new() } else { ip(f.bdr) }),
+                        ("cost", f.cfg.cost.to_string()),
+                        ("priority", f.cfg.priority.to_string()),
+                        ("hello-interval", secs(u64::from(f.cfg.hello))),
+                        ("dead-interval", secs(u64::from(f.cfg.dead))),
+                        ("retransmit-interval", secs(u64::from(f.cfg.rxmt))),
+                        ("instance-drops", drops.clone()),
+                    ],
+                ));
+            }
+        }
+        out
+    }
+
+    /// `/routing ospf lsa` items.
+    pub fn lsa_items(&self) -> Vec<Item> {
+        let mut out = Vec::new();
+        for v in self.views() {
+            for (area, h, body) in &v.lsas {
+                let kind = match h.key.kind {
+                    lsa_type::ROUTER => "router",
+                    lsa_type::NETWORK => "network",
+                    lsa_type::SUMMARY => "summary-network",
+                    lsa_type::ASBR_SUMMARY => "summary-asbr",
+                    lsa_type::EXTERNAL => "external",
+                    lsa_type::NSSA => "nssa",
+                    _ => "unknown",
+                };
+                out.push(item(
+                    out.len(),
+                    vec![
+                        ("instance", v.name.clone()),
+                        ("area", area.map(ip).unwrap_or_default()),
+                        ("type", kind.to_owned()),
+                        ("originator", ip(h.key.adv)),
+                        ("id", ip(h.key.id)),
+                        ("sequence", format!("{:#x}", h.seq as u32)),
+                        ("age", h.age.to_string()),
+                        ("checksum", format!("{:#x}", h.checksum)),
+                        ("body", body.clone()),
+                    ],
+                ));
+            }
+        }
+        out
+    }
+}
