@@ -113,11 +113,90 @@ fn matches(t: &Item, menu: usize, name: &str, addr: (u32, u8)) -> bool {
     by_name || by_net
 }
 
+/// The interfaces of VRF `vrf_id` that a template of the instance (areas `areas`) matches.
+fn interfaces_of(
+    store: &Store,
+    plan: &Plan,
+    vrf_id: usize,
+    areas: &[(String, u32)],
+) -> Vec<IfConfig> {
+    let tm = m(&["routing", "ospf", "interface-template"]);
+    let in_vrf = |v: shared::types::VrfId| usize::from(v.0) == vrf_id;
+    let mut interfaces = Vec::new();
+    let ifaces = plan
+        .ports
+        .iter()
+        .filter(|p| p.enabled && in_vrf(p.vrf))
+        .map(|p| (p.id, p.name.clone(), p.addrs.clone(), p.mtu, false))
+        .chain(
+            plan.loopbacks
+                .iter()
+                .filter(|l| l.enabled && in_vrf(l.vrf))
+                .map(|l| (l.id, l.name.clone(), l.addrs.clone(), 1500, true)),
+        );
+    let templates = store.items(tm);
+    for (port, ifname, addrs, mtu, loopback) in ifaces {
+        for &addr in &addrs {
+            let Some(t) = templates
+                .iter()
+                .filter(|t| !t.disabled())
+                .find(|t| matches(t, tm, &ifname, addr))
+            else {
+                continue;
+            };
+            let Some(&(_, area)) = areas
+                .iter()
+                .find(|(n, _)| Some(n.as_str()) == t.get(tm, "area"))
+            else {
+                continue;
+            };
+            let auth = auth_of(t, tm);
+            let num = |k: &str, d: u32| t.get(tm, k).and_then(|v| v.parse().ok()).unwrap_or(d);
+            interfaces.push(IfConfig {
+                port,
+                name: ifname.clone(),
+                addr,
+                mtu,
+                area,
+                ptp: t.get(tm, "type") == Some("ptp") || addr.1 >= 31,
+                cost: num("cost", 1) as u16,
+                priority: num("priority", 128) as u8,
+                hello: secs(t.get(tm, "hello-interval"), 10) as u16,
+                dead: secs(t.get(tm, "dead-interval"), 40),
+                rxmt: secs(t.get(tm, "retransmit-interval"), 5) as u16,
+                passive: loopback || t.get(tm, "passive") == Some("yes"),
+                auth,
+            });
+        }
+    }
+    interfaces
+}
+
+/// The authentication a template asks for.
+fn auth_of(t: &Item, tm: usize) -> IfAuth {
+    match t.get(tm, "auth") {
+        Some("simple") => {
+            let mut k = [0u8; 8];
+            let key = t.get(tm, "auth-key").unwrap_or("").as_bytes();
+            let n = key.len().min(8);
+            k[..n].copy_from_slice(&key[..n]);
+            IfAuth::Simple(k)
+        }
+        Some("md5") => IfAuth::Md5 {
+            key_id: t
+                .get(tm, "auth-id")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1),
+            key: t.get(tm, "auth-key").unwrap_or("").as_bytes().to_vec(),
+        },
+        _ => IfAuth::None,
+    }
+}
+
 /// Every enabled instance: those that can run, and those that cannot with why.
 pub fn instances(store: &Store, plan: &Plan) -> (Vec<InstanceConfig>, Vec<Inactive>) {
     let im = m(&["routing", "ospf", "instance"]);
     let am = m(&["routing", "ospf", "area"]);
-    let tm = m(&["routing", "ospf", "interface-template"]);
     let (mut ok, mut bad) = (Vec::new(), Vec::new());
     for it in store.items(im).iter().filter(|i| !i.disabled()) {
         let fail = |why: String| Inactive { id: it.id, why };
@@ -160,70 +239,7 @@ pub fn instances(store: &Store, plan: &Plan) -> (Vec<InstanceConfig>, Vec<Inacti
                 Some((a.values.get("name")?.clone(), id))
             })
             .collect();
-        let in_vrf = |v: shared::types::VrfId| usize::from(v.0) == vrf_id;
-        let mut interfaces = Vec::new();
-        let ifaces = plan
-            .ports
-            .iter()
-            .filter(|p| p.enabled && in_vrf(p.vrf))
-            .map(|p| (p.id, p.name.clone(), p.addrs.clone(), p.mtu, false))
-            .chain(
-                plan.loopbacks
-                    .iter()
-                    .filter(|l| l.enabled && in_vrf(l.vrf))
-                    .map(|l| (l.id, l.name.clone(), l.addrs.clone(), 1500, true)),
-            );
-        let templates = store.items(tm);
-        for (port, ifname, addrs, mtu, loopback) in ifaces {
-            for &addr in &addrs {
-                let Some(t) = templates
-                    .iter()
-                    .filter(|t| !t.disabled())
-                    .find(|t| matches(t, tm, &ifname, addr))
-                else {
-                    continue;
-                };
-                let Some(&(_, area)) = areas
-                    .iter()
-                    .find(|(n, _)| Some(n.as_str()) == t.get(tm, "area"))
-                else {
-                    continue;
-                };
-                let auth = match t.get(tm, "auth") {
-                    Some("simple") => {
-                        let mut k = [0u8; 8];
-                        let key = t.get(tm, "auth-key").unwrap_or("").as_bytes();
-                        let n = key.len().min(8);
-                        k[..n].copy_from_slice(&key[..n]);
-                        IfAuth::Simple(k)
-                    }
-                    Some("md5") => IfAuth::Md5 {
-                        key_id: t
-                            .get(tm, "auth-id")
-                            .and_then(|v| v.parse().ok())
-                            .unwrap_or(1),
-                        key: t.get(tm, "auth-key").unwrap_or("").as_bytes().to_vec(),
-                    },
-                    _ => IfAuth::None,
-                };
-                let num = |k: &str, d: u32| t.get(tm, k).and_then(|v| v.parse().ok()).unwrap_or(d);
-                interfaces.push(IfConfig {
-                    port,
-                    name: ifname.clone(),
-                    addr,
-                    mtu,
-                    area,
-                    ptp: t.get(tm, "type") == Some("ptp") || addr.1 >= 31,
-                    cost: num("cost", 1) as u16,
-                    priority: num("priority", 128) as u8,
-                    hello: secs(t.get(tm, "hello-interval"), 10) as u16,
-                    dead: secs(t.get(tm, "dead-interval"), 40),
-                    rxmt: secs(t.get(tm, "retransmit-interval"), 5) as u16,
-                    passive: loopback || t.get(tm, "passive") == Some("yes"),
-                    auth,
-                });
-            }
-        }
+        let interfaces = interfaces_of(store, plan, vrf_id, &areas);
         let redistribute = it
             .get(im, "redistribute")
             .unwrap_or("")

@@ -12,83 +12,21 @@ use super::packet::{link_type, lsa_type, options, Lsa, LsaBody, LsaKey, RouterLi
 use shared::types::{mask, Prefix4};
 use std::collections::BTreeMap;
 
+/// What we originate: key → (area, body); area `None` for AS-external LSAs.
+type Wanted = BTreeMap<LsaKey, (Option<u32>, LsaBody)>;
+
 /// The metric of redistributed routes (type 2), as RouterOS and FRR default it.
 const EXTERNAL_METRIC: u32 = 20;
 
 impl Instance {
     /// What we should originate now: key → (area, body); area `None` for AS-external.
-    fn wanted(&self) -> BTreeMap<LsaKey, (Option<u32>, LsaBody)> {
+    fn wanted(&self) -> Wanted {
         let me = self.cfg.router_id;
         let mut out = BTreeMap::new();
         let asbr = !self.redistributed.is_empty() || self.cfg.originate_default == "always";
         let abr = self.area_ids().len() > 1;
         for area in self.area_ids() {
-            let mut links = Vec::new();
-            for f in self.ifaces.iter().filter(|f| f.cfg.area == area) {
-                let (addr, len) = f.cfg.addr;
-                let stub = RouterLink {
-                    id: addr & mask(len),
-                    data: mask(len),
-                    kind: link_type::STUB,
-                    metric: f.cfg.cost,
-                };
-                let full = f.nbrs.values().filter(|n| n.state == State::Full);
-                if f.cfg.passive {
-                    links.push(stub);
-                } else if f.cfg.ptp {
-                    for n in full {
-                        links.push(RouterLink {
-                            id: n.id,
-                            data: addr,
-                            kind: link_type::PTP,
-                            metric: f.cfg.cost,
-                        });
-                    }
-                    links.push(stub);
-                } else {
-                    let dr_full = f
-                        .nbrs
-                        .values()
-                        .any(|n| n.addr == f.dr && n.state == State::Full);
-                    let we_dr_with_full = f.state == IfState::Dr && full.count() > 0;
-                    if f.dr != 0 && (we_dr_with_full || dr_full) {
-                        links.push(RouterLink {
-                            id: f.dr,
-                            data: addr,
-                            kind: link_type::TRANSIT,
-                            metric: f.cfg.cost,
-                        });
-                    } else {
-                        links.push(stub);
-                    }
-                }
-                if f.state == IfState::Dr && !f.cfg.ptp && !f.cfg.passive {
-                    let mut routers: Vec<u32> = f
-                        .nbrs
-                        .values()
-                        .filter(|n| n.state == State::Full)
-                        .map(|n| n.id)
-                        .collect();
-                    if !routers.is_empty() {
-                        routers.insert(0, me);
-                        let key = LsaKey {
-                            kind: lsa_type::NETWORK,
-                            id: addr,
-                            adv: me,
-                        };
-                        out.insert(
-                            key,
-                            (
-                                Some(area),
-                                LsaBody::Network {
-                                    mask: mask(len),
-                                    routers,
-                                },
-                            ),
-                        );
-                    }
-                }
-            }
+            let links = self.area_links(area, &mut out);
             let flags = if asbr { 2 } else { 0 } | if abr { 1 } else { 0 };
             let key = LsaKey {
                 kind: lsa_type::ROUTER,
@@ -117,6 +55,79 @@ impl Instance {
             out.insert(key, (None, body));
         }
         out
+    }
+
+    /// Our router-LSA's links in `area`, and (into `out`) the network-LSAs of the networks
+    /// we are DR of.
+    fn area_links(&self, area: u32, out: &mut Wanted) -> Vec<RouterLink> {
+        let me = self.cfg.router_id;
+        let mut links = Vec::new();
+        for f in self.ifaces.iter().filter(|f| f.cfg.area == area) {
+            let (addr, len) = f.cfg.addr;
+            let stub = RouterLink {
+                id: addr & mask(len),
+                data: mask(len),
+                kind: link_type::STUB,
+                metric: f.cfg.cost,
+            };
+            let full = f.nbrs.values().filter(|n| n.state == State::Full);
+            if f.cfg.passive {
+                links.push(stub);
+            } else if f.cfg.ptp {
+                for n in full {
+                    links.push(RouterLink {
+                        id: n.id,
+                        data: addr,
+                        kind: link_type::PTP,
+                        metric: f.cfg.cost,
+                    });
+                }
+                links.push(stub);
+            } else {
+                let dr_full = f
+                    .nbrs
+                    .values()
+                    .any(|n| n.addr == f.dr && n.state == State::Full);
+                let we_dr_with_full = f.state == IfState::Dr && full.count() > 0;
+                if f.dr != 0 && (we_dr_with_full || dr_full) {
+                    links.push(RouterLink {
+                        id: f.dr,
+                        data: addr,
+                        kind: link_type::TRANSIT,
+                        metric: f.cfg.cost,
+                    });
+                } else {
+                    links.push(stub);
+                }
+            }
+            if f.state == IfState::Dr && !f.cfg.ptp && !f.cfg.passive {
+                let mut routers: Vec<u32> = f
+                    .nbrs
+                    .values()
+                    .filter(|n| n.state == State::Full)
+                    .map(|n| n.id)
+                    .collect();
+                if !routers.is_empty() {
+                    routers.insert(0, me);
+                    let key = LsaKey {
+                        kind: lsa_type::NETWORK,
+                        id: addr,
+                        adv: me,
+                    };
+                    out.insert(
+                        key,
+                        (
+                            Some(area),
+                            LsaBody::Network {
+                                mask: mask(len),
+                                routers,
+                            },
+                        ),
+                    );
+                }
+            }
+        }
+        links
     }
 
     fn default_installed(&self) -> bool {
