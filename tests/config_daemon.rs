@@ -263,9 +263,9 @@ fn inert_parameters_warn_and_unsafe_ones_are_refused() {
         err.contains("warning: /ip route pref-src has no effect"),
         "{err}"
     );
-    let (ok, _, err) = d.ctl(&["/routing ospf instance add name=o1 router-id=1.1.1.1"]);
+    let (ok, _, err) = d.ctl(&["/routing ospf instance add name=o1 domain-tag=5"]);
     assert!(
-        ok && err.contains("/routing ospf instance router-id has no effect"),
+        ok && err.contains("/routing ospf instance domain-tag has no effect"),
         "{err}"
     );
     let (_, export, _) = d.ctl(&["/export"]);
