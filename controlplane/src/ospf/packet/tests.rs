@@ -1,16 +1,12 @@
-//! The codec on shared/data/pcaps/OSPFv2_Capture_FINAL (30 packets, every type, tcpdump's
+//! The codec on testdata/pcaps/OSPFv2_Capture_FINAL (a copy of shared/data/pcaps') (30 packets, every type, tcpdump's
 //! decode beside it), round trips, the checksums, MD5, and refusals.
 
 use super::*;
 use crate::capture::pcapng_ipv4;
 
 fn capture() -> Vec<Vec<u8>> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/pcaps/OSPFv2_Capture_FINAL.pcapng"
-    );
-    let data = std::fs::read(path).expect("the OSPF capture");
-    let packets = pcapng_ipv4(&data);
+    let data = include_bytes!("../../../../testdata/pcaps/OSPFv2_Capture_FINAL.pcapng");
+    let packets = pcapng_ipv4(data);
     // tcpdump's first line: 192.168.121.5 > 224.0.0.5.
     assert_eq!(
         (packets[0].src, packets[0].dst),
@@ -25,12 +21,7 @@ fn capture() -> Vec<Vec<u8>> {
 
 /// tcpdump's decode: (type name, length) per packet.
 fn tcpdump() -> Vec<(String, usize)> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/pcaps/OSPFv2_Capture_FINAL.out"
-    );
-    std::fs::read_to_string(path)
-        .expect("tcpdump's decode")
+    include_str!("../../../../testdata/pcaps/OSPFv2_Capture_FINAL.out")
         .lines()
         .filter_map(|l| {
             let rest = l.split("OSPFv2, ").nth(1)?;
