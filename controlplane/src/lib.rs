@@ -13,6 +13,12 @@ pub mod rib;
 pub mod route;
 pub mod system;
 
+/// Locks `m`, taking over from a thread that panicked while holding it (the state behind
+/// every lock here stays consistent between statements).
+pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The dataplane's clock (nanoseconds since the first call), shared with the workers.
 pub fn now_ns() -> u64 {
     dataplane::clock::now_ns()

@@ -97,9 +97,7 @@ struct Instance {
     logged: (BTreeMap<&'static str, u64>, Option<tokio::time::Instant>),
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::lock;
 
 /// Runs an instance until `stop` fires (or its sender is dropped); then its sessions end
 /// and its label state is taken back from the RIB.

@@ -68,7 +68,7 @@ fn interface_to(plan: &Plan, vrf: &str, nh: u32) -> String {
 
 impl Ldp {
     fn views(&self) -> Vec<View> {
-        self.shared.views()
+        self.speaker.views()
     }
 
     /// `/mpls ldp neighbor` items.

@@ -145,9 +145,9 @@ impl Live for RouterLive {
             (["routing", "bgp", "connection"], Some(b), _) => {
                 b.shared.inactive_reason(item.values.get("name")?)
             }
-            (["mpls", "ldp"], _, Some(l)) => l.shared.inactive_reason(item.id),
+            (["mpls", "ldp"], _, Some(l)) => l.speaker.inactive_reason(item.id),
             (["routing", "ospf", "instance"], _, _) => {
-                self.ospf.as_ref()?.shared.inactive_reason(item.id)
+                self.ospf.as_ref()?.speaker.inactive_reason(item.id)
             }
             _ => None,
         }

@@ -153,9 +153,7 @@ pub struct Instance {
     view: Arc<Mutex<View>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::lock;
 
 /// Runs an instance until `stop` fires.
 pub async fn run(

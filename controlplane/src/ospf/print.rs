@@ -27,7 +27,7 @@ fn secs(s: u64) -> String {
 
 impl Ospf {
     fn views(&self) -> Vec<View> {
-        self.shared.views()
+        self.speaker.views()
     }
 
     /// `/routing ospf neighbor` items.

@@ -6,4 +6,5 @@ pub mod forwarder;
 pub mod neighbor;
 pub mod netns;
 pub mod rib_service;
+pub mod speaker;
 pub mod twins;

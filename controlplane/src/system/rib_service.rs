@@ -169,9 +169,7 @@ pub struct RibHandle {
     thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::lock;
 
 impl RibHandle {
     /// Starts the thread, which owns `forwarder` from now on.
