@@ -3,6 +3,7 @@
 
 use crate::config::store::{m, Store};
 use crate::plan::Plan;
+pub use crate::system::speaker::Inactive;
 use shared::types::{Prefix4, TableId};
 use std::net::Ipv4Addr;
 
@@ -100,15 +101,6 @@ fn filter(store: &Store, path: &[&str], allow: &str, vrf: &str) -> Filter {
             })
             .collect(),
     )
-}
-
-/// An instance that cannot run, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Inactive {
-    /// The item's id.
-    pub id: u32,
-    /// Why.
-    pub why: String,
 }
 
 fn secs(v: Option<&str>, default: u16) -> u16 {

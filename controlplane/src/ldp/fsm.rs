@@ -299,15 +299,7 @@ mod tests {
     fn roles_and_parameters() {
         assert!(active(0x0aff_0002, 0x0aff_0001));
         assert!(!active(0x0aff_0001, 0x0aff_0002));
-        let ours = SessionParams {
-            version: 1,
-            keepalive: 30,
-            on_demand: false,
-            loop_detection: false,
-            pv_limit: 0,
-            max_pdu: 0,
-            receiver: (0x0aff_0002, 0),
-        };
+        let ours = SessionParams::ours(30, (0x0aff_0002, 0));
         let theirs = SessionParams {
             keepalive: 15,
             receiver: (0x0aff_0001, 0),

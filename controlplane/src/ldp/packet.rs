@@ -226,6 +226,22 @@ pub struct SessionParams {
     pub receiver: (u32, u16),
 }
 
+impl SessionParams {
+    /// What rspe proposes: version 1, downstream unsolicited, no loop detection, the
+    /// default PDU size, `keepalive` seconds, to `receiver` (LSR id, label space).
+    pub fn ours(keepalive: u16, receiver: (u32, u16)) -> SessionParams {
+        SessionParams {
+            version: VERSION,
+            keepalive,
+            on_demand: false,
+            loop_detection: false,
+            pv_limit: 0,
+            max_pdu: 0,
+            receiver,
+        }
+    }
+}
+
 /// One message: its type (and U bit), id and TLVs in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {

@@ -78,15 +78,7 @@ struct Session {
 
 /// Runs a session on a connected stream until it ends; tells the instance.
 pub async fn run(stream: TcpStream, ends: Ends, to_instance: mpsc::UnboundedSender<ToInstance>) {
-    let params = SessionParams {
-        version: packet::VERSION,
-        keepalive: KEEPALIVE,
-        on_demand: false,
-        loop_detection: false,
-        pv_limit: 0,
-        max_pdu: 0,
-        receiver: (ends.peer, 0),
-    };
+    let params = SessionParams::ours(KEEPALIVE, (ends.peer, 0));
     let mut s = Session {
         ends,
         stream,
@@ -491,15 +483,7 @@ mod tests {
     #[test]
     fn an_initialization_for_someone_else_is_rejected() {
         rt().block_on(async {
-            let p = SessionParams {
-                version: 1,
-                keepalive: 30,
-                on_demand: false,
-                loop_detection: false,
-                pv_limit: 0,
-                max_pdu: 0,
-                receiver: (0x0909_0909, 0),
-            };
+            let p = SessionParams::ours(30, (0x0909_0909, 0));
             let (msgs, _) = raw(vec![pdu(B, vec![make::initialization(1, &p)])]).await;
             let n = msgs
                 .iter()
@@ -521,15 +505,7 @@ mod tests {
                 gen: 1,
             };
             tokio::spawn(run(ours, ends, tx));
-            let p = SessionParams {
-                version: 1,
-                keepalive: 30,
-                on_demand: false,
-                loop_detection: false,
-                pv_limit: 0,
-                max_pdu: 0,
-                receiver: (A, 0),
-            };
+            let p = SessionParams::ours(30, (A, 0));
             theirs
                 .write_all(&pdu(B, vec![make::initialization(1, &p)]))
                 .await

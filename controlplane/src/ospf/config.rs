@@ -4,6 +4,7 @@
 use crate::config::store::{m, Item, Store};
 use crate::plan::Plan;
 use crate::rib::Source;
+pub use crate::system::speaker::Inactive;
 use shared::types::{Prefix4, TableId};
 use std::net::Ipv4Addr;
 
@@ -77,15 +78,6 @@ pub struct InstanceConfig {
     pub originate_default: String,
     /// Its interfaces.
     pub interfaces: Vec<IfConfig>,
-}
-
-/// An instance (or part of one) that cannot run, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Inactive {
-    /// The item's id.
-    pub id: u32,
-    /// Why.
-    pub why: String,
 }
 
 fn secs(v: Option<&str>, default: u32) -> u32 {

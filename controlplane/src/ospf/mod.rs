@@ -52,15 +52,8 @@ impl Ospf {
     pub fn configure(&self, store: &Store, rib: &RibHandle) {
         let plan = rib.plan();
         let (ok, inactive) = config::instances(store, &plan);
-        let want = ok
-            .into_iter()
-            .map(|c| {
-                let ns = rib.netns_name(c.vrf_id);
-                (c, ns)
-            })
-            .collect();
-        let inactive = inactive.into_iter().map(|i| (i.id, i.why)).collect();
-        self.speaker.configure(want, inactive);
+        self.speaker
+            .configure(ok, inactive, |c| rib.netns_name(c.vrf_id));
     }
 
     /// Stops every instance and the thread.

@@ -18,6 +18,15 @@ pub trait Instance: Clone + PartialEq + Send + 'static {
 /// An instance to run, with its VRF's namespace (`None`: the daemon's own).
 pub type Want<C> = (C, Option<String>);
 
+/// An instance that cannot run, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inactive {
+    /// The configuration item's id.
+    pub id: u32,
+    /// Why.
+    pub why: String,
+}
+
 /// How an instance is run: its configuration, namespace, the RIB handle, its view, and
 /// the signal to stop.
 pub trait Runner<C, V, R>:
@@ -40,7 +49,7 @@ pub struct Speaker<C, V> {
     name: &'static str,
     ctl: Mutex<Option<mpsc::UnboundedSender<Vec<Want<C>>>>>,
     views: Arc<Mutex<BTreeMap<u32, Arc<Mutex<V>>>>>,
-    inactive: Mutex<Vec<(u32, String)>>,
+    inactive: Mutex<Vec<Inactive>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -71,17 +80,33 @@ impl<C: Instance, V: Default + Clone + Send + 'static> Speaker<C, V> {
         })
     }
 
-    /// Runs `want` and nothing else; `inactive` are those that cannot run (logged once).
-    pub fn configure(&self, want: Vec<Want<C>>, inactive: Vec<(u32, String)>) {
+    /// Runs the instances of `ok`, each in the namespace `netns` names for it, and nothing
+    /// else; `inactive` are those that cannot run (each logged once).
+    pub fn configure(
+        &self,
+        ok: Vec<C>,
+        inactive: Vec<Inactive>,
+        netns: impl Fn(&C) -> Option<String>,
+    ) {
         {
             let mut old = lock(&self.inactive);
-            for (id, why) in &inactive {
-                if !old.iter().any(|(i, w)| i == id && w == why) {
-                    eprintln!("rspe: {}: instance *{id:X} is inactive: {why}", self.name);
+            for i in &inactive {
+                if !old.contains(i) {
+                    eprintln!(
+                        "rspe: {}: instance *{:X} is inactive: {}",
+                        self.name, i.id, i.why
+                    );
                 }
             }
             *old = inactive;
         }
+        let want: Vec<Want<C>> = ok
+            .into_iter()
+            .map(|c| {
+                let ns = netns(&c);
+                (c, ns)
+            })
+            .collect();
         if let Some(ctl) = &*lock(&self.ctl) {
             let _ = ctl.send(want);
         }
@@ -91,8 +116,8 @@ impl<C: Instance, V: Default + Clone + Send + 'static> Speaker<C, V> {
     pub fn inactive_reason(&self, id: u32) -> Option<String> {
         lock(&self.inactive)
             .iter()
-            .find(|(i, _)| *i == id)
-            .map(|(_, w)| w.clone())
+            .find(|i| i.id == id)
+            .map(|i| i.why.clone())
     }
 
     /// Every running instance's view.

@@ -123,15 +123,7 @@ fn messages_read_as_tcpdump_reads_them() {
 
 #[test]
 fn what_we_send_decodes_to_what_we_meant() {
-    let params = SessionParams {
-        version: 1,
-        keepalive: 30,
-        on_demand: false,
-        loop_detection: false,
-        pv_limit: 0,
-        max_pdu: 0,
-        receiver: (ip("10.255.0.2"), 0),
-    };
+    let params = SessionParams::ours(30, (ip("10.255.0.2"), 0));
     let fec = vec![
         Fec::Prefix("10.255.0.1/32".parse().unwrap()),
         Fec::Prefix("10.0.0.0/8".parse().unwrap()),
