@@ -36,6 +36,7 @@ pub const EXPORT_ORDER: &[&[&str]] = &[
     &["routing", "bgp", "vpn"],
     &["routing", "ospf", "instance"],
     &["routing", "ospf", "area"],
+    &["routing", "ospf", "area", "range"],
     &["routing", "ospf", "interface-template"],
     &["system", "identity"],
 ];

@@ -135,7 +135,6 @@ pub static REFUSED: &[Note] = &[
 ];
 
 const PE_CE: &str = "RFC 4577's PE-CE knobs belong to BGP/MPLS IP VPNs, not built yet";
-const NO_STUB: &str = "stub and NSSA areas are not built yet: every area runs as a normal one";
 const OSPF_TYPE: &str =
     "only broadcast and point-to-point are built: the interface runs as broadcast";
 const OSPF_AUTH: &str = "only simple and MD5 authentication are built: the interface sends none";
@@ -187,13 +186,6 @@ pub static INERT: &[Note] = &[
     note(&["routing", "ospf", "instance"], Some("domain-id"), PE_CE),
     note(&["routing", "ospf", "instance"], Some("domain-tag"), PE_CE),
     note(&["routing", "ospf", "instance"], Some("use-dn"), PE_CE),
-    note(&["routing", "ospf", "area"], Some("no-summaries"), NO_STUB),
-    note(&["routing", "ospf", "area"], Some("default-cost"), NO_STUB),
-    note(
-        &["routing", "ospf", "area"],
-        Some("nssa-translator"),
-        NO_STUB,
-    ),
     note(
         &["routing", "ospf", "interface-template"],
         Some("transmit-delay"),
@@ -297,8 +289,6 @@ pub static INERT: &[Note] = &[
 
 /// Values of list parameters that are stored but not acted on: (menu, parameter, value, why).
 pub static INERT_VALUES: &[(&[&str], &str, &str, &str)] = &[
-    (&["routing", "ospf", "area"], "type", "stub", NO_STUB),
-    (&["routing", "ospf", "area"], "type", "nssa", NO_STUB),
     (
         &["routing", "ospf", "interface-template"],
         "type",

@@ -839,6 +839,21 @@ pub static MENUS: &[Menu] = &[
     .auto_name("ospf-area-")
     .export_disabled(),
     Menu::list(
+        &["routing", "ospf", "area", "range"],
+        &[
+            Param::req("area", Kind::Ref(RefTo::OspfArea)),
+            Param::req("prefix", Kind::Prefix),
+            Param::def("advertise", Kind::Bool, "yes"),
+            Param::opt("cost", Kind::Int(0, 16_777_215)),
+            COMMENT,
+            DISABLED,
+        ],
+        None,
+        PrintStyle::Table(&["area", "prefix", "advertise", "cost"]),
+        &[&[('X', "disabled")]],
+    )
+    .export_disabled(),
+    Menu::list(
         &["routing", "ospf", "interface-template"],
         &[
             Param::opt("interfaces", Kind::RefList(IFACES)).shown(),

@@ -8,8 +8,8 @@ use super::interface::{self, Candidate, IfState};
 use super::lsdb::Received;
 use super::neighbor::{self, Action, Event, State};
 use super::packet::{
-    self, dd_flags, lsa_type, options, Auth, Body, Dd, Hello, Lsa, LsaHeader, LsaKey, Packet,
-    ALL_D_ROUTERS, ALL_SPF_ROUTERS, MAX_AGE,
+    self, dd_flags, lsa_type, Auth, Body, Dd, Hello, Lsa, LsaHeader, LsaKey, Packet, ALL_D_ROUTERS,
+    ALL_SPF_ROUTERS, MAX_AGE,
 };
 
 /// Headers per Database Description (fits any MTU of 576 or more).
@@ -84,7 +84,7 @@ impl Instance {
                 shared::types::mask(f.cfg.addr.1)
             },
             hello_interval: f.cfg.hello,
-            options: options::E,
+            options: self.area_cfg(f.cfg.area).options(),
             priority: f.cfg.priority,
             dead_interval: f.cfg.dead,
             dr: f.dr,
@@ -105,9 +105,9 @@ impl Instance {
         if !mask_ok || h.hello_interval != c.hello || h.dead_interval != c.dead {
             return self.drop_for("hello-mismatch");
         }
-        if h.options & options::E == 0 {
-            // A stub-area router: our areas are all normal ones (§10.5, the E bit).
-            return self.drop_for("hello-mismatch");
+        if !self.area_cfg(c.area).hello_options_match(h.options) {
+            // §10.5: the E bit (stub or not) and RFC 3101's N bit must agree.
+            return self.drop_for("area-type-mismatch");
         }
         let now = self.now;
         let f = &mut self.ifaces[i];
@@ -241,7 +241,7 @@ impl Instance {
         n.last_rx = None;
         let dd = Dd {
             mtu: 0,
-            options: options::E,
+            options: 0,
             flags: dd_flags::I | dd_flags::M | dd_flags::MS,
             seq: n.dd_seq,
             headers: Vec::new(),
@@ -251,6 +251,7 @@ impl Instance {
 
     fn send_dd(&mut self, i: usize, id: u32, mut dd: Dd) {
         dd.mtu = self.ifaces[i].cfg.mtu;
+        dd.options = self.area_cfg(self.ifaces[i].cfg.area).options();
         let now = self.now;
         let rxmt = u64::from(self.ifaces[i].cfg.rxmt);
         let Some(n) = self.ifaces[i].nbrs.get_mut(&id) else {
@@ -290,7 +291,9 @@ impl Instance {
             .get(&area)
             .map(|db| db.iter().map(|(_, e)| e.header(now)).collect())
             .unwrap_or_default();
-        headers.extend(self.externals.iter().map(|(_, e)| e.header(now)));
+        if self.area_cfg(area).carries(lsa_type::EXTERNAL) {
+            headers.extend(self.externals.iter().map(|(_, e)| e.header(now)));
+        }
         // The DD that answers (slave) or follows (master) the one that ended ExStart goes
         // from dd_accept, with the right sequence number.
         let n = self.ifaces[i].nbrs.get_mut(&id).expect("present");
@@ -309,7 +312,7 @@ impl Instance {
         }
         let dd = Dd {
             mtu: 0,
-            options: options::E,
+            options: 0,
             flags,
             seq: n.dd_seq,
             headers,
@@ -408,22 +411,11 @@ impl Instance {
         let now = self.now;
         let mut wanted = Vec::new();
         for h in &d.headers {
-            if !matches!(
-                h.key.kind,
-                lsa_type::ROUTER
-                    | lsa_type::NETWORK
-                    | lsa_type::SUMMARY
-                    | lsa_type::ASBR_SUMMARY
-                    | lsa_type::EXTERNAL
-            ) {
+            if !self.area_cfg(area).carries(h.key.kind) {
+                // §10.6: an LSA type the area does not carry (AS-external in a stub area).
                 return self.nbr_event(i, from, Event::SeqNumberMismatch);
             }
-            let db = if h.key.kind == lsa_type::EXTERNAL {
-                &self.externals
-            } else {
-                self.db(area)
-            };
-            let newer = db.get(&h.key).is_none_or(|e| {
+            let newer = self.lsdb(area, h.key.kind).get(&h.key).is_none_or(|e| {
                 super::lsdb::compare(h, &e.header(now)) == std::cmp::Ordering::Greater
             });
             if newer {
@@ -492,12 +484,7 @@ impl Instance {
         let now = self.now;
         let mut lsas = Vec::new();
         for k in keys {
-            let db = if k.kind == lsa_type::EXTERNAL {
-                &self.externals
-            } else {
-                self.db(area)
-            };
-            match db.get(&k) {
+            match self.lsdb(area, k.kind).get(&k) {
                 Some(e) => lsas.push(e.aged(now)),
                 None => return self.nbr_event(i, from, Event::BadLsReq),
             }
@@ -527,41 +514,28 @@ impl Instance {
         let area = self.ifaces[i].cfg.area;
         for lsa in lsas {
             let key = lsa.header.key;
-            if !matches!(
-                key.kind,
-                lsa_type::ROUTER
-                    | lsa_type::NETWORK
-                    | lsa_type::SUMMARY
-                    | lsa_type::ASBR_SUMMARY
-                    | lsa_type::EXTERNAL
-            ) {
+            if !matches!(key.kind, 1..=5 | 7) {
                 self.drop_for("unknown-lsa-type");
+                continue;
+            }
+            if !self.area_cfg(area).carries(key.kind) {
+                // §13 step 3: an AS-external LSA in a stub area (or type 7 outside an NSSA).
+                self.drop_for("lsa-type-not-in-area");
                 continue;
             }
             let ours = key.adv == self.cfg.router_id
                 || (key.kind == lsa_type::NETWORK
                     && self.ifaces.iter().any(|f| f.cfg.addr.0 == key.id));
             let now = self.now;
-            if lsa.header.age == MAX_AGE && !self.exchanging() {
-                let db = if key.kind == lsa_type::EXTERNAL {
-                    &self.externals
-                } else {
-                    self.db(area)
-                };
-                if db.get(&key).is_none() {
-                    // §13 step 4: acknowledge directly, keep nothing.
-                    let dst = self.unicast_or_all(i, self.ifaces[i].nbrs[&from].addr);
-                    self.send(i, dst, Body::Ack(vec![lsa.header]));
-                    continue;
-                }
+            let unknown = self.lsdb(area, key.kind).get(&key).is_none();
+            if lsa.header.age == MAX_AGE && !self.exchanging() && unknown {
+                // §13 step 4: acknowledge directly, keep nothing.
+                let dst = self.unicast_or_all(i, self.ifaces[i].nbrs[&from].addr);
+                self.send(i, dst, Body::Ack(vec![lsa.header]));
+                continue;
             }
             let header = lsa.header;
-            let db = if key.kind == lsa_type::EXTERNAL {
-                &mut self.externals
-            } else {
-                self.areas.entry(area).or_default()
-            };
-            match db.receive(lsa.clone(), now) {
+            match self.lsdb_mut(area, key.kind).receive(lsa.clone(), now) {
                 Received::Installed { .. } => {
                     self.spf_due = true;
                     if let Some(n) = self.ifaces[i].nbrs.get_mut(&from) {
@@ -585,12 +559,7 @@ impl Instance {
                     }
                 }
                 Received::Older => {
-                    let db = if key.kind == lsa_type::EXTERNAL {
-                        &self.externals
-                    } else {
-                        self.db(area)
-                    };
-                    if let Some(e) = db.get(&key) {
+                    if let Some(e) = self.lsdb(area, key.kind).get(&key) {
                         let mine = e.aged(now);
                         self.send_lsas_to(i, from, vec![mine]);
                     }
@@ -631,7 +600,12 @@ impl Instance {
         let external = lsa.header.key.kind == lsa_type::EXTERNAL;
         for i in 0..self.ifaces.len() {
             let f = &self.ifaces[i];
-            if f.cfg.passive || (!external && f.cfg.area != area) {
+            let wrong_area = if external {
+                !self.area_cfg(f.cfg.area).carries(lsa_type::EXTERNAL)
+            } else {
+                f.cfg.area != area
+            };
+            if f.cfg.passive || wrong_area {
                 continue;
             }
             // On the network it came from, only the DR floods it back (to everyone else).
@@ -687,14 +661,7 @@ impl Instance {
             }
             let lsas: Vec<Lsa> = keys
                 .iter()
-                .filter_map(|k| {
-                    let db = if k.kind == lsa_type::EXTERNAL {
-                        &self.externals
-                    } else {
-                        self.areas.get(&area)?
-                    };
-                    db.get(k).map(|e| e.aged(now))
-                })
+                .filter_map(|k| self.lsdb(area, k.kind).get(k).map(|e| e.aged(now)))
                 .collect();
             if !lsas.is_empty() {
                 let addr = self.ifaces[i].nbrs[&id].addr;

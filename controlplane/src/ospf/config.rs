@@ -1,6 +1,7 @@
 //! What an OSPF instance runs with, read from `/routing ospf instance`, `area` and
 //! `interface-template` and the plan (addresses, VRFs, tables).
 
+use super::area::{AreaConfig, AreaKind, Range, Translator};
 use crate::config::store::{m, Item, Store};
 use crate::plan::Plan;
 use crate::rib::Source;
@@ -78,6 +79,8 @@ pub struct InstanceConfig {
     pub originate_default: String,
     /// Its interfaces.
     pub interfaces: Vec<IfConfig>,
+    /// Its areas that have interfaces, by id.
+    pub areas: std::collections::BTreeMap<u32, AreaConfig>,
 }
 
 fn secs(v: Option<&str>, default: u32) -> u32 {
@@ -188,7 +191,6 @@ fn auth_of(t: &Item, tm: usize) -> IfAuth {
 /// Every enabled instance: those that can run, and those that cannot with why.
 pub fn instances(store: &Store, plan: &Plan) -> (Vec<InstanceConfig>, Vec<Inactive>) {
     let im = m(&["routing", "ospf", "instance"]);
-    let am = m(&["routing", "ospf", "area"]);
     let (mut ok, mut bad) = (Vec::new(), Vec::new());
     for it in store.items(im).iter().filter(|i| !i.disabled()) {
         let fail = |why: String| Inactive { id: it.id, why };
@@ -221,17 +223,13 @@ pub fn instances(store: &Store, plan: &Plan) -> (Vec<InstanceConfig>, Vec<Inacti
             bad.push(fail("no router id: no address to take one from".into()));
             continue;
         };
-        // Areas of this instance: name → id.
-        let areas: Vec<(String, u32)> = store
-            .items(am)
-            .iter()
-            .filter(|a| !a.disabled() && a.get(am, "instance") == Some(name.as_str()))
-            .filter_map(|a| {
-                let id = ip(a.get(am, "area-id").unwrap_or("0.0.0.0"))?;
-                Some((a.values.get("name")?.clone(), id))
-            })
-            .collect();
+        let (areas, area_cfgs) = areas_of(store, &name);
         let interfaces = interfaces_of(store, plan, vrf_id, &areas);
+        let areas = area_cfgs
+            .into_iter()
+            .filter(|a| interfaces.iter().any(|i| i.area == a.id))
+            .map(|a| (a.id, a))
+            .collect();
         let redistribute = it
             .get(im, "redistribute")
             .unwrap_or("")
@@ -258,7 +256,61 @@ pub fn instances(store: &Store, plan: &Plan) -> (Vec<InstanceConfig>, Vec<Inacti
                 .unwrap_or("never")
                 .to_owned(),
             interfaces,
+            areas,
         });
     }
     (ok, bad)
+}
+
+/// The areas of instance `name`: (area name, id) pairs for the templates, and each area's
+/// configuration with its ranges.
+fn areas_of(store: &Store, name: &str) -> (Vec<(String, u32)>, Vec<AreaConfig>) {
+    let am = m(&["routing", "ospf", "area"]);
+    let rm = m(&["routing", "ospf", "area", "range"]);
+    let (mut names, mut cfgs) = (Vec::new(), Vec::new());
+    for a in store.items(am).iter().filter(|a| !a.disabled()) {
+        if a.get(am, "instance") != Some(name) {
+            continue;
+        }
+        let (Some(id), Some(area_name)) = (
+            ip(a.get(am, "area-id").unwrap_or("0.0.0.0")),
+            a.values.get("name"),
+        ) else {
+            continue;
+        };
+        let kind = match a.get(am, "type") {
+            Some("stub") => AreaKind::Stub,
+            Some("nssa") => AreaKind::Nssa,
+            _ => AreaKind::Normal,
+        };
+        let ranges = store
+            .items(rm)
+            .iter()
+            .filter(|r| !r.disabled() && r.get(rm, "area") == Some(area_name.as_str()))
+            .filter_map(|r| {
+                Some(Range {
+                    prefix: r.get(rm, "prefix")?.parse().ok()?,
+                    advertise: r.get(rm, "advertise") != Some("no"),
+                    cost: r.get(rm, "cost").and_then(|c| c.parse().ok()),
+                })
+            })
+            .collect();
+        names.push((area_name.clone(), id));
+        cfgs.push(AreaConfig {
+            id,
+            kind,
+            no_summaries: a.get(am, "no-summaries") == Some("yes"),
+            default_cost: a
+                .get(am, "default-cost")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(1),
+            translator: match a.get(am, "nssa-translator") {
+                Some("yes") => Translator::Always,
+                Some("no") => Translator::Never,
+                _ => Translator::Candidate,
+            },
+            ranges,
+        });
+    }
+    (names, cfgs)
 }

@@ -4,13 +4,17 @@
 //! the RIB thread. Packets are handled in [`super::adjacency`] and our LSAs made in
 //! [`super::originate`].
 
+use super::abr::{self, AbrOut};
+use super::area::AreaConfig;
+use super::area::AreaKind;
 use super::config::{IfAuth, IfConfig, InstanceConfig};
 use super::interface::IfState;
 use super::io::Socket;
 use super::lsdb::Lsdb;
 use super::neighbor;
+use super::packet::LsaBody;
 use super::packet::{self, Auth, Body, Header, LsaHeader, LsaKey, Packet};
-use super::spf::{self, Route};
+use super::spf::{self, AreaResult, Route};
 use crate::rib::{Gateway, RouteSpec, Source};
 use crate::system::rib_service::{Batch, Change, Filter, Owner, RibHandle, RouteEvent};
 use shared::types::Prefix4;
@@ -149,6 +153,12 @@ pub struct Instance {
     pub installed: BTreeMap<Prefix4, Route>,
     /// Drops by reason.
     pub dropped: BTreeMap<&'static str, u64>,
+    /// What we originate as an ABR (from the last SPF).
+    pub abr: AbrOut,
+    /// The AS-external LSAs translated from NSSAs' type-7 LSAs (from the last SPF).
+    pub translated: BTreeMap<LsaKey, LsaBody>,
+    /// The blackhole routes of active ranges in the RIB.
+    pub range_holes: BTreeSet<Prefix4>,
     rib: RibHandle,
     view: Arc<Mutex<View>>,
 }
@@ -270,6 +280,9 @@ impl Instance {
             redistributed: BTreeMap::new(),
             installed: BTreeMap::new(),
             dropped: BTreeMap::new(),
+            abr: AbrOut::default(),
+            translated: BTreeMap::new(),
+            range_holes: BTreeSet::new(),
             rib,
             view,
         }
@@ -354,6 +367,33 @@ impl Instance {
         self.areas.entry(area).or_default()
     }
 
+    /// The database an LSA of type `kind` heard in `area` belongs to: the instance's
+    /// AS-external LSAs, or the area's.
+    pub fn lsdb(&self, area: u32, kind: u8) -> &Lsdb {
+        static EMPTY: std::sync::LazyLock<Lsdb> = std::sync::LazyLock::new(Lsdb::new);
+        if kind == packet::lsa_type::EXTERNAL {
+            &self.externals
+        } else {
+            self.areas.get(&area).unwrap_or(&EMPTY)
+        }
+    }
+
+    /// (The same, to change.)
+    pub fn lsdb_mut(&mut self, area: u32, kind: u8) -> &mut Lsdb {
+        if kind == packet::lsa_type::EXTERNAL {
+            &mut self.externals
+        } else {
+            self.areas.entry(area).or_default()
+        }
+    }
+
+    /// The configuration of `area` (a normal area when it has none).
+    pub fn area_cfg(&self, area: u32) -> &AreaConfig {
+        static NORMAL: std::sync::LazyLock<AreaConfig> =
+            std::sync::LazyLock::new(|| AreaConfig::normal(0));
+        self.cfg.areas.get(&area).unwrap_or(&NORMAL)
+    }
+
     /// MaxAge LSAs go; ours due for refresh are made again.
     fn age(&mut self) {
         let me = self.cfg.router_id;
@@ -406,30 +446,97 @@ impl Instance {
         }
     }
 
-    /// Runs SPF over every area and the externals, and brings the RIB in step.
+    /// Runs SPF over every area and the externals, brings the RIB in step, and works out
+    /// what we originate as an ABR.
     fn run_spf(&mut self) {
         let me = self.cfg.router_id;
+        let attached = self.area_ids();
         let mut table: BTreeMap<Prefix4, Route> = BTreeMap::new();
-        let mut results = Vec::new();
-        for (&area, db) in &self.areas {
+        let mut results = BTreeMap::new();
+        for (&area, db) in self.areas.iter().filter(|(a, _)| attached.contains(a)) {
             let r = spf::area(db, me, area);
             for (p, route) in &r.routes {
                 spf::offer_route(&mut table, *p, route.clone());
             }
-            results.push((area, r));
+            results.insert(area, r);
         }
+        let all: Vec<&spf::AreaResult> = results.values().collect();
+        let mut asbrs = spf::asbrs_of(&all);
+        // §16.2: an ABR attached to the backbone reads the backbone's summaries only.
+        let backbone_only = attached.len() > 1 && attached.contains(&0);
         for (area, r) in &results {
-            if let Some(db) = self.areas.get(area) {
-                spf::inter_area(db, me, r, &mut table);
+            if !backbone_only || *area == 0 {
+                spf::inter_area(&self.areas[area], me, *area, r, &mut table, &mut asbrs);
             }
         }
-        let refs: Vec<&spf::AreaResult> = results.iter().map(|(_, r)| r).collect();
-        spf::external(&self.externals, me, &refs, &mut table);
+        self.abr_step(&table, &results);
+        spf::external(
+            &self.externals,
+            packet::lsa_type::EXTERNAL,
+            0,
+            me,
+            &asbrs,
+            &mut table,
+        );
+        for (area, r) in &results {
+            if self.area_cfg(*area).kind == AreaKind::Nssa {
+                let inside = spf::asbrs_of(&[r]);
+                let db = &self.areas[area];
+                spf::external(db, packet::lsa_type::NSSA, *area, me, &inside, &mut table);
+            }
+        }
         // Directly attached networks are connected routes already.
         table.retain(|_, r| {
             r.next_hops.retain(|h| h.gw != 0);
             !r.next_hops.is_empty()
         });
+        self.install(table);
+    }
+
+    /// What we originate as an ABR after this SPF (summaries, translations, the ranges
+    /// that are active); our LSAs are made again when it changed.
+    fn abr_step(&mut self, table: &BTreeMap<Prefix4, Route>, results: &BTreeMap<u32, AreaResult>) {
+        let me = self.cfg.router_id;
+        let mut view = table.clone();
+        for f in &self.ifaces {
+            let (addr, len) = f.cfg.addr;
+            let Ok(p) = Prefix4::new(addr & shared::types::mask(len), len) else {
+                continue;
+            };
+            let own = Route {
+                kind: spf::PathType::Intra,
+                cost: u32::from(f.cfg.cost),
+                internal: 0,
+                next_hops: BTreeSet::new(),
+                area: f.cfg.area,
+            };
+            spf::offer_route(&mut view, p, own);
+        }
+        let mut asbrs: BTreeMap<u32, (u32, u32)> = BTreeMap::new();
+        for (area, r) in results {
+            for (id, (cost, _, flags)) in &r.routers {
+                if flags & 2 != 0 && asbrs.get(id).is_none_or(|(_, c)| c > cost) {
+                    asbrs.insert(*id, (*area, *cost));
+                }
+            }
+        }
+        let out = abr::summaries(me, &self.cfg.areas, &view, &asbrs);
+        let mut translated = BTreeMap::new();
+        for (area, r) in results {
+            let cfg = self.area_cfg(*area);
+            if abr::translates(me, cfg, results.len(), r) {
+                translated.extend(abr::translate(me, &self.areas[area], r));
+            }
+        }
+        if out != self.abr || translated != self.translated {
+            self.abr = out;
+            self.translated = translated;
+            self.reoriginate = true;
+        }
+    }
+
+    /// Brings the RIB in step with `table` and the active ranges (a blackhole route each).
+    fn install(&mut self, table: BTreeMap<Prefix4, Route>) {
         let mut changes = Vec::new();
         for (p, r) in &table {
             if self.installed.get(p) != Some(r) {
@@ -446,6 +553,34 @@ impl Instance {
                 });
             }
         }
+        let holes: BTreeSet<Prefix4> = self
+            .abr
+            .active_ranges
+            .iter()
+            .map(|(_, p)| *p)
+            .filter(|p| !table.contains_key(p))
+            .collect();
+        for p in holes.difference(&self.range_holes) {
+            changes.push(Change::Upsert(RouteSpec {
+                table: self.cfg.table,
+                dst: *p,
+                source: Source::Ospf,
+                distance: 110,
+                scope: 20,
+                target_scope: 10,
+                gateways: Default::default(),
+                blackhole: true,
+                labels: Default::default(),
+            }));
+        }
+        for p in self.range_holes.difference(&holes) {
+            if !table.contains_key(p) {
+                changes.push(Change::Withdraw {
+                    table: self.cfg.table,
+                    dst: *p,
+                });
+            }
+        }
         if !changes.is_empty() {
             self.rib.submit(Batch {
                 owner: self.owner(),
@@ -454,6 +589,7 @@ impl Instance {
             });
         }
         self.installed = table;
+        self.range_holes = holes;
     }
 
     fn owner(&self) -> Owner {

@@ -9,7 +9,9 @@
 //! manager following the configuration and one task per instance, its raw socket in its
 //! VRF's namespace.
 
+pub mod abr;
 pub mod adjacency;
+pub mod area;
 pub mod config;
 pub mod instance;
 pub mod interface;

@@ -4,6 +4,7 @@
 //! change (not sooner than MinLSInterval), flushed (MaxAge) when no longer wanted, and made
 //! again above a newer instance of ours heard from a neighbour (§13.4).
 
+use super::area::AreaKind;
 use super::instance::Instance;
 use super::interface::IfState;
 use super::lsdb::{LS_REFRESH_TIME, MIN_LS_INTERVAL};
@@ -12,20 +13,31 @@ use super::packet::{link_type, lsa_type, options, Lsa, LsaBody, LsaKey, RouterLi
 use shared::types::{mask, Prefix4};
 use std::collections::BTreeMap;
 
-/// What we originate: key → (area, body); area `None` for AS-external LSAs.
-type Wanted = BTreeMap<LsaKey, (Option<u32>, LsaBody)>;
+/// What we originate: key → (area, options, body); area `None` for AS-external LSAs.
+type Wanted = BTreeMap<LsaKey, (Option<u32>, u8, LsaBody)>;
 
 /// The metric of redistributed routes (type 2), as RouterOS and FRR default it.
 const EXTERNAL_METRIC: u32 = 20;
 
 impl Instance {
-    /// What we should originate now: key → (area, body); area `None` for AS-external.
+    /// What we should originate now.
     fn wanted(&self) -> Wanted {
         let me = self.cfg.router_id;
         let mut out = BTreeMap::new();
-        let asbr = !self.redistributed.is_empty() || self.cfg.originate_default == "always";
-        let abr = self.area_ids().len() > 1;
-        for area in self.area_ids() {
+        let areas = self.area_ids();
+        let abr = areas.len() > 1;
+        let mut externals: Vec<Prefix4> = self.redistributed.keys().copied().collect();
+        if self.cfg.originate_default == "always" || self.default_installed() {
+            externals.push(Prefix4::DEFAULT);
+        }
+        let normal = areas
+            .iter()
+            .any(|a| self.area_cfg(*a).kind == AreaKind::Normal);
+        let nssa = areas
+            .iter()
+            .any(|a| self.area_cfg(*a).kind == AreaKind::Nssa);
+        let asbr = !externals.is_empty() && (normal || nssa);
+        for &area in &areas {
             let links = self.area_links(area, &mut out);
             let flags = if asbr { 2 } else { 0 } | if abr { 1 } else { 0 };
             let key = LsaKey {
@@ -33,28 +45,60 @@ impl Instance {
                 id: me,
                 adv: me,
             };
-            out.insert(key, (Some(area), LsaBody::Router { flags, links }));
+            let opts = self.lsa_options(area);
+            out.insert(key, (Some(area), opts, LsaBody::Router { flags, links }));
+            if self.area_cfg(area).kind == AreaKind::Nssa {
+                self.type7(area, abr, &externals, &mut out);
+            }
         }
-        let mut externals: Vec<Prefix4> = self.redistributed.keys().copied().collect();
-        if self.cfg.originate_default == "always" || self.default_installed() {
-            externals.push(Prefix4::DEFAULT);
+        for (area, key, body) in &self.abr.summaries {
+            out.insert(*key, (Some(*area), self.lsa_options(*area), body.clone()));
         }
+        if normal {
+            for p in &externals {
+                let key = LsaKey {
+                    kind: lsa_type::EXTERNAL,
+                    id: p.addr(),
+                    adv: me,
+                };
+                out.insert(key, (None, options::E, external(*p, 0)));
+            }
+            for (key, body) in &self.translated {
+                out.entry(*key)
+                    .or_insert_with(|| (None, options::E, body.clone()));
+            }
+        }
+        out
+    }
+
+    /// The options of our LSAs in `area`: E in normal areas, none in stub areas and NSSAs.
+    fn lsa_options(&self, area: u32) -> u8 {
+        self.area_cfg(area).options() & options::E
+    }
+
+    /// Our type-7 LSAs in NSSA `area` (RFC 3101 §2.3): what we redistribute, the
+    /// forwarding address one of our addresses in the area, the P bit asking the NSSA's
+    /// translator to carry them out of it unless we are an ABR (then we originate the
+    /// AS-external LSAs ourselves).
+    fn type7(&self, area: u32, abr: bool, externals: &[Prefix4], out: &mut Wanted) {
+        let me = self.cfg.router_id;
+        let in_area = |f: &&super::instance::Iface| f.cfg.area == area;
+        let forward = self
+            .ifaces
+            .iter()
+            .filter(in_area)
+            .find(|f| !f.cfg.passive)
+            .or_else(|| self.ifaces.iter().find(in_area))
+            .map_or(0, |f| f.cfg.addr.0);
+        let opts = if abr { 0 } else { options::NP };
         for p in externals {
             let key = LsaKey {
-                kind: lsa_type::EXTERNAL,
+                kind: lsa_type::NSSA,
                 id: p.addr(),
                 adv: me,
             };
-            let body = LsaBody::External {
-                mask: mask(p.len()),
-                type2: true,
-                metric: EXTERNAL_METRIC,
-                forward: 0,
-                tag: 0,
-            };
-            out.insert(key, (None, body));
+            out.insert(key, (Some(area), opts, external(*p, forward)));
         }
-        out
     }
 
     /// Our router-LSA's links in `area`, and (into `out`) the network-LSAs of the networks
@@ -114,16 +158,11 @@ impl Instance {
                         id: addr,
                         adv: me,
                     };
-                    out.insert(
-                        key,
-                        (
-                            Some(area),
-                            LsaBody::Network {
-                                mask: mask(len),
-                                routers,
-                            },
-                        ),
-                    );
+                    let body = LsaBody::Network {
+                        mask: mask(len),
+                        routers,
+                    };
+                    out.insert(key, (Some(area), self.lsa_options(area), body));
                 }
             }
         }
@@ -140,14 +179,17 @@ impl Instance {
         let me = self.cfg.router_id;
         let now = self.now;
         let wanted = self.wanted();
-        for (key, (area, body)) in &wanted {
+        for (key, (area, opts, body)) in &wanted {
             let db = match area {
                 Some(a) => self.areas.entry(*a).or_default(),
                 None => &mut self.externals,
             };
             let have = db.get(key);
             let same = have.is_some_and(|e| {
-                e.lsa.body == *body && e.age(now) < LS_REFRESH_TIME && e.lsa.header.key.adv == me
+                e.lsa.body == *body
+                    && e.lsa.header.options == *opts
+                    && e.age(now) < LS_REFRESH_TIME
+                    && e.lsa.header.key.adv == me
             });
             if same {
                 continue;
@@ -165,7 +207,7 @@ impl Instance {
                 self.flush(*area, *key);
                 continue;
             };
-            let lsa = Lsa::new(0, options::E, *key, seq, body.clone());
+            let lsa = Lsa::new(0, *opts, *key, seq, body.clone());
             db.install(lsa.clone(), now);
             self.originated.insert(*key, now);
             self.spf_due = true;
@@ -212,5 +254,16 @@ impl Instance {
     pub fn ours_received(&mut self, _area: u32, lsa: Lsa) {
         self.originated.remove(&lsa.header.key);
         self.reoriginate = true;
+    }
+}
+
+/// The body of an external (type 5 or 7) LSA of ours for `p`: type 2, metric 20.
+fn external(p: Prefix4, forward: u32) -> LsaBody {
+    LsaBody::External {
+        mask: mask(p.len()),
+        type2: true,
+        metric: EXTERNAL_METRIC,
+        forward,
+        tag: 0,
     }
 }

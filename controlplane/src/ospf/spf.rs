@@ -33,6 +33,10 @@ pub enum PathType {
     Ext1,
     /// External type 2 (external cost; internal cost breaks ties).
     Ext2,
+    /// NSSA external type 1 (a type-7 LSA, RFC 3101).
+    Nssa1,
+    /// NSSA external type 2.
+    Nssa2,
 }
 
 impl PathType {
@@ -43,8 +47,50 @@ impl PathType {
             PathType::Inter => "inter",
             PathType::Ext1 => "ext-type-1",
             PathType::Ext2 => "ext-type-2",
+            PathType::Nssa1 => "nssa-type-1",
+            PathType::Nssa2 => "nssa-type-2",
         }
     }
+
+    /// Its rank in the preference: intra, inter, type 1, type 2 (type-5 and type-7 routes
+    /// of one type compare by cost; RFC 3101 §2.5 prefers the type-5 one at equal cost).
+    fn rank(self) -> (u8, bool) {
+        match self {
+            PathType::Intra => (0, false),
+            PathType::Inter => (1, false),
+            PathType::Ext1 => (2, false),
+            PathType::Nssa1 => (2, true),
+            PathType::Ext2 => (3, false),
+            PathType::Nssa2 => (3, true),
+        }
+    }
+}
+
+/// The AS boundary routers reached: router id → (cost, next hops).
+pub type Asbrs = BTreeMap<u32, (u32, BTreeSet<NextHop>)>;
+
+/// Offers a path to ASBR `id`: the cheaper one wins, equal ones merge.
+fn offer_asbr(asbrs: &mut Asbrs, id: u32, cost: u32, hops: &BTreeSet<NextHop>) {
+    match asbrs.get_mut(&id) {
+        Some((c, _)) if *c < cost => {}
+        Some((c, h)) if *c == cost => h.extend(hops.iter().copied()),
+        _ => {
+            asbrs.insert(id, (cost, hops.clone()));
+        }
+    }
+}
+
+/// The ASBRs reached inside the areas `areas` (router-LSAs with the E bit).
+pub fn asbrs_of(areas: &[&AreaResult]) -> Asbrs {
+    let mut out = Asbrs::new();
+    for a in areas {
+        for (id, (cost, hops, flags)) in &a.routers {
+            if flags & 2 != 0 {
+                offer_asbr(&mut out, *id, *cost, hops);
+            }
+        }
+    }
+    out
 }
 
 /// A route the calculation found.
@@ -236,28 +282,49 @@ pub fn area(db: &Lsdb, me: u32, area_id: u32) -> AreaResult {
     out
 }
 
-/// Inter-area routes from the summary-LSAs of `db` (§16.2), through the ABRs `res` reached;
-/// intra-area routes keep their prefixes.
-pub fn inter_area(db: &Lsdb, me: u32, res: &AreaResult, table: &mut BTreeMap<Prefix4, Route>) {
+/// Inter-area routes from the summary-LSAs of area `area_id`'s `db` (§16.2), through the
+/// area border routers `res` reached (their router-LSAs have the B bit): networks into
+/// `table`, AS boundary routers (ASBR-summary LSAs) into `asbrs`.
+pub fn inter_area(
+    db: &Lsdb,
+    me: u32,
+    area_id: u32,
+    res: &AreaResult,
+    table: &mut BTreeMap<Prefix4, Route>,
+    asbrs: &mut Asbrs,
+) {
     for (k, e) in db.iter() {
-        if k.kind != lsa_type::SUMMARY || k.adv == me || e.lsa.header.age >= MAX_AGE {
+        let kind = k.kind;
+        if !matches!(kind, lsa_type::SUMMARY | lsa_type::ASBR_SUMMARY)
+            || k.adv == me
+            || e.lsa.header.age >= MAX_AGE
+        {
             continue;
         }
         let LsaBody::Summary { mask, metric } = e.lsa.body else {
             continue;
         };
-        let (Some(p), Some((d, hops, _))) = (prefix_of(k.id, mask), res.routers.get(&k.adv)) else {
+        let Some((d, hops, _)) = res.routers.get(&k.adv).filter(|r| r.2 & 1 != 0) else {
             continue;
         };
         if metric >= LS_INFINITY {
             continue;
         }
+        if kind == lsa_type::ASBR_SUMMARY {
+            if k.id != me {
+                offer_asbr(asbrs, k.id, d + metric, hops);
+            }
+            continue;
+        }
+        let Some(p) = prefix_of(k.id, mask) else {
+            continue;
+        };
         let r = Route {
             kind: PathType::Inter,
             cost: d + metric,
             internal: 0,
             next_hops: hops.clone(),
-            area: 0,
+            area: area_id,
         };
         offer_route(table, p, r);
     }
@@ -271,7 +338,7 @@ pub fn offer_route(table: &mut BTreeMap<Prefix4, Route>, p: Prefix4, r: Route) {
             table.insert(p, r);
         }
         Some(old) => {
-            let key = |x: &Route| (x.kind, x.cost, x.internal);
+            let key = |x: &Route| (x.kind.rank().0, x.cost, x.internal, x.kind.rank().1);
             match key(&r).cmp(&key(old)) {
                 std::cmp::Ordering::Less => *old = r,
                 std::cmp::Ordering::Equal => old.next_hops.extend(r.next_hops),
@@ -291,20 +358,21 @@ fn internal_route(table: &BTreeMap<Prefix4, Route>, addr: u32) -> Option<&Route>
     })
 }
 
-/// AS-external routes (§16.4) from the type-5 LSAs of `db`, through the ASBRs reached in
-/// `areas` (the results of every area), added to `table`.
-pub fn external(db: &Lsdb, me: u32, areas: &[&AreaResult], table: &mut BTreeMap<Prefix4, Route>) {
-    let asbr = |id: u32| {
-        areas
-            .iter()
-            .filter_map(|a| a.routers.get(&id))
-            .filter(|(_, _, flags)| flags & 2 != 0)
-            .min_by_key(|(d, _, _)| *d)
-            .cloned()
-    };
+/// AS-external routes (§16.4) from the LSAs of type `kind` in `db`: type 5 (the
+/// instance's AS-external LSAs) or type 7 (an NSSA's, RFC 3101 §2.5, `area` its id),
+/// through the ASBRs `asbrs` reached, added to `table`.
+pub fn external(
+    db: &Lsdb,
+    kind: u8,
+    area: u32,
+    me: u32,
+    asbrs: &Asbrs,
+    table: &mut BTreeMap<Prefix4, Route>,
+) {
+    let nssa = kind == lsa_type::NSSA;
     let mut found = Vec::new();
     for (k, e) in db.iter() {
-        if k.kind != lsa_type::EXTERNAL || k.adv == me || e.lsa.header.age >= MAX_AGE {
+        if k.kind != kind || k.adv == me || e.lsa.header.age >= MAX_AGE {
             continue;
         }
         let LsaBody::External {
@@ -323,7 +391,7 @@ pub fn external(db: &Lsdb, me: u32, areas: &[&AreaResult], table: &mut BTreeMap<
         if metric >= LS_INFINITY {
             continue;
         }
-        let Some((to_asbr, asbr_hops, _)) = asbr(k.adv) else {
+        let Some((to_asbr, asbr_hops)) = asbrs.get(&k.adv).cloned() else {
             continue;
         };
         let (x, hops) = if forward != 0 {
@@ -345,22 +413,29 @@ pub fn external(db: &Lsdb, me: u32, areas: &[&AreaResult], table: &mut BTreeMap<
         } else {
             (to_asbr, asbr_hops)
         };
-        let r = if type2 {
-            Route {
-                kind: PathType::Ext2,
+        let r = match (type2, nssa) {
+            (true, _) => Route {
+                kind: if nssa {
+                    PathType::Nssa2
+                } else {
+                    PathType::Ext2
+                },
                 cost: metric,
                 internal: x,
                 next_hops: hops,
-                area: 0,
-            }
-        } else {
-            Route {
-                kind: PathType::Ext1,
+                area,
+            },
+            (false, _) => Route {
+                kind: if nssa {
+                    PathType::Nssa1
+                } else {
+                    PathType::Ext1
+                },
                 cost: x + metric,
                 internal: 0,
                 next_hops: hops,
-                area: 0,
-            }
+                area,
+            },
         };
         found.push((p, r));
     }

@@ -217,8 +217,9 @@ fn summaries_and_externals_of_both_types_with_a_forwarding_address() {
     let me = ip("1.1.1.1");
     let a = area(&db, me, 0);
     let mut table = a.routes.clone();
-    inter_area(&db, me, &a, &mut table);
-    external(&db, me, &[&a], &mut table);
+    let mut asbrs = asbrs_of(&[&a]);
+    inter_area(&db, me, 0, &a, &mut table, &mut asbrs);
+    external(&db, lsa_type::EXTERNAL, 0, me, &asbrs, &mut table);
     let sum = &table[&p("10.99.0.0/16")];
     assert_eq!((sum.kind, sum.cost), (PathType::Inter, 15));
     let e2 = &table[&p("198.51.100.0/24")];
@@ -266,10 +267,120 @@ fn an_external_whose_asbr_is_unreachable_or_not_an_asbr_is_ignored() {
     let me = ip("1.1.1.1");
     let a = area(&db, me, 0);
     let mut table = a.routes.clone();
-    external(&db, me, &[&a], &mut table);
+    external(&db, lsa_type::EXTERNAL, 0, me, &asbrs_of(&[&a]), &mut table);
     assert!(!table.contains_key(&p("198.18.0.0/24")), "R3 has no E bit");
     assert!(
         !table.contains_key(&p("198.19.0.0/24")),
         "9.9.9.9 is not reached"
     );
+}
+
+fn ext(type2: bool, metric: u32, fwd: &str) -> LsaBody {
+    LsaBody::External {
+        mask: ip("255.255.255.0"),
+        type2,
+        metric,
+        forward: if fwd.is_empty() { 0 } else { ip(fwd) },
+        tag: 0,
+    }
+}
+
+#[test]
+fn an_asbr_in_another_area_is_reached_through_an_asbr_summary() {
+    // R2 (ABR) says ASBR 7.7.7.7 is 30 away; R3 (no B bit) says 8.8.8.8 is: ignored.
+    let mut db = broadcast();
+    let four = |metric| LsaBody::Summary { mask: 0, metric };
+    put(
+        &mut db,
+        lsa_type::ASBR_SUMMARY,
+        ip("7.7.7.7"),
+        ip("2.2.2.2"),
+        four(30),
+    );
+    put(
+        &mut db,
+        lsa_type::ASBR_SUMMARY,
+        ip("8.8.8.8"),
+        ip("3.3.3.3"),
+        four(1),
+    );
+    let mut ext_db = Lsdb::new();
+    put(
+        &mut ext_db,
+        lsa_type::EXTERNAL,
+        ip("198.51.100.0"),
+        ip("7.7.7.7"),
+        ext(false, 5, ""),
+    );
+    put(
+        &mut ext_db,
+        lsa_type::EXTERNAL,
+        ip("198.51.101.0"),
+        ip("8.8.8.8"),
+        ext(false, 5, ""),
+    );
+    let me = ip("1.1.1.1");
+    let a = area(&db, me, 0);
+    let mut table = a.routes.clone();
+    let mut asbrs = asbrs_of(&[&a]);
+    inter_area(&db, me, 0, &a, &mut table, &mut asbrs);
+    assert_eq!(asbrs[&ip("7.7.7.7")].0, 40, "10 to R2, 30 beyond");
+    assert!(!asbrs.contains_key(&ip("8.8.8.8")), "R3 is no ABR");
+    external(&ext_db, lsa_type::EXTERNAL, 0, me, &asbrs, &mut table);
+    let r = &table[&p("198.51.100.0/24")];
+    assert_eq!((r.kind, r.cost), (PathType::Ext1, 45));
+    assert!(!table.contains_key(&p("198.51.101.0/24")));
+}
+
+#[test]
+fn nssa_routes_are_their_own_type_and_lose_ties_to_type_5() {
+    // R2 (an ASBR in the NSSA) originates type 7 for two prefixes; one of them is also a
+    // type-5 LSA of the same cost from elsewhere (R2 again, in the instance's externals).
+    let mut db = broadcast();
+    put(
+        &mut db,
+        lsa_type::NSSA,
+        ip("203.0.113.0"),
+        ip("2.2.2.2"),
+        ext(true, 20, ""),
+    );
+    put(
+        &mut db,
+        lsa_type::NSSA,
+        ip("192.0.2.0"),
+        ip("2.2.2.2"),
+        ext(false, 3, ""),
+    );
+    let mut ext_db = Lsdb::new();
+    put(
+        &mut ext_db,
+        lsa_type::EXTERNAL,
+        ip("203.0.113.0"),
+        ip("2.2.2.2"),
+        ext(true, 20, ""),
+    );
+    let me = ip("1.1.1.1");
+    let a = area(&db, me, 7);
+    let asbrs = asbrs_of(&[&a]);
+    let mut table = a.routes.clone();
+    external(&db, lsa_type::NSSA, 7, me, &asbrs, &mut table);
+    let n1 = &table[&p("192.0.2.0/24")];
+    assert_eq!((n1.kind, n1.cost, n1.area), (PathType::Nssa1, 13, 7));
+    assert_eq!(table[&p("203.0.113.0/24")].kind, PathType::Nssa2);
+    external(&ext_db, lsa_type::EXTERNAL, 0, me, &asbrs, &mut table);
+    assert_eq!(
+        table[&p("203.0.113.0/24")].kind,
+        PathType::Ext2,
+        "type 5 wins the tie"
+    );
+    // Type 1 beats type 2 whatever the LSA type.
+    put(
+        &mut ext_db,
+        lsa_type::EXTERNAL,
+        ip("192.0.2.0"),
+        ip("2.2.2.2"),
+        ext(true, 1, ""),
+    );
+    external(&ext_db, lsa_type::EXTERNAL, 0, me, &asbrs, &mut table);
+    assert_eq!(table[&p("192.0.2.0/24")].kind, PathType::Nssa1);
 }
