@@ -71,3 +71,68 @@ ping_replies() {
     fi
     awk '/packets transmitted/ {print $4}' <<<"$out"
 }
+
+# Waits until `command...` succeeds, trying every 0.1 s for $1 seconds (however long each
+# try takes).
+wait_for() {
+    local end=$((SECONDS + $1))
+    shift
+    while :; do
+        "$@" && return 0
+        [ "$SECONDS" -lt "$end" ] || return 1
+        sleep 0.1
+    done
+}
+
+# FRR in a namespace: `frr_up NS DIR DAEMON...` starts each daemon (zebra first) with its
+# vty socket and logs in DIR, then loads DIR/frr.conf; `frr_down` stops every FRR started.
+FRR_PIDS=()
+frr_up() {
+    local ns=$1 dir=$2 d i
+    shift 2
+    touch "$dir/vtysh.conf"
+    chown -R frr:frr "$dir"
+    for d in "$@"; do
+        ip netns exec "$ns" /usr/lib/frr/"$d" --vty_socket "$dir" -z "$dir/zserv.api" \
+            -i "$dir/$d.frr-pid" -f /dev/null --log "file:$dir/$d.log" -A 127.0.0.1 -P 0 \
+            >>"$dir/$d.stdout" 2>&1 </dev/null &
+        FRR_PIDS+=($!)
+        for ((i = 0; i < 50; i++)); do
+            [ "$d" = zebra ] && [ -S "$dir/zserv.api" ] && break
+            [ "$d" != zebra ] && [ -S "$dir/$d.vty" ] && break
+            sleep 0.1
+        done
+        [ "$i" -lt 50 ] || return 1
+    done
+    sleep 0.5
+    vtysh --vty_socket "$dir" --config_dir "$dir" -b >"$dir/boot.log" 2>&1
+}
+frr_down() {
+    local pid
+    for pid in "${FRR_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+        for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null
+        rm -rf /var/tmp/frr/*."$pid" 2>/dev/null
+    done
+    FRR_PIDS=()
+}
+
+# BIRD 2 in a namespace: `bird_up NS CONF SOCKET` (BIRD_PIDS), `bird_down` stops them all.
+BIRD_PIDS=()
+bird_up() {
+    local ns=$1 conf=$2 sock=$3 i
+    ip netns exec "$ns" bird -f -c "$conf" -s "$sock" >"$conf.out" 2>&1 </dev/null &
+    BIRD_PIDS+=($!)
+    for ((i = 0; i < 50; i++)); do [ -S "$sock" ] && return 0; sleep 0.1; done
+    return 1
+}
+bird_down() {
+    local pid
+    for pid in "${BIRD_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+        for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null
+    done
+    BIRD_PIDS=()
+}

@@ -375,7 +375,11 @@ impl<'a> Ctx<'a> {
                 Gateway::Port(p) => self.port_name(p),
             })
             .collect();
-        values.insert("gateway".into(), gws.join(","));
+        if spec.blackhole {
+            values.insert("blackhole".into(), "yes".into());
+        } else {
+            values.insert("gateway".into(), gws.join(","));
+        }
         if !st.imm.is_empty() {
             values.insert("immediate-gw".into(), self.imm_text(&st.imm));
         }

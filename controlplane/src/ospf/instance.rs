@@ -146,7 +146,7 @@ pub struct Instance {
     /// Our LSAs are to be made again.
     pub reoriginate: bool,
     /// When each of our LSAs was last originated (MinLSInterval).
-    pub originated: BTreeMap<LsaKey, u64>,
+    pub originated: BTreeMap<super::originate::Origin, u64>,
     /// Routes redistributed: prefix → (source, metric).
     pub redistributed: BTreeMap<Prefix4, Source>,
     /// Routes installed in the RIB.

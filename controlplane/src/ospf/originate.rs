@@ -13,8 +13,12 @@ use super::packet::{link_type, lsa_type, options, Lsa, LsaBody, LsaKey, RouterLi
 use shared::types::{mask, Prefix4};
 use std::collections::BTreeMap;
 
-/// What we originate: key → (area, options, body); area `None` for AS-external LSAs.
-type Wanted = BTreeMap<LsaKey, (Option<u32>, u8, LsaBody)>;
+/// Where an LSA of ours lives: its area (`None`: the AS-external LSAs) and its key. Our
+/// router-LSA has the same key in every area; so do summaries of one network.
+pub type Origin = (Option<u32>, LsaKey);
+
+/// What we originate: where → (options, body).
+type Wanted = BTreeMap<Origin, (u8, LsaBody)>;
 
 /// The metric of redistributed routes (type 2), as RouterOS and FRR default it.
 const EXTERNAL_METRIC: u32 = 20;
@@ -36,7 +40,8 @@ impl Instance {
         let nssa = areas
             .iter()
             .any(|a| self.area_cfg(*a).kind == AreaKind::Nssa);
-        let asbr = !externals.is_empty() && (normal || nssa);
+        // An ASBR: redistributing, or (RFC 3101 §3.2) translating an NSSA's type-7 LSAs.
+        let asbr = (!externals.is_empty() && (normal || nssa)) || !self.translated.is_empty();
         for &area in &areas {
             let links = self.area_links(area, &mut out);
             let flags = if asbr { 2 } else { 0 } | if abr { 1 } else { 0 };
@@ -46,13 +51,13 @@ impl Instance {
                 adv: me,
             };
             let opts = self.lsa_options(area);
-            out.insert(key, (Some(area), opts, LsaBody::Router { flags, links }));
+            out.insert((Some(area), key), (opts, LsaBody::Router { flags, links }));
             if self.area_cfg(area).kind == AreaKind::Nssa {
                 self.type7(area, abr, &externals, &mut out);
             }
         }
         for (area, key, body) in &self.abr.summaries {
-            out.insert(*key, (Some(*area), self.lsa_options(*area), body.clone()));
+            out.insert((Some(*area), *key), (self.lsa_options(*area), body.clone()));
         }
         if normal {
             for p in &externals {
@@ -61,11 +66,11 @@ impl Instance {
                     id: p.addr(),
                     adv: me,
                 };
-                out.insert(key, (None, options::E, external(*p, 0)));
+                out.insert((None, key), (options::E, external(*p, 0)));
             }
             for (key, body) in &self.translated {
-                out.entry(*key)
-                    .or_insert_with(|| (None, options::E, body.clone()));
+                out.entry((None, *key))
+                    .or_insert_with(|| (options::E, body.clone()));
             }
         }
         out
@@ -97,7 +102,7 @@ impl Instance {
                 id: p.addr(),
                 adv: me,
             };
-            out.insert(key, (Some(area), opts, external(*p, forward)));
+            out.insert((Some(area), key), (opts, external(*p, forward)));
         }
     }
 
@@ -162,7 +167,7 @@ impl Instance {
                         mask: mask(len),
                         routers,
                     };
-                    out.insert(key, (Some(area), self.lsa_options(area), body));
+                    out.insert((Some(area), key), (self.lsa_options(area), body));
                 }
             }
         }
@@ -179,7 +184,7 @@ impl Instance {
         let me = self.cfg.router_id;
         let now = self.now;
         let wanted = self.wanted();
-        for (key, (area, opts, body)) in &wanted {
+        for ((area, key), (opts, body)) in &wanted {
             let db = match area {
                 Some(a) => self.areas.entry(*a).or_default(),
                 None => &mut self.externals,
@@ -196,7 +201,7 @@ impl Instance {
             }
             if self
                 .originated
-                .get(key)
+                .get(&(*area, *key))
                 .is_some_and(|t| now.saturating_sub(*t) < MIN_LS_INTERVAL)
             {
                 self.reoriginate = true;
@@ -209,7 +214,7 @@ impl Instance {
             };
             let lsa = Lsa::new(0, *opts, *key, seq, body.clone());
             db.install(lsa.clone(), now);
-            self.originated.insert(*key, now);
+            self.originated.insert((*area, *key), now);
             self.spf_due = true;
             self.flood(area.unwrap_or(0), None, &lsa);
         }
@@ -219,13 +224,13 @@ impl Instance {
         for (area, db) in &self.areas {
             for (k, e) in db.iter() {
                 let ours = k.adv == me;
-                if ours && !wanted.contains_key(k) && e.age(now) < MAX_AGE {
+                if ours && !wanted.contains_key(&(Some(*area), *k)) && e.age(now) < MAX_AGE {
                     stale.push((Some(*area), *k));
                 }
             }
         }
         for (k, e) in self.externals.iter() {
-            if k.adv == me && !wanted.contains_key(k) && e.age(now) < MAX_AGE {
+            if k.adv == me && !wanted.contains_key(&(None, *k)) && e.age(now) < MAX_AGE {
                 stale.push((None, *k));
             }
         }
@@ -251,8 +256,10 @@ impl Instance {
 
     /// A newer instance of one of our LSAs arrived (§13.4): it is made again above it, or
     /// flushed when we no longer originate it.
-    pub fn ours_received(&mut self, _area: u32, lsa: Lsa) {
-        self.originated.remove(&lsa.header.key);
+    pub fn ours_received(&mut self, area: u32, lsa: Lsa) {
+        let key = lsa.header.key;
+        let scope = (key.kind != lsa_type::EXTERNAL).then_some(area);
+        self.originated.remove(&(scope, key));
         self.reoriginate = true;
     }
 }
