@@ -14,6 +14,8 @@ use super::packet::{
 
 /// Headers per Database Description (fits any MTU of 576 or more).
 const DD_HEADERS: usize = 25;
+/// LSAs asked for per Link State Request (12 bytes each: fits an MTU of 1,500).
+const LSR_KEYS: usize = 100;
 
 impl Instance {
     /// A datagram from the socket (its IP header first).
@@ -463,16 +465,25 @@ impl Instance {
         }
     }
 
-    /// Asks for what the neighbour has and we lack (§10.9).
+    /// Asks for what the neighbour has and we lack (§10.9): one request at a time, the next
+    /// when every LSA of the last one has arrived (or when the retransmission timer says
+    /// so: `again`), so that updates answering one request do not each trigger another.
     fn send_requests(&mut self, i: usize, id: u32) {
-        let Some(n) = self.ifaces[i].nbrs.get(&id) else {
+        self.request(i, id, false);
+    }
+
+    fn request(&mut self, i: usize, id: u32, again: bool) {
+        let Some(n) = self.ifaces[i].nbrs.get_mut(&id) else {
             return;
         };
-        if n.requests.is_empty() {
+        let waiting = n.asked.iter().any(|k| n.requests.contains_key(k));
+        if n.requests.is_empty() || (waiting && !again) {
             return;
         }
-        let keys: Vec<LsaKey> = n.requests.keys().take(50).copied().collect();
-        let dst = self.unicast_or_all(i, n.addr);
+        let keys: Vec<LsaKey> = n.requests.keys().take(LSR_KEYS).copied().collect();
+        n.asked = keys.iter().copied().collect();
+        let addr = n.addr;
+        let dst = self.unicast_or_all(i, addr);
         self.send(i, dst, Body::Lsr(keys));
     }
 
@@ -657,7 +668,7 @@ impl Instance {
                 self.resend_dd(i, id);
             }
             if state >= State::Exchange {
-                self.send_requests(i, id);
+                self.request(i, id, true);
             }
             let lsas: Vec<Lsa> = keys
                 .iter()

@@ -57,6 +57,8 @@ pub struct Nbr {
     pub last_rx: Option<(u8, u32)>,
     /// LSAs to request.
     pub requests: BTreeMap<LsaKey, LsaHeader>,
+    /// The LSAs of the last request sent.
+    pub asked: BTreeSet<LsaKey>,
     /// LSAs sent and not acknowledged yet.
     pub retransmit: BTreeMap<LsaKey, LsaHeader>,
     /// When the master's DD or our requests are due again (s).
@@ -83,6 +85,7 @@ impl Nbr {
             last_dd: None,
             last_rx: None,
             requests: BTreeMap::new(),
+            asked: BTreeSet::new(),
             retransmit: BTreeMap::new(),
             rxmt_at: 0,
         }
