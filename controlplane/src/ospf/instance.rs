@@ -122,8 +122,8 @@ pub struct View {
     pub name: String,
     /// Interfaces.
     pub ifaces: Vec<Iface>,
-    /// LSAs: (area, header, body text) ; area `None` for AS-external ones.
-    pub lsas: Vec<(Option<u32>, LsaHeader, String)>,
+    /// LSAs: (area, header, body); area `None` for AS-external ones.
+    pub lsas: Vec<(Option<u32>, LsaHeader, LsaBody)>,
     /// Packets dropped, by reason.
     pub dropped: BTreeMap<&'static str, u64>,
     /// Router id.
@@ -152,8 +152,9 @@ pub struct Instance {
     pub originated: BTreeMap<super::originate::Origin, u64>,
     /// Routes redistributed: prefix → (source, metric).
     pub redistributed: BTreeMap<Prefix4, Source>,
-    /// Routes installed in the RIB.
-    pub installed: BTreeMap<Prefix4, Route>,
+    /// Routes installed in the RIB, each by a 64-bit hash of what was installed (a table's
+    /// worth of routes is not kept twice just to tell what changed).
+    pub installed: BTreeMap<Prefix4, u64>,
     /// Drops by reason.
     pub dropped: BTreeMap<&'static str, u64>,
     /// What we originate as an ABR (from the last SPF).
@@ -167,6 +168,17 @@ pub struct Instance {
 }
 
 use crate::lock;
+
+/// A route's fingerprint: what tells a changed route from the one installed.
+fn fingerprint(r: &Route) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    r.hash(&mut h);
+    h.finish()
+}
+
+/// How long SPF waits after a change (and after its last run).
+const SPF_HOLD: Duration = Duration::from_millis(50);
 
 /// Runs an instance until `stop` fires.
 pub async fn run(
@@ -209,7 +221,17 @@ pub async fn run(
     let mut buf = vec![0u8; 65_536];
     let started = tokio::time::Instant::now();
     let mut last_sec = u64::MAX;
+    // SPF runs SPF_HOLD after the first change that asks for it (changes arriving in the
+    // meantime join that run), and not sooner than SPF_HOLD after the last run.
+    let mut spf_at: Option<tokio::time::Instant> = None;
+    let mut last_spf = started;
     loop {
+        let spf_wait = async {
+            match spf_at {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = &mut stop => break,
             r = inst.sock.recv(&mut buf) => {
@@ -222,22 +244,28 @@ pub async fn run(
                     inst.rib_event(e);
                 }
             }
+            _ = spf_wait => {
+                spf_at = None;
+                inst.spf_due = false;
+                inst.run_spf();
+                last_spf = tokio::time::Instant::now();
+            }
             _ = tick.tick() => {
                 inst.now = started.elapsed().as_secs();
                 if inst.now != last_sec {
                     last_sec = inst.now;
                     inst.second();
                 }
-                if inst.reoriginate {
-                    inst.reoriginate = false;
-                    inst.originate_all();
-                }
-                if inst.spf_due {
-                    inst.spf_due = false;
-                    inst.run_spf();
-                }
                 inst.publish_view();
             }
+        }
+        if inst.reoriginate {
+            inst.reoriginate = false;
+            inst.originate_all();
+        }
+        if inst.spf_due && spf_at.is_none() {
+            let now = tokio::time::Instant::now();
+            spf_at = Some((now + SPF_HOLD).max(last_spf + SPF_HOLD));
         }
     }
     inst.shutdown();
@@ -472,7 +500,9 @@ impl Instance {
                 spf::inter_area(&self.areas[area], me, *area, r, &mut table, &mut asbrs);
             }
         }
-        self.abr_step(&table, &results);
+        if attached.len() > 1 {
+            self.abr_step(&table, &results);
+        }
         spf::external(
             &self.externals,
             packet::lsa_type::EXTERNAL,
@@ -542,7 +572,7 @@ impl Instance {
     fn install(&mut self, table: BTreeMap<Prefix4, Route>) {
         let mut changes = Vec::new();
         for (p, r) in &table {
-            if self.installed.get(p) != Some(r) {
+            if self.installed.get(p) != Some(&fingerprint(r)) {
                 if let Some(spec) = self.spec(*p, r) {
                     changes.push(Change::Upsert(spec));
                 }
@@ -591,7 +621,7 @@ impl Instance {
                 changes,
             });
         }
-        self.installed = table;
+        self.installed = table.iter().map(|(p, r)| (*p, fingerprint(r))).collect();
         self.range_holes = holes;
     }
 
@@ -648,11 +678,11 @@ impl Instance {
         let mut lsas = Vec::new();
         for (area, db) in &self.areas {
             for (_, e) in db.iter() {
-                lsas.push((Some(*area), e.header(now), format!("{:?}", e.lsa.body)));
+                lsas.push((Some(*area), e.header(now), e.lsa.body.clone()));
             }
         }
         for (_, e) in self.externals.iter() {
-            lsas.push((None, e.header(now), format!("{:?}", e.lsa.body)));
+            lsas.push((None, e.header(now), e.lsa.body.clone()));
         }
         *lock(&self.view) = View {
             name: self.cfg.name.clone(),

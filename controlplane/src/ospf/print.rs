@@ -2,7 +2,7 @@
 //! instances' state as items for the print engine.
 
 use super::instance::View;
-use super::packet::lsa_type;
+use super::packet::{lsa_type, LsaBody};
 use super::Ospf;
 use crate::config::store::Item;
 use std::collections::BTreeMap;
@@ -123,11 +123,61 @@ impl Ospf {
                         ("sequence", format!("{:#x}", h.seq as u32)),
                         ("age", h.age.to_string()),
                         ("checksum", format!("{:#x}", h.checksum)),
-                        ("body", body.clone()),
+                        ("body", body_text(body)),
                     ],
                 ));
             }
         }
         out
+    }
+}
+
+/// An LSA's body as RouterOS prints it (`name=value` pairs), on one line: a router-LSA's
+/// links each in braces.
+fn body_text(body: &LsaBody) -> String {
+    use super::packet::link_type;
+    match body {
+        LsaBody::Router { flags, links } => {
+            let mut f = Vec::new();
+            for (bit, name) in [(4, "VIRTUAL-LINK"), (2, "EXTERNAL"), (1, "BORDER")] {
+                if flags & bit != 0 {
+                    f.push(name);
+                }
+            }
+            let mut out = format!("flags={}", f.join(","));
+            for l in links {
+                let kind = match l.kind {
+                    link_type::PTP => "Point-To-Point",
+                    link_type::TRANSIT => "Transit",
+                    link_type::STUB => "Stub",
+                    _ => "Virtual",
+                };
+                out.push_str(&format!(
+                    " {{ link-type={kind} id={} data={} metric={} }}",
+                    ip(l.id),
+                    ip(l.data),
+                    l.metric
+                ));
+            }
+            out
+        }
+        LsaBody::Network { mask, routers } => {
+            let r: Vec<String> = routers.iter().map(|r| ip(*r)).collect();
+            format!("netmask={} routers={}", ip(*mask), r.join(","))
+        }
+        LsaBody::Summary { mask, metric } => format!("netmask={} metric={metric}", ip(*mask)),
+        LsaBody::External {
+            mask,
+            type2,
+            metric,
+            forward,
+            tag,
+        } => format!(
+            "netmask={} forwarding-address={} metric={metric} type={} route-tag={tag}",
+            ip(*mask),
+            ip(*forward),
+            if *type2 { 2 } else { 1 }
+        ),
+        LsaBody::Other => String::new(),
     }
 }

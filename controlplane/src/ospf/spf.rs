@@ -23,7 +23,7 @@ pub struct NextHop {
 }
 
 /// A route's path type, in order of preference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PathType {
     /// Within an area.
     Intra,
@@ -94,7 +94,7 @@ pub fn asbrs_of(areas: &[&AreaResult]) -> Asbrs {
 }
 
 /// A route the calculation found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Route {
     /// Its type.
     pub kind: PathType,

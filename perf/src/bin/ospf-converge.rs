@@ -133,7 +133,13 @@ fn area() -> BTreeMap<LsaKey, Lsa> {
                         forward: 0,
                         tag: 0,
                     };
-                    put(lsa_type::EXTERNAL, 0x1e00_0000 | (x << 8), me, options::E, body);
+                    put(
+                        lsa_type::EXTERNAL,
+                        0x1e00_0000 | (x << 8),
+                        me,
+                        options::E,
+                        body,
+                    );
                 }
                 asbr += 1;
             }
@@ -465,7 +471,16 @@ impl Link {
                 .status();
             sh(&["ip", "-n", ns, "link", "set", dev, "up"]);
         }
-        sh(&["ip", "-n", &l.gen, "addr", "add", "10.0.0.2/30", "dev", "g0"]);
+        sh(&[
+            "ip",
+            "-n",
+            &l.gen,
+            "addr",
+            "add",
+            "10.0.0.2/30",
+            "dev",
+            "g0",
+        ]);
         l
     }
 }
@@ -518,7 +533,16 @@ impl Dut for Rspe {
              hello-interval=1s dead-interval=4s\n",
         )
         .expect("config");
-        let child = Command::new(sibling_binary("rspe"))
+        // RSPE_BENCH_WRAP=heaptrack (say) runs rspe under a profiler.
+        let mut cmd = match std::env::var("RSPE_BENCH_WRAP") {
+            Ok(w) => {
+                let mut c = Command::new(w);
+                c.arg(sibling_binary("rspe"));
+                c
+            }
+            Err(_) => Command::new(sibling_binary("rspe")),
+        };
+        let child = cmd
             .args(["--netns", &link.dut, "--netns-prefix"])
             .arg(format!("{}-", link.dut))
             .arg("--socket")
@@ -539,7 +563,10 @@ impl Dut for Rspe {
                 "--vdev",
                 "net_af_packet0,iface=d0",
             ])
-            .arg(format!("--file-prefix=rspe-bench-ospf-{}", std::process::id()))
+            .arg(format!(
+                "--file-prefix=rspe-bench-ospf-{}",
+                std::process::id()
+            ))
             .stdout(Stdio::null())
             .stderr(if std::env::var_os("RSPE_BENCH_LOG").is_some() {
                 Stdio::inherit()
@@ -570,7 +597,16 @@ impl Dut for Frr {
             .args(["-R", "frr:frr"])
             .arg(dir)
             .status();
-        sh(&["ip", "-n", &link.dut, "addr", "add", "10.0.0.1/30", "dev", "d0"]);
+        sh(&[
+            "ip",
+            "-n",
+            &link.dut,
+            "addr",
+            "add",
+            "10.0.0.1/30",
+            "dev",
+            "d0",
+        ]);
         let conf = dir.join("frr.conf");
         std::fs::write(
             &conf,
@@ -605,10 +641,12 @@ impl Dut for Frr {
         vec![ospfd, zebra]
     }
     fn count(&self, dir: &Path) -> Option<usize> {
-        let out = run_out(Command::new("vtysh").arg("--vty_socket").arg(dir).args([
-            "-c",
-            "show ip route summary",
-        ]))?;
+        let out = run_out(
+            Command::new("vtysh")
+                .arg("--vty_socket")
+                .arg(dir)
+                .args(["-c", "show ip route summary"]),
+        )?;
         // "ospf    11000    11000   0   ..." (Route Source, Routes, FIB, ...)
         Some(
             out.lines()
@@ -625,7 +663,16 @@ impl Dut for Bird {
         "BIRD"
     }
     fn start(&self, dir: &Path, link: &Link) -> Vec<Proc> {
-        sh(&["ip", "-n", &link.dut, "addr", "add", "10.0.0.1/30", "dev", "d0"]);
+        sh(&[
+            "ip",
+            "-n",
+            &link.dut,
+            "addr",
+            "add",
+            "10.0.0.1/30",
+            "dev",
+            "d0",
+        ]);
         let conf = dir.join("bird.conf");
         std::fs::write(
             &conf,
@@ -724,7 +771,11 @@ fn run(dut: &dyn Dut, lsas: &Arc<BTreeMap<LsaKey, Lsa>>, base: &Path, i: usize) 
     stop.store(true, Ordering::Relaxed);
     let _ = g.join();
     let (first_dd, full) = *marks.lock().expect("marks");
-    let secs = |t: Option<Instant>| t.map_or(f64::NAN, |t| done.saturating_duration_since(t).as_secs_f64());
+    let secs = |t: Option<Instant>| {
+        t.map_or(f64::NAN, |t| {
+            done.saturating_duration_since(t).as_secs_f64()
+        })
+    };
     drop(procs);
     drop(link);
     let _ = std::fs::remove_dir_all(&dir);
@@ -739,7 +790,15 @@ fn run(dut: &dyn Dut, lsas: &Arc<BTreeMap<LsaKey, Lsa>>, base: &Path, i: usize) 
 
 fn main() {
     let lsas = Arc::new(area());
+    let rss0 = status_kb(std::process::id(), "VmRSS:");
     let (_, found) = spf_once(&lsas);
+    let rss1 = status_kb(std::process::id(), "VmHWM:");
+    if std::env::var_os("RSPE_BENCH_TRACE").is_some() {
+        eprintln!(
+            "in process: a database and one SPF's table: {} KB at peak",
+            rss1.saturating_sub(rss0)
+        );
+    }
     // (And the link's own 10.0.0.0/30, by the generator's stub link.)
     assert_eq!(found, ROUTES + 1, "our SPF finds every route of the area");
     let spf_ms = median(
@@ -783,7 +842,12 @@ fn main() {
     let _ = std::fs::remove_dir_all(&base);
     let med: Vec<(f64, f64)> = res.iter().map(|(t, m)| (median(t), median(m))).collect();
     for (d, dut) in duts.iter().enumerate() {
-        println!("  {:<4} median {:.2} s, {:.1} MB", dut.name(), med[d].0, med[d].1);
+        println!(
+            "  {:<4} median {:.2} s, {:.1} MB",
+            dut.name(),
+            med[d].0,
+            med[d].1
+        );
     }
     let (us, bird, frr) = (med[0], med[1], med[2]);
     println!(
