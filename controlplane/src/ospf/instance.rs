@@ -177,7 +177,7 @@ fn fingerprint(r: &Route) -> u64 {
     h.finish()
 }
 
-/// How long SPF waits after a change (and after its last run).
+/// The least time between two SPF runs.
 const SPF_HOLD: Duration = Duration::from_millis(50);
 
 /// Runs an instance until `stop` fires.
@@ -221,8 +221,8 @@ pub async fn run(
     let mut buf = vec![0u8; 65_536];
     let started = tokio::time::Instant::now();
     let mut last_sec = u64::MAX;
-    // SPF runs SPF_HOLD after the first change that asks for it (changes arriving in the
-    // meantime join that run), and not sooner than SPF_HOLD after the last run.
+    // SPF runs at once after a change when the last run is SPF_HOLD old, else SPF_HOLD
+    // after the last run (changes arriving meanwhile join it): FRR's throttle 0/50 ms.
     let mut spf_at: Option<tokio::time::Instant> = None;
     let mut last_spf = started;
     loop {
@@ -265,7 +265,7 @@ pub async fn run(
         }
         if inst.spf_due && spf_at.is_none() {
             let now = tokio::time::Instant::now();
-            spf_at = Some((now + SPF_HOLD).max(last_spf + SPF_HOLD));
+            spf_at = Some(now.max(last_spf + SPF_HOLD));
         }
     }
     inst.shutdown();
@@ -663,8 +663,11 @@ impl Instance {
         })
     }
 
-    /// Says goodbye: our routes leave the RIB.
+    /// Says goodbye: our LSAs flushed from the neighbours' databases (premature aging,
+    /// §14.1: a router id changed or an instance stopped leaves nothing of it behind), our
+    /// routes out of the RIB.
     fn shutdown(&mut self) {
+        self.flush_ours();
         self.rib.submit(Batch {
             owner: self.owner(),
             purge: true,

@@ -254,6 +254,29 @@ impl Instance {
         self.flood(area.unwrap_or(0), None, &lsa);
     }
 
+    /// Floods every LSA of ours at MaxAge, once (the instance is going).
+    pub fn flush_ours(&mut self) {
+        let me = self.cfg.router_id;
+        let now = self.now;
+        let mut ours: Vec<(u32, Lsa)> = Vec::new();
+        for (area, db) in &self.areas {
+            for (k, e) in db.iter() {
+                if k.adv == me && e.age(now) < MAX_AGE {
+                    ours.push((*area, e.lsa.clone()));
+                }
+            }
+        }
+        for (k, e) in self.externals.iter() {
+            if k.adv == me && e.age(now) < MAX_AGE {
+                ours.push((0, e.lsa.clone()));
+            }
+        }
+        for (area, mut lsa) in ours {
+            lsa.set_age(MAX_AGE);
+            self.flood(area, None, &lsa);
+        }
+    }
+
     /// A newer instance of one of our LSAs arrived (§13.4): it is made again above it, or
     /// flushed when we no longer originate it.
     pub fn ours_received(&mut self, area: u32, lsa: Lsa) {

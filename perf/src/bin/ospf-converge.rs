@@ -489,10 +489,17 @@ impl Drop for Link {
     fn drop(&mut self) {
         // rspe's namespace for its main VRF too.
         for ns in [&self.gen, &self.dut, &format!("{}-main", self.dut)] {
-            let _ = Command::new("ip")
-                .args(["netns", "del", ns])
-                .stderr(Stdio::null())
-                .status();
+            // (A daemon just gone may still hold it a moment.)
+            for _ in 0..20 {
+                let _ = Command::new("ip")
+                    .args(["netns", "del", ns])
+                    .stderr(Stdio::null())
+                    .status();
+                if !Path::new("/run/netns").join(ns).exists() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
         }
     }
 }
