@@ -127,7 +127,7 @@ impl Instance {
             let before = self.nbr_state(i, from);
             self.nbr_event(i, from, Event::TwoWayReceived { adj_ok: adj });
             if before < State::TwoWay && self.nbr_state(i, from) >= State::TwoWay {
-                self.election(i);
+                self.neighbor_change(i);
             }
         } else {
             self.nbr_event(i, from, Event::OneWayReceived);
@@ -152,6 +152,14 @@ impl Instance {
         let f = &self.ifaces[i];
         let naddr = f.nbrs.get(&nbr).map_or(0, |n| n.addr);
         neighbor::adj_ok(f.cfg.ptp, f.cfg.addr.0, naddr, f.dr, f.bdr)
+    }
+
+    /// §9.2's NeighborChange: the election runs again, unless the interface is still
+    /// Waiting (then the wait timer or a BackupSeen starts the first one).
+    pub fn neighbor_change(&mut self, i: usize) {
+        if self.ifaces[i].state != IfState::Waiting {
+            self.election(i);
+        }
     }
 
     /// Elects the DR and BDR on broadcast interface `i`; adjacencies follow.

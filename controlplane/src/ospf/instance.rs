@@ -382,7 +382,7 @@ impl Instance {
             for id in dead {
                 self.nbr_event(i, id, neighbor::Event::InactivityTimer);
                 self.ifaces[i].nbrs.remove(&id);
-                self.election(i);
+                self.neighbor_change(i);
             }
             if self.ifaces[i].state == IfState::Waiting && self.ifaces[i].wait_until <= self.now {
                 self.election(i);
@@ -728,3 +728,6 @@ impl Instance {
         self.ifaces.iter().map(|i| i.cfg.area).collect()
     }
 }
+
+#[cfg(test)]
+mod tests;

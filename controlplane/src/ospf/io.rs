@@ -8,10 +8,15 @@ use std::io::{self, Read};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use tokio::io::unix::AsyncFd;
 
-/// The socket.
+/// The socket: a raw socket, or (for the conformance tests, which feed datagrams to an
+/// instance and read what it answers) a list of what would have been sent.
 pub struct Socket {
-    fd: AsyncFd<socket2::Socket>,
+    fd: Option<AsyncFd<socket2::Socket>>,
+    sent: std::sync::Mutex<Vec<Sent>>,
 }
+
+/// A datagram sent: (destination, our interface address, the OSPF packet).
+pub type Sent = (u32, u32, Vec<u8>);
 
 impl Socket {
     /// Opens it in `netns` (the daemon's own when `None`), joined on `addrs`.
@@ -39,13 +44,30 @@ impl Socket {
         // closes or reuses the descriptor while it is registered.
         #[allow(deprecated)]
         let fd = AsyncFd::new(s)?;
-        Ok(Socket { fd })
+        Ok(Socket {
+            fd: Some(fd),
+            sent: Default::default(),
+        })
+    }
+
+    /// A socket that keeps what is sent instead of sending it, and receives nothing.
+    pub fn capture() -> Socket {
+        Socket {
+            fd: None,
+            sent: Default::default(),
+        }
+    }
+
+    /// What a capturing socket was given to send since last asked.
+    pub fn take_sent(&self) -> Vec<Sent> {
+        std::mem::take(&mut *crate::lock(&self.sent))
     }
 
     /// Joins (or leaves) AllDRouters on interface address `addr`.
     pub fn all_d_routers(&self, addr: u32, join: bool) {
         let (g, i) = (Ipv4Addr::from(ALL_D_ROUTERS), Ipv4Addr::from(addr));
-        let s = self.fd.get_ref();
+        let Some(fd) = &self.fd else { return };
+        let s = fd.get_ref();
         let _ = if join {
             s.join_multicast_v4(&g, &i)
         } else {
@@ -55,8 +77,11 @@ impl Socket {
 
     /// Receives one datagram (its IP header included).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(fd) = &self.fd else {
+            return std::future::pending().await;
+        };
         loop {
-            let mut guard = self.fd.readable().await?;
+            let mut guard = fd.readable().await?;
             match guard.try_io(|inner| inner.get_ref().read(buf)) {
                 Ok(r) => return r,
                 Err(_would_block) => continue,
@@ -66,7 +91,11 @@ impl Socket {
 
     /// Sends `data` to `dst` out of the interface with address `via`.
     pub fn send(&self, data: &[u8], dst: u32, via: u32) {
-        let s = self.fd.get_ref();
+        let Some(fd) = &self.fd else {
+            crate::lock(&self.sent).push((dst, via, data.to_vec()));
+            return;
+        };
+        let s = fd.get_ref();
         if dst >> 28 == 0xe && s.set_multicast_if_v4(&Ipv4Addr::from(via)).is_err() {
             return;
         }
