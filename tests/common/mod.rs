@@ -147,7 +147,23 @@ impl Daemon {
 }
 
 impl Drop for Daemon {
+    /// A daemon left running (a test failed before stopping it): TERM first, so that DPDK
+    /// removes its runtime directory (/var/run/dpdk/<prefix>), KILL if it lingers.
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
