@@ -102,8 +102,8 @@ pub fn rate(n: usize, t: std::time::Duration) -> f64 {
     n as f64 / t.as_secs_f64() / 1e6
 }
 
-/// A running `rspe` started by a benchmark; stopped with SIGTERM (then SIGKILL after 10 s)
-/// when dropped.
+/// A daemon a benchmark started (rspe, or one it is compared with); stopped with SIGTERM
+/// (then SIGKILL after 10 s) when dropped.
 pub struct Daemon(pub std::process::Child);
 
 impl Daemon {
@@ -155,6 +155,25 @@ impl Drop for Daemon {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// A field of `/proc/PID/status` in kB (`VmRSS:`, `VmHWM:`), 0 when unknown.
+pub fn status_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// What `cmd` printed, when it succeeded.
+pub fn run_out(cmd: &mut std::process::Command) -> Option<String> {
+    let o = cmd.stderr(std::process::Stdio::null()).output().ok()?;
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
 }
 
 /// One frame in a benchmark's arena of fixed-size slots, as a pipeline packet buffer.

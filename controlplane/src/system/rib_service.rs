@@ -590,7 +590,7 @@ fn run(f: Forwarder, rx: mpsc::Receiver<Msg>, view: Arc<View>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::route::RouteSpec;
     use dataplane::conntrack::Conntrack;
@@ -598,10 +598,17 @@ mod tests {
 
     /// A RIB thread for two ports: ether1 10.0.0.1/24 in main, ether2 in VRF `a`.
     fn start() -> RibHandle {
-        let script = "/ip vrf add name=a interfaces=ether2\n\
+        for_config(
+            "/ip vrf add name=a interfaces=ether2\n\
             /ip address add address=10.0.0.1/24 interface=ether1\n\
-            /ip address add address=10.9.0.1/24 interface=ether2";
-        let (store, bases) = crate::plan::store_from_config(script, 2).unwrap();
+            /ip address add address=10.9.0.1/24 interface=ether2",
+            2,
+        )
+    }
+
+    /// A RIB thread (no dataplane behind it) for `ports` ports configured by `script`.
+    pub(crate) fn for_config(script: &str, ports: u16) -> RibHandle {
+        let (store, bases) = crate::plan::store_from_config(script, ports).unwrap();
         let f = Forwarder::new(
             bases,
             Publisher::new(Snapshot::default()),

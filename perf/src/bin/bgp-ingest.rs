@@ -18,12 +18,12 @@
 //! to BIRD <r>, to FRR <r>)`.
 
 use controlplane::bgp::packet::{self, seg, Attrs, Capability, Open, Segment};
-use rspe_perf::{median, sibling_binary};
+use rspe_perf::{median, run_out, sibling_binary, status_kb, Daemon as Proc};
 use shared::types::Prefix4;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -182,35 +182,6 @@ fn feed(src: Ipv4Addr, dst: SocketAddr, table: &Arc<Vec<u8>>, stop: Arc<AtomicBo
     established
 }
 
-fn status_kb(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// One daemon under test.
 trait Dut {
     fn name(&self) -> &'static str;
@@ -232,13 +203,6 @@ fn ready(dut: &dyn Dut, dir: &Path) {
 struct Rspe;
 struct Frr;
 struct Bird;
-
-fn run_out(cmd: &mut Command) -> Option<String> {
-    let o = cmd.stderr(Stdio::null()).output().ok()?;
-    o.status
-        .success()
-        .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
-}
 
 impl Dut for Rspe {
     fn name(&self) -> &'static str {

@@ -29,12 +29,12 @@ use controlplane::ospf::packet::{
 };
 use controlplane::ospf::spf;
 use controlplane::system::netns::Netns;
-use rspe_perf::{median, sibling_binary};
+use rspe_perf::{median, run_out, sibling_binary, status_kb, Daemon as Proc};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -403,35 +403,6 @@ impl Gen {
 // ---------------------------------------------------------------------------------------
 // The daemons.
 
-fn status_kb(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The two namespaces of a run, with the veth between them; deleted when dropped.
 struct Link {
     gen: String,
@@ -502,13 +473,6 @@ impl Drop for Link {
             }
         }
     }
-}
-
-fn run_out(cmd: &mut Command) -> Option<String> {
-    let o = cmd.stderr(Stdio::null()).output().ok()?;
-    o.status
-        .success()
-        .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
 }
 
 /// One daemon under test.

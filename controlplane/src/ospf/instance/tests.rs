@@ -9,9 +9,6 @@ use crate::ospf::packet::{
     dd_flags, link_type, lsa_type, options, Dd, Hello, Lsa, LsaBody, RouterLink, INITIAL_SEQ,
     MAX_AGE,
 };
-use crate::system::forwarder::Forwarder;
-use dataplane::conntrack::Conntrack;
-use shared::rcu::Publisher;
 use shared::types::TableId;
 
 fn ip(s: &str) -> u32 {
@@ -24,20 +21,11 @@ const OTHER: u32 = 0x0303_0303;
 
 /// A RIB thread for two ports.
 fn rib() -> RibHandle {
-    let script = "/ip address add address=10.0.1.1/24 interface=ether1\n\
-        /ip address add address=10.0.2.1/30 interface=ether2";
-    let (store, bases) = crate::plan::store_from_config(script, 2).unwrap();
-    let f = Forwarder::new(
-        bases,
-        Publisher::new(shared::snapshot::Snapshot::default()),
-        Arc::new(dataplane::exception::Exception::new(Vec::new())),
-        None,
-        "t-".into(),
-        Arc::new(Conntrack::new(16)),
-    );
-    let rib = RibHandle::start(f).unwrap();
-    rib.configure(&store);
-    rib
+    crate::system::rib_service::tests::for_config(
+        "/ip address add address=10.0.1.1/24 interface=ether1\n\
+        /ip address add address=10.0.2.1/30 interface=ether2",
+        2,
+    )
 }
 
 fn iface(port: u16, addr: &str, len: u8, ptp: bool) -> IfConfig {
