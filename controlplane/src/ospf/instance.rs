@@ -342,13 +342,7 @@ impl Instance {
                 )
             }
         };
-        let kind = match &body {
-            Body::Hello(_) => packet::kind::HELLO,
-            Body::Dd(_) => packet::kind::DD,
-            Body::Lsr(_) => packet::kind::LSR,
-            Body::Lsu(_) => packet::kind::LSU,
-            Body::Ack(_) => packet::kind::ACK,
-        };
+        let kind = body.kind();
         let p = Packet {
             header: Header {
                 kind,

@@ -304,6 +304,19 @@ pub enum Body {
     Ack(Vec<LsaHeader>),
 }
 
+impl Body {
+    /// The packet type that carries it.
+    pub fn kind(&self) -> u8 {
+        match self {
+            Body::Hello(_) => kind::HELLO,
+            Body::Dd(_) => kind::DD,
+            Body::Lsr(_) => kind::LSR,
+            Body::Lsu(_) => kind::LSU,
+            Body::Ack(_) => kind::ACK,
+        }
+    }
+}
+
 /// A packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packet {

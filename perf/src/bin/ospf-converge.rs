@@ -236,13 +236,7 @@ impl Gen {
     }
 
     fn send(&self, body: Body) {
-        let k = match &body {
-            Body::Hello(_) => kind::HELLO,
-            Body::Dd(_) => kind::DD,
-            Body::Lsr(_) => kind::LSR,
-            Body::Lsu(_) => kind::LSU,
-            Body::Ack(_) => kind::ACK,
-        };
+        let k = body.kind();
         let p = Packet {
             header: Header {
                 kind: k,

@@ -84,13 +84,7 @@ fn datagram(src: u32, dst: u32, p: &Packet) -> Vec<u8> {
 }
 
 fn packet(from: u32, area: u32, body: Body) -> Packet {
-    let kind = match &body {
-        Body::Hello(_) => packet::kind::HELLO,
-        Body::Dd(_) => packet::kind::DD,
-        Body::Lsr(_) => packet::kind::LSR,
-        Body::Lsu(_) => packet::kind::LSU,
-        Body::Ack(_) => packet::kind::ACK,
-    };
+    let kind = body.kind();
     Packet {
         header: Header {
             kind,
