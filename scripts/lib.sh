@@ -32,7 +32,8 @@ wait_socket() {
     return 1
 }
 
-# A check: `check "what" command...`; counts passes, records failures, never exits.
+# A check: `check "what" command...`; counts passes, records failures (showing what the
+# lab's `on_fail`, when it has one, prints), never exits.
 CHECKS_OK=0
 CHECKS_FAILED=0
 check() {
@@ -44,6 +45,8 @@ check() {
     else
         CHECKS_FAILED=$((CHECKS_FAILED + 1))
         echo "  FAIL $what"
+        # A lab may define `on_fail` to show the state a failure needs to be understood.
+        if declare -F on_fail >/dev/null; then on_fail 2>&1 | sed 's/^/       | /'; fi
     fi
 }
 

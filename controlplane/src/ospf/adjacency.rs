@@ -5,7 +5,7 @@
 use super::config::IfAuth;
 use super::instance::{Instance, Nbr};
 use super::interface::{self, Candidate, IfState};
-use super::lsdb::Received;
+use super::lsdb::{self, Received};
 use super::neighbor::{self, Action, Event, State};
 use super::packet::{
     self, dd_flags, lsa_type, Auth, Body, Dd, Hello, Lsa, LsaHeader, LsaKey, Packet, ALL_D_ROUTERS,
@@ -56,6 +56,12 @@ impl Instance {
             return self.drop_for("our-router-id");
         }
         let from = p.header.router_id;
+        if self.trace {
+            let line = super::print::trace_line(&p.body);
+            let name = &self.ifaces[i].cfg.name;
+            let src = std::net::Ipv4Addr::from(src);
+            eprintln!("rspe: ospf {}: {name} < {src}: {line}", self.cfg.name);
+        }
         match p.body {
             Body::Hello(h) => self.hello(i, from, src, h),
             Body::Dd(d) => self.dd(i, from, d),
@@ -284,7 +290,7 @@ impl Instance {
 
     /// Where a packet to a neighbour goes: its address, or AllSPFRouters on point-to-point
     /// links (the neighbour's address may be in no network of ours).
-    fn unicast_or_all(&self, i: usize, addr: u32) -> u32 {
+    pub(super) fn unicast_or_all(&self, i: usize, addr: u32) -> u32 {
         if self.ifaces[i].cfg.ptp {
             ALL_SPF_ROUTERS
         } else {
@@ -583,7 +589,7 @@ impl Instance {
                         self.send_lsas_to(i, from, vec![mine]);
                     }
                 }
-                Received::TooSoon | Received::MaxAgeUnknown => {}
+                Received::TooSoon => {}
             }
         }
         let n = self.ifaces[i].nbrs.get(&from).cloned();
@@ -604,9 +610,10 @@ impl Instance {
             return;
         }
         for h in headers {
+            // §13.7: an acknowledgment of this very instance (a MaxAge one is another).
             if n.retransmit
                 .get(&h.key)
-                .is_some_and(|x| x.seq == h.seq && x.checksum == h.checksum)
+                .is_some_and(|x| lsdb::compare(x, &h) == std::cmp::Ordering::Equal)
             {
                 n.retransmit.remove(&h.key);
             }
@@ -628,23 +635,13 @@ impl Instance {
                 continue;
             }
             // On the network it came from, only the DR floods it back (to everyone else).
-            if let Some((fi, _)) = from {
-                if fi == i && f.state != IfState::Dr {
-                    continue;
-                }
-            }
-            let targets: Vec<u32> = f
-                .nbrs
-                .values()
-                .filter(|n| n.state >= State::Exchange && Some((i, n.id)) != from)
-                .map(|n| n.id)
-                .collect();
-            if targets.is_empty() {
+            let not_back = from.is_some_and(|(fi, _)| fi == i && f.state != IfState::Dr);
+            let targets = self.flood_targets(i, from, &lsa.header);
+            if targets.is_empty() || not_back {
                 continue;
             }
             for id in &targets {
                 if let Some(n) = self.ifaces[i].nbrs.get_mut(id) {
-                    n.requests.remove(&lsa.header.key);
                     n.retransmit.insert(lsa.header.key, lsa.header);
                 }
             }
@@ -654,6 +651,40 @@ impl Instance {
             };
             self.send(i, dst, Body::Lsu(vec![lsa.clone()]));
         }
+    }
+
+    /// §13.3 (1): the neighbours on interface `i` that need `h`. Those still exchanging
+    /// lose a request for it that it answers (on every interface, the one it came from too,
+    /// or a request answered by another neighbour would wait forever); one that asked for
+    /// this very instance, or a newer one, needs nothing more from us.
+    fn flood_targets(&mut self, i: usize, from: Option<(usize, u32)>, h: &LsaHeader) -> Vec<u32> {
+        let mut targets = Vec::new();
+        let mut loaded = Vec::new();
+        for n in self.ifaces[i].nbrs.values_mut() {
+            if n.state < State::Exchange || Some((i, n.id)) == from {
+                continue;
+            }
+            if n.state < State::Full {
+                if let Some(asked) = n.requests.get(&h.key) {
+                    let newer = lsdb::compare(h, asked);
+                    if newer == std::cmp::Ordering::Less {
+                        continue;
+                    }
+                    n.requests.remove(&h.key);
+                    if n.requests.is_empty() && n.state == State::Loading {
+                        loaded.push(n.id);
+                    }
+                    if newer == std::cmp::Ordering::Equal {
+                        continue;
+                    }
+                }
+            }
+            targets.push(n.id);
+        }
+        for id in loaded {
+            self.nbr_event(i, id, Event::LoadingDone);
+        }
+        targets
     }
 
     /// Retransmits unacknowledged LSAs, the master's last DD and outstanding requests.

@@ -165,6 +165,8 @@ pub struct Instance {
     pub range_holes: BTreeSet<Prefix4>,
     rib: RibHandle,
     view: Arc<Mutex<View>>,
+    /// Whether each packet sent and received is written to stderr (`RSPE_OSPF_TRACE=1`).
+    pub trace: bool,
 }
 
 use crate::lock;
@@ -268,7 +270,34 @@ pub async fn run(
             spf_at = Some(now.max(last_spf + SPF_HOLD));
         }
     }
+    inst.flush_ours();
+    linger(&mut inst, &mut buf).await;
     inst.shutdown();
+}
+
+/// How long a stopping instance waits for its flushed LSAs to be acknowledged, and how
+/// often it sends them again meanwhile (past MinLSArrival, which may have dropped the first).
+const LINGER: Duration = Duration::from_millis(3000);
+const LINGER_RESEND: Duration = Duration::from_millis(1100);
+
+/// Waits, taking in packets, until every neighbour has acknowledged our flushed LSAs (or
+/// LINGER passes): a flush that one lost packet undid would leave our LSAs in the
+/// neighbours' databases for up to an hour, under a router id that may be gone.
+async fn linger(inst: &mut Instance, buf: &mut [u8]) {
+    let end = tokio::time::Instant::now() + LINGER;
+    let mut resend =
+        tokio::time::interval_at(tokio::time::Instant::now() + LINGER_RESEND, LINGER_RESEND);
+    while inst.flushing() {
+        tokio::select! {
+            _ = tokio::time::sleep_until(end) => break,
+            r = inst.sock.recv(buf) => {
+                if let Ok(n) = r {
+                    inst.received(&buf[..n]);
+                }
+            }
+            _ = resend.tick() => inst.resend_flushed(),
+        }
+    }
 }
 
 impl Instance {
@@ -316,6 +345,7 @@ impl Instance {
             range_holes: BTreeSet::new(),
             rib,
             view,
+            trace: std::env::var_os("RSPE_OSPF_TRACE").is_some_and(|v| v == "1"),
         }
     }
 
@@ -342,6 +372,14 @@ impl Instance {
                 )
             }
         };
+        if self.trace {
+            let line = super::print::trace_line(&body);
+            let to = std::net::Ipv4Addr::from(dst);
+            eprintln!(
+                "rspe: ospf {}: {} > {to}: {line}",
+                self.cfg.name, iface.cfg.name
+            );
+        }
         let kind = body.kind();
         let p = Packet {
             header: Header {
@@ -419,19 +457,31 @@ impl Instance {
         self.cfg.areas.get(&area).unwrap_or(&NORMAL)
     }
 
-    /// MaxAge LSAs go; ours due for refresh are made again.
+    /// MaxAge LSAs go once no neighbour still has to acknowledge them and none is
+    /// exchanging databases (§14); ours due for refresh are made again.
     fn age(&mut self) {
         let me = self.cfg.router_id;
         let now = self.now;
+        let exchanging = self.exchanging();
+        let unacked: BTreeSet<LsaKey> = self
+            .ifaces
+            .iter()
+            .flat_map(|i| i.nbrs.values())
+            .flat_map(|n| n.retransmit.keys().copied())
+            .collect();
         let mut refresh = false;
         for db in self
             .areas
             .values_mut()
             .chain(std::iter::once(&mut self.externals))
         {
-            for k in db.maxaged(now) {
-                db.remove(&k);
-                self.spf_due = true;
+            if !exchanging {
+                for k in db.maxaged(now) {
+                    if !unacked.contains(&k) {
+                        db.remove(&k);
+                        self.spf_due = true;
+                    }
+                }
             }
             refresh |= !db.due_refresh(me, now).is_empty();
         }
@@ -657,11 +707,10 @@ impl Instance {
         })
     }
 
-    /// Says goodbye: our LSAs flushed from the neighbours' databases (premature aging,
-    /// §14.1: a router id changed or an instance stopped leaves nothing of it behind), our
-    /// routes out of the RIB.
+    /// Says goodbye (after `flush_ours` and `linger`: premature aging, §14.1, so that a
+    /// router id changed or an instance stopped leaves nothing of it behind): our routes out
+    /// of the RIB.
     fn shutdown(&mut self) {
-        self.flush_ours();
         self.rib.submit(Batch {
             owner: self.owner(),
             purge: true,

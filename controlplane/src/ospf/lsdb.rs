@@ -24,6 +24,8 @@ pub struct Entry {
     pub lsa: Lsa,
     /// When it was installed (s).
     pub installed: u64,
+    /// Whether it came by flooding (MinLSArrival holds only for those: §13 step 5a).
+    pub flooded: bool,
 }
 
 impl Entry {
@@ -70,14 +72,12 @@ pub enum Received {
         /// The instance it replaced.
         replaced: Option<Lsa>,
     },
-    /// Newer, but it arrived within MinLSArrival of the one we have: dropped.
+    /// Newer, but it arrived within MinLSArrival of the one we received before: dropped.
     TooSoon,
     /// The same instance (an implied acknowledgment, or a duplicate).
     Same,
     /// Older than ours: send ours back.
     Older,
-    /// A MaxAge LSA of which we have no instance: acknowledge it directly, keep nothing.
-    MaxAgeUnknown,
 }
 
 /// One area's LSAs.
@@ -112,22 +112,20 @@ impl Lsdb {
         self.entries.is_empty()
     }
 
-    /// Takes in an LSA received by flooding at `now` (§13 steps 4-8).
+    /// Takes in an LSA received by flooding at `now` (§13 steps 5-8; step 4, a MaxAge LSA
+    /// we do not have while no neighbour is exchanging, is the caller's).
     pub fn receive(&mut self, lsa: Lsa, now: u64) -> Received {
         let key = lsa.header.key;
         let Some(have) = self.entries.get(&key) else {
-            if lsa.header.age == MAX_AGE {
-                return Received::MaxAgeUnknown;
-            }
-            self.install(lsa, now);
+            self.put(lsa, now, true);
             return Received::Installed { replaced: None };
         };
         match compare(&lsa.header, &have.header(now)) {
             Ordering::Greater => {
-                if now.saturating_sub(have.installed) < MIN_LS_ARRIVAL {
+                if have.flooded && now.saturating_sub(have.installed) < MIN_LS_ARRIVAL {
                     return Received::TooSoon;
                 }
-                let replaced = self.install(lsa, now);
+                let replaced = self.put(lsa, now, true);
                 Received::Installed { replaced }
             }
             Ordering::Equal => Received::Same,
@@ -135,18 +133,20 @@ impl Lsdb {
         }
     }
 
-    /// Installs `lsa` (ours or received); returns what it replaced.
+    /// Installs `lsa`, one of ours or made here (not received by flooding); returns what
+    /// it replaced.
     pub fn install(&mut self, lsa: Lsa, now: u64) -> Option<Lsa> {
+        self.put(lsa, now, false)
+    }
+
+    fn put(&mut self, lsa: Lsa, now: u64, flooded: bool) -> Option<Lsa> {
         let key = lsa.header.key;
-        self.entries
-            .insert(
-                key,
-                Entry {
-                    lsa,
-                    installed: now,
-                },
-            )
-            .map(|e| e.lsa)
+        let e = Entry {
+            lsa,
+            installed: now,
+            flooded,
+        };
+        self.entries.insert(key, e).map(|e| e.lsa)
     }
 
     /// Removes `key`.
@@ -242,12 +242,6 @@ mod tests {
     #[test]
     fn flooding_decisions_step_by_step() {
         let mut db = Lsdb::new();
-        // A MaxAge LSA we never had: acknowledged, not kept.
-        assert_eq!(
-            db.receive(lsa(1, INITIAL_SEQ, MAX_AGE), 10),
-            Received::MaxAgeUnknown
-        );
-        assert!(db.is_empty());
         // New: installed.
         assert_eq!(
             db.receive(lsa(1, INITIAL_SEQ, 1), 10),
@@ -265,6 +259,15 @@ mod tests {
         assert!(matches!(r, Received::Installed { replaced: Some(_) }));
         // An older one: ours goes back.
         assert_eq!(db.receive(lsa(1, INITIAL_SEQ, 1), 20), Received::Older);
+        // MinLSArrival holds against what came by flooding, not against our own: a newer
+        // instance of an LSA of ours (a neighbour's MaxAge copy sent back) at once.
+        db.install(lsa(2, INITIAL_SEQ, 0), 30);
+        let r = db.receive(lsa(2, INITIAL_SEQ, MAX_AGE), 30);
+        assert!(matches!(r, Received::Installed { replaced: Some(_) }));
+        // A MaxAge LSA we never had, while a neighbour is exchanging (the caller acks it
+        // directly otherwise): installed, so a request for it is answered.
+        let r = db.receive(lsa(3, INITIAL_SEQ, MAX_AGE), 30);
+        assert_eq!(r, Received::Installed { replaced: None });
     }
 
     #[test]

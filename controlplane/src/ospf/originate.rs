@@ -9,7 +9,9 @@ use super::instance::Instance;
 use super::interface::IfState;
 use super::lsdb::{LS_REFRESH_TIME, MIN_LS_INTERVAL};
 use super::neighbor::State;
-use super::packet::{link_type, lsa_type, options, Lsa, LsaBody, LsaKey, RouterLink, MAX_AGE};
+use super::packet::{
+    link_type, lsa_type, options, Body, Lsa, LsaBody, LsaKey, RouterLink, MAX_AGE,
+};
 use shared::types::{mask, Prefix4};
 use std::collections::BTreeMap;
 
@@ -239,7 +241,9 @@ impl Instance {
         }
     }
 
-    /// Flushes our LSA `key`: MaxAge, flooded, then gone with aging.
+    /// Flushes our LSA `key`: MaxAge, flooded (and retransmitted until acknowledged), then
+    /// gone (§14.1). A flush is an origination: the next instance waits MinLSInterval, so
+    /// that it does not reach a neighbour within MinLSArrival of the flush and get dropped.
     fn flush(&mut self, area: Option<u32>, key: LsaKey) {
         let now = self.now;
         let db = match area {
@@ -250,30 +254,69 @@ impl Instance {
         let mut lsa = e.lsa.clone();
         lsa.set_age(MAX_AGE);
         db.install(lsa.clone(), now);
+        self.originated.insert((area, key), now);
         self.spf_due = true;
         self.flood(area.unwrap_or(0), None, &lsa);
     }
 
-    /// Floods every LSA of ours at MaxAge, once (the instance is going).
+    /// Flushes every LSA of ours (the instance is going); `flushing` tells when the
+    /// neighbours have acknowledged them all.
     pub fn flush_ours(&mut self) {
         let me = self.cfg.router_id;
         let now = self.now;
-        let mut ours: Vec<(u32, Lsa)> = Vec::new();
+        let mut ours: Vec<(Option<u32>, LsaKey)> = Vec::new();
         for (area, db) in &self.areas {
             for (k, e) in db.iter() {
                 if k.adv == me && e.age(now) < MAX_AGE {
-                    ours.push((*area, e.lsa.clone()));
+                    ours.push((Some(*area), *k));
                 }
             }
         }
         for (k, e) in self.externals.iter() {
             if k.adv == me && e.age(now) < MAX_AGE {
-                ours.push((0, e.lsa.clone()));
+                ours.push((None, *k));
             }
         }
-        for (area, mut lsa) in ours {
-            lsa.set_age(MAX_AGE);
-            self.flood(area, None, &lsa);
+        for (area, key) in ours {
+            self.flush(area, key);
+        }
+    }
+
+    /// Whether a neighbour has yet to acknowledge a flushed LSA of ours.
+    pub fn flushing(&self) -> bool {
+        let me = self.cfg.router_id;
+        self.ifaces.iter().flat_map(|i| i.nbrs.values()).any(|n| {
+            n.retransmit
+                .values()
+                .any(|h| h.key.adv == me && h.age == MAX_AGE)
+        })
+    }
+
+    /// Sends each neighbour the flushed LSAs of ours it has not acknowledged yet.
+    pub fn resend_flushed(&mut self) {
+        let me = self.cfg.router_id;
+        for i in 0..self.ifaces.len() {
+            let area = self.ifaces[i].cfg.area;
+            let due: Vec<(u32, Vec<LsaKey>)> = self.ifaces[i]
+                .nbrs
+                .values()
+                .map(|n| {
+                    let keys = n.retransmit.values();
+                    let ours = keys.filter(|h| h.key.adv == me && h.age == MAX_AGE);
+                    (n.addr, ours.map(|h| h.key).collect::<Vec<_>>())
+                })
+                .filter(|(_, keys)| !keys.is_empty())
+                .collect();
+            for (addr, keys) in due {
+                let lsas: Vec<Lsa> = keys
+                    .iter()
+                    .filter_map(|k| self.lsdb(area, k.kind).get(k).map(|e| e.lsa.clone()))
+                    .collect();
+                let dst = self.unicast_or_all(i, addr);
+                for chunk in lsas.chunks(20) {
+                    self.send(i, dst, Body::Lsu(chunk.to_vec()));
+                }
+            }
         }
     }
 

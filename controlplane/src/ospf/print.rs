@@ -181,3 +181,45 @@ fn body_text(body: &LsaBody) -> String {
         LsaBody::Other => String::new(),
     }
 }
+
+/// One line for a packet in the trace (`RSPE_OSPF_TRACE=1`): its type and, for the
+/// database packets, each LSA as type/id/originator/sequence/age.
+pub fn trace_line(body: &super::packet::Body) -> String {
+    use super::packet::{Body, LsaHeader};
+    let h = |x: &LsaHeader| {
+        let k = x.key;
+        format!(
+            "{}/{}/{}/{:x}/{}",
+            k.kind,
+            ip(k.id),
+            ip(k.adv),
+            x.seq,
+            x.age
+        )
+    };
+    let list = |v: Vec<String>| v.join(" ");
+    match body {
+        Body::Hello(x) => format!(
+            "hello dr={} bdr={} nbrs={}",
+            ip(x.dr),
+            ip(x.bdr),
+            x.neighbors.len()
+        ),
+        Body::Dd(d) => format!(
+            "dd seq={} flags={:x} {}",
+            d.seq,
+            d.flags,
+            list(d.headers.iter().map(h).collect())
+        ),
+        Body::Lsr(keys) => format!(
+            "lsr {}",
+            list(
+                keys.iter()
+                    .map(|k| format!("{}/{}/{}", k.kind, ip(k.id), ip(k.adv)))
+                    .collect()
+            )
+        ),
+        Body::Lsu(l) => format!("lsu {}", list(l.iter().map(|x| h(&x.header)).collect())),
+        Body::Ack(a) => format!("ack {}", list(a.iter().map(h).collect())),
+    }
+}

@@ -182,8 +182,9 @@ async fn manager<C: Instance, V: Default + Send + 'static, R: Clone>(
     }
 }
 
-/// Stops an instance and waits (2 s at most) for it to have said goodbye.
+/// Stops an instance and waits (5 s at most: OSPF waits up to 3 s for its flushed LSAs to
+/// be acknowledged) for it to have said goodbye.
 async fn stop<C>(r: Running<C>) {
     let _ = r.stop.send(());
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), r.task).await;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), r.task).await;
 }

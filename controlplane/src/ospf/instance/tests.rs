@@ -414,3 +414,114 @@ fn a_stub_area_refuses_as_external_lsas() {
         matches!(&sent(&inst)[..], [(_, _, p)] if matches!(&p.body, Body::Hello(h) if h.options & options::E == 0))
     );
 }
+
+/// B acknowledges `h` (an instance of an LSA) on the second link.
+fn ack_from_b(inst: &mut Instance, h: LsaHeader) {
+    let p = packet(OTHER, 0, Body::Ack(vec![h]));
+    inst.received(&datagram(ip("10.0.2.2"), ALL_SPF, &p));
+}
+
+#[test]
+fn a_flushed_lsa_of_ours_stays_until_acknowledged_and_its_successor_waits() {
+    let mut inst = two_links(AreaKind::Normal);
+    inst.originate_all();
+    let key = LsaKey {
+        kind: lsa_type::ROUTER,
+        id: ME,
+        adv: ME,
+    };
+    let live = inst.areas[&0].get(&key).expect("our router-LSA").lsa.header;
+    for i in 0..2 {
+        for n in inst.ifaces[i].nbrs.values_mut() {
+            n.retransmit.clear();
+        }
+    }
+    sent(&inst);
+    // Flushed at 10 s: MaxAge, out of both links, on both retransmission lists.
+    inst.now = 10;
+    inst.flush_ours();
+    let out = sent(&inst);
+    let maxage = |p: &Packet| matches!(&p.body, Body::Lsu(l) if l[0].header.age == MAX_AGE);
+    assert_eq!(
+        out.iter().filter(|(_, _, p)| maxage(p)).count(),
+        2,
+        "{out:?}"
+    );
+    assert!(inst.flushing());
+    // Unacknowledged, it stays in the database (§14), and goes out again when asked.
+    inst.now = 11;
+    inst.age();
+    assert_eq!(inst.areas[&0].get(&key).map(|e| e.age(11)), Some(MAX_AGE));
+    inst.resend_flushed();
+    assert_eq!(sent(&inst).iter().filter(|(_, _, p)| maxage(p)).count(), 2);
+    // A acknowledges the flush; B only the live instance it had: not this one (§13.7).
+    let gone = LsaHeader {
+        age: MAX_AGE,
+        ..live
+    };
+    let p = packet(NBR, 0, Body::Ack(vec![gone]));
+    inst.received(&datagram(ip("10.0.1.2"), ALL_SPF, &p));
+    ack_from_b(&mut inst, live);
+    assert!(inst.flushing(), "B has not acknowledged the flush");
+    inst.age();
+    assert!(inst.areas[&0].get(&key).is_some());
+    ack_from_b(&mut inst, gone);
+    assert!(!inst.flushing());
+    inst.age();
+    assert!(
+        inst.areas[&0].get(&key).is_none(),
+        "acknowledged by all: gone"
+    );
+    // A flush is an origination: the next instance waits MinLSInterval (5 s) after it.
+    inst.now = 12;
+    inst.originate_all();
+    assert!(inst.areas[&0].get(&key).is_none() && inst.reoriginate);
+    inst.now = 15;
+    inst.originate_all();
+    assert!(inst.areas[&0].get(&key).is_some_and(|e| e.age(15) == 0));
+}
+
+#[test]
+fn a_maxage_lsa_asked_for_in_the_exchange_is_taken_in() {
+    let mut inst = two_links(AreaKind::Normal);
+    let gone = router_lsa(ip("8.8.8.8"), INITIAL_SEQ, MAX_AGE);
+    let key = gone.header.key;
+    let n = inst.ifaces[0].nbrs.get_mut(&NBR).unwrap();
+    n.state = neighbor::State::Loading;
+    n.requests.insert(key, gone.header);
+    lsu_from_a(&mut inst, vec![gone]);
+    assert!(
+        inst.ifaces[0].nbrs[&NBR].requests.is_empty(),
+        "the request is answered"
+    );
+    assert_eq!(inst.ifaces[0].nbrs[&NBR].state, neighbor::State::Full);
+    assert!(
+        inst.areas[&0].get(&key).is_some(),
+        "kept until it can be removed"
+    );
+}
+
+#[test]
+fn an_lsa_flooded_by_one_neighbour_answers_the_request_to_another_on_the_same_segment() {
+    // DR-other on a segment: A is still loading and owes us K, B (the DR) floods K.
+    let mut inst = instance(vec![iface(0, "10.0.1.1", 24, false)], AreaKind::Normal);
+    inst.ifaces[0].state = IfState::DrOther;
+    inst.ifaces[0].dr = ip("10.0.1.3");
+    let lsa = router_lsa(ip("9.9.9.9"), INITIAL_SEQ + 1, 1);
+    let key = lsa.header.key;
+    for (id, addr) in [(NBR, "10.0.1.2"), (OTHER, "10.0.1.3")] {
+        let mut n = Nbr::new(id, ip(addr));
+        n.state = neighbor::State::Full;
+        n.dead_at = 1_000;
+        inst.ifaces[0].nbrs.insert(id, n);
+    }
+    let a = inst.ifaces[0].nbrs.get_mut(&NBR).unwrap();
+    a.state = neighbor::State::Loading;
+    a.requests.insert(key, lsa.header);
+    let p = packet(OTHER, 0, Body::Lsu(vec![lsa]));
+    inst.received(&datagram(ip("10.0.1.3"), ALL_SPF, &p));
+    let a = &inst.ifaces[0].nbrs[&NBR];
+    assert!(a.requests.is_empty(), "answered by B's flood");
+    assert_eq!(a.state, neighbor::State::Full);
+    assert!(a.retransmit.is_empty(), "A asked for this very instance: it has it");
+}
