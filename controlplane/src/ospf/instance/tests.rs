@@ -523,5 +523,8 @@ fn an_lsa_flooded_by_one_neighbour_answers_the_request_to_another_on_the_same_se
     let a = &inst.ifaces[0].nbrs[&NBR];
     assert!(a.requests.is_empty(), "answered by B's flood");
     assert_eq!(a.state, neighbor::State::Full);
-    assert!(a.retransmit.is_empty(), "A asked for this very instance: it has it");
+    assert!(
+        a.retransmit.is_empty(),
+        "A asked for this very instance: it has it"
+    );
 }
