@@ -10,7 +10,7 @@ const LAYERS: &[&[&str]] = &[
     &["plan"],
     &["rib"],
     &["system"],
-    &["bgp", "ldp"],
+    &["bgp", "ldp", "ospf"],
     &["northbound"],
 ];
 

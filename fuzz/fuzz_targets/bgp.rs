@@ -5,6 +5,8 @@
 //!   attribute, MP_REACH_NLRI/MP_UNREACH_NLRI twice, an MP attribute with wrong flags);
 //! * what both accept without any RFC 7606 treatment has the same withdrawn routes, NLRI,
 //!   ORIGIN, NEXT_HOP, MED, LOCAL_PREF and communities.
+//! And labelled NLRI (VPN-IPv4, labelled IPv4) in MP_REACH/MP_UNREACH: what decodes
+//! encodes to what decodes the same.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,6 +16,25 @@ use netgauze_bgp_pkt::BgpMessage;
 use netgauze_parse_utils::reader::SliceReader;
 use netgauze_parse_utils::traits::ParseFromWithOneInput;
 use rspe_controlplane::bgp::packet::{self as ours, err, Ctx, Treatment};
+use rspe_controlplane::bgp::vpn;
+
+/// Labelled NLRI decoded, encoded and decoded again: the same routes.
+fn labelled_round_trip(nlri: &[u8], safi: u8, withdraw: bool, max_labels: usize) {
+    let vpn_safi = match safi {
+        ours::afi::VPN => true,
+        ours::afi::LABELED => false,
+        _ => return,
+    };
+    let Ok(routes) = vpn::decode(nlri, vpn_safi, withdraw, max_labels) else {
+        return;
+    };
+    let mut b = bytes::BytesMut::new();
+    for r in &routes {
+        vpn::encode(&mut b, r);
+    }
+    let again = vpn::decode(&b, vpn_safi, withdraw, max_labels).expect("ours decodes");
+    assert_eq!(routes, again);
+}
 
 fn theirs(msg: &[u8], as4: bool) -> Option<BgpMessage> {
     let mut ctx = BgpParsingContext::new(
@@ -61,6 +82,16 @@ fuzz_target!(|data: &[u8]| {
     msg.push(ours::msg::UPDATE);
     msg.extend_from_slice(body);
     let mine = ours::decode_update(body, Ctx { as4, ebgp });
+    if let Ok(u) = &mine {
+        let max_labels = usize::from(flags >> 5) + 1;
+        if let Some(r) = &u.mp_reach {
+            let _ = vpn::decode_next_hop(&r.next_hop);
+            labelled_round_trip(&r.nlri, r.safi, false, max_labels);
+        }
+        if let Some(w) = &u.mp_unreach {
+            labelled_round_trip(&w.withdrawn, w.safi, true, max_labels);
+        }
+    }
     let other = theirs(&msg, as4);
     match (&mine, &other) {
         (Err(n), Some(_)) => {

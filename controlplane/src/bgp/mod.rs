@@ -14,6 +14,7 @@ pub mod md5;
 pub mod packet;
 pub mod peer;
 pub mod print;
+pub mod vpn;
 
 use crate::config::store::Store;
 use crate::rib::Source;
@@ -102,6 +103,8 @@ enum Ctl {
 
 /// The BGP speaker.
 pub struct Bgp {
+    /// `/routing bgp vpn`: leaking between this router's VRFs by route targets.
+    pub vpn: vpn::Vpn,
     ctl: Mutex<Option<mpsc::UnboundedSender<Ctl>>>,
     /// What the console reads.
     pub shared: Arc<Shared>,
@@ -114,8 +117,10 @@ impl Bgp {
         let shared = Arc::new(Shared::default());
         let (ctl, rx) = mpsc::unbounded_channel();
         let s = shared.clone();
+        let vpn = vpn::Vpn::start(rib.clone())?;
         let thread = crate::runtime_thread("bgp", move |rt| rt.block_on(manager(rx, s, rib)))?;
         Ok(Bgp {
+            vpn,
             ctl: Mutex::new(Some(ctl)),
             shared,
             thread: Mutex::new(Some(thread)),
@@ -124,6 +129,7 @@ impl Bgp {
 
     /// Follows a new configuration.
     pub fn configure(&self, store: &Store, rib: &RibHandle) {
+        self.vpn.configure(store, rib);
         let plan = rib.plan();
         let (peers, inactive) = config::peers(store, &plan);
         let mut netns = HashMap::new();
@@ -158,6 +164,7 @@ impl Bgp {
 
     /// Stops every session (NOTIFICATION Cease, administrative shutdown) and the thread.
     pub fn shutdown(&self) {
+        self.vpn.shutdown();
         // Closing the channel ends the manager, which stops the sessions first.
         lock(&self.ctl).take();
         if let Some(t) = lock(&self.thread).take() {

@@ -134,6 +134,11 @@ pub static REFUSED: &[Note] = &[
     ),
 ];
 
+const VPN_FILTERS: &str =
+    "routing filters are not built for VPN routes: every exported route goes to every VRF whose import RTs match";
+const VPN_SESSIONS: &str =
+    "VPNv4 over BGP sessions is not built yet: VPN routes leak between this router's VRFs only";
+const VPN_AGAIN: &str = "routes imported from a VPN are never exported again (no leaking loops)";
 const PE_CE: &str = "RFC 4577's PE-CE knobs belong to BGP/MPLS IP VPNs, not built yet";
 const OSPF_TYPE: &str =
     "only broadcast and point-to-point are built: the interface runs as broadcast";
@@ -180,8 +185,28 @@ pub static INERT: &[Note] = &[
     ),
     note(
         &["routing", "bgp", "vpn"],
-        None,
-        "VPNv4 (BGP/MPLS IP VPNs) is not built yet",
+        Some("import.filter-chain"),
+        VPN_FILTERS,
+    ),
+    note(
+        &["routing", "bgp", "vpn"],
+        Some("export.filter-chain"),
+        VPN_FILTERS,
+    ),
+    note(
+        &["routing", "bgp", "vpn"],
+        Some("export.filter-select"),
+        VPN_FILTERS,
+    ),
+    note(
+        &["routing", "bgp", "vpn"],
+        Some("import.router-id"),
+        VPN_SESSIONS,
+    ),
+    note(
+        &["routing", "bgp", "vpn"],
+        Some("label-allocation-policy"),
+        VPN_SESSIONS,
     ),
     note(&["routing", "ospf", "instance"], Some("domain-id"), PE_CE),
     note(&["routing", "ospf", "instance"], Some("domain-tag"), PE_CE),
@@ -342,6 +367,18 @@ pub static INERT_VALUES: &[(&[&str], &str, &str, &str)] = &[
         "auth",
         "sha512",
         OSPF_AUTH,
+    ),
+    (
+        &["routing", "bgp", "vpn"],
+        "export.redistribute",
+        "vpn",
+        VPN_AGAIN,
+    ),
+    (
+        &["routing", "bgp", "vpn"],
+        "export.redistribute",
+        "bgp-mpls-vpn",
+        VPN_AGAIN,
     ),
     (
         &["routing", "bgp", "template"],

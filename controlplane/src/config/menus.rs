@@ -769,6 +769,7 @@ pub static MENUS: &[Menu] = &[
             Param::req("name", Kind::Name),
             Param::req("vrf", Kind::Ref(RefTo::Vrf)),
             Param::opt("route-distinguisher", Kind::RouteTarget { list: false }).shown(),
+            Param::opt("route-targets", Kind::RouteTarget { list: true }),
             Param::opt("import.route-targets", Kind::RouteTarget { list: true }).shown(),
             Param::opt("import.filter-chain", Kind::Text),
             Param::opt("import.router-id", Kind::RouterId),
