@@ -41,6 +41,8 @@ pub struct PeerInfo {
     pub remote_addr: u32,
     /// Both sides speak 4-octet AS numbers.
     pub as4: bool,
+    /// Both sides offered VPN-IPv4.
+    pub vpnv4: bool,
     /// Its messages.
     pub tx: Sender,
 }
@@ -193,6 +195,8 @@ pub struct Instance {
     dirty: HashSet<(TableId, Prefix4)>,
     /// Routes whose next hop is our own address or unusable: not installed.
     pub ignored: u64,
+    /// VPN-IPv4 routes received, and what they import into the VRFs.
+    pub vpn: super::vpn::rib::VpnRib,
 }
 
 impl Default for Instance {
@@ -279,6 +283,7 @@ impl Instance {
             networks: Default::default(),
             dirty: HashSet::default(),
             ignored: 0,
+            vpn: Default::default(),
         }
     }
 
@@ -292,9 +297,13 @@ impl Instance {
         self.dests.is_empty()
     }
 
-    /// Prefixes received from `peer` (and kept).
+    /// Prefixes received from `peer` (and kept), VPN-IPv4 ones included.
     pub fn received(&self, peer: PeerId) -> usize {
-        self.peers.get(&peer).map_or(0, |p| p.received)
+        let vpn = match self.peers.get(&peer) {
+            Some(p) if p.info.vpnv4 => self.vpn.received(peer),
+            _ => 0,
+        };
+        self.peers.get(&peer).map_or(0, |p| p.received) + vpn
     }
 
     /// Prefixes advertised to `peer`.
@@ -362,6 +371,7 @@ impl Instance {
         let Some(_) = self.peers.remove(&id) else {
             return;
         };
+        self.vpn.peer_down(id);
         let mut emptied = Vec::new();
         for (k, paths) in self.dests.iter_mut() {
             let before = paths.len();
@@ -413,6 +423,9 @@ impl Instance {
         let local_as = peer.info.cfg.local_as;
         let allow = usize::from(peer.info.cfg.allow_as);
         let own_addr = peer.info.local_addr;
+        if peer.info.vpnv4 {
+            self.vpn_update(id, &u);
+        }
         let mut removed = 0usize;
         for p in &u.withdrawn {
             if self.remove_path(table, *p, id) {
@@ -462,6 +475,39 @@ impl Instance {
                 }
             }
         }
+    }
+
+    /// The VPN-IPv4 routes of an UPDATE (checked by the session) into the VPN RIB.
+    fn vpn_update(&mut self, id: PeerId, u: &Update) {
+        use super::vpn::codec;
+        if let Some(w) = u.mp_unreach.as_ref().filter(|w| w.safi == packet::afi::VPN) {
+            if let Ok(gone) = codec::decode(&w.withdrawn, true, true, 1) {
+                self.vpn.withdraw(id, &gone);
+            }
+        }
+        let Some(r) = u.mp_reach.as_ref().filter(|r| r.safi == packet::afi::VPN) else {
+            return;
+        };
+        let (Ok(routes), Some(nh)) = (
+            codec::decode(&r.nlri, true, false, 1),
+            codec::decode_next_hop(&r.next_hop),
+        ) else {
+            return;
+        };
+        let local_as = self.peers.get(&id).map_or(0, |p| p.info.cfg.local_as);
+        if matches!(u.treatment, packet::Treatment::TreatAsWithdraw(_))
+            || u.attrs.has_loop(local_as, 0)
+        {
+            self.vpn.withdraw(id, &routes);
+            return;
+        }
+        let attrs = super::vpn::rib::PathAttrs {
+            next_hop: nh,
+            local_pref: u.attrs.local_pref.unwrap_or(100),
+            path_len: u.attrs.path_len(),
+            ext_communities: u.attrs.ext_communities.clone(),
+        };
+        self.vpn.announce(id, &routes, &attrs);
     }
 
     fn remove_path(&mut self, table: TableId, p: Prefix4, id: PeerId) -> bool {
@@ -891,6 +937,7 @@ mod tests {
             local_addr: 0x0a00_0001,
             remote_addr: addr,
             as4: true,
+            vpnv4: false,
             tx,
         });
         Peer { rx }
@@ -1202,6 +1249,7 @@ mod tests {
             local_addr: 0x0a00_0001,
             remote_addr: 0x0a00_0002,
             as4: true,
+            vpnv4: false,
             tx,
         });
         let mut e = Peer { rx };

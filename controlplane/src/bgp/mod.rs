@@ -98,6 +98,8 @@ enum Ctl {
         disabled: Vec<String>,
         /// The address lists `output.network` may name.
         networks: config::NetworkLists,
+        /// VRF tables and the route targets each imports (`/routing bgp vpn`).
+        vpn_imports: Vec<(shared::types::TableId, Vec<u64>)>,
     },
 }
 
@@ -158,6 +160,12 @@ impl Bgp {
                 netns,
                 disabled,
                 networks: config::address_lists(store),
+                vpn_imports: vpn::config::entries(store, &plan)
+                    .0
+                    .entries
+                    .into_iter()
+                    .map(|e| (e.table, e.import))
+                    .collect(),
             });
         }
     }
@@ -196,8 +204,9 @@ async fn manager(mut rx: mpsc::UnboundedReceiver<Ctl>, shared: Arc<Shared>, rib:
         tokio::select! {
             m = rx.recv() => match m {
                 None => break,
-                Some(Ctl::Configure { peers, netns, disabled, networks }) => {
+                Some(Ctl::Configure { peers, netns, disabled, networks, vpn_imports }) => {
                     let _ = itx.send(ToInstance::Networks(networks)).await;
+                    let _ = itx.send(ToInstance::VpnImports(vpn_imports)).await;
                     let want: HashMap<String, PeerConfig> =
                         peers.into_iter().map(|p| (p.name.clone(), p)).collect();
                     // Gone or changed: stopped.
@@ -380,6 +389,12 @@ const OWNER: Owner = Owner {
     instance: 0,
 };
 
+/// Whose VPN routes imported from peers are (the local leaks are instance 0's).
+const VPN_OWNER: Owner = Owner {
+    source: Source::BgpVpn,
+    instance: 1,
+};
+
 /// What the instance hears of the RIB's other routes: those it may redistribute, and
 /// default routes (`default-originate=if-installed`).
 fn redistributable() -> Filter {
@@ -460,11 +475,21 @@ async fn instance_task(mut rx: mpsc::Receiver<ToInstance>, shared: Arc<Shared>, 
                 ToInstance::Update(id, u, raw) => inst.update_raw(id, *u, Some(&raw)),
                 ToInstance::Refresh(id) => inst.refresh(id),
                 ToInstance::Networks(n) => inst.set_networks(n),
+                ToInstance::VpnImports(v) => inst.vpn.set_imports(v),
             }
         }
         let mut changes = Vec::new();
         inst.flush(&mut changes);
+        let mut imported = Vec::new();
+        inst.vpn.flush(&mut imported);
         drop(inst);
+        if !imported.is_empty() || purge {
+            rib.submit(Batch {
+                owner: VPN_OWNER,
+                purge,
+                changes: imported,
+            });
+        }
         if !changes.is_empty() || purge {
             rib.submit(Batch {
                 owner: OWNER,
@@ -474,11 +499,13 @@ async fn instance_task(mut rx: mpsc::Receiver<ToInstance>, shared: Arc<Shared>, 
         }
     }
     // The speaker stops: its routes go.
-    rib.submit(Batch {
-        owner: OWNER,
-        purge: true,
-        changes: Vec::new(),
-    });
+    for owner in [OWNER, VPN_OWNER] {
+        rib.submit(Batch {
+            owner,
+            purge: true,
+            changes: Vec::new(),
+        });
+    }
 }
 
 impl Bgp {

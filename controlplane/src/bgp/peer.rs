@@ -96,6 +96,9 @@ pub struct Stats {
     pub bytes_out: AtomicU64,
 }
 
+/// The VPN-IPv4 family's capability.
+const VPNV4: Capability = Capability::Mp { afi: 1, safi: 128 };
+
 /// What goes to the instance.
 #[derive(Debug)]
 pub enum ToInstance {
@@ -109,6 +112,8 @@ pub enum ToInstance {
     Refresh(PeerId),
     /// The address lists `output.network` may name.
     Networks(super::config::NetworkLists),
+    /// VRF tables and the route targets each imports.
+    VpnImports(Vec<(shared::types::TableId, Vec<u64>)>),
 }
 
 /// Most bytes a peer may leave unread before its session is reset (Cease, out of
@@ -581,6 +586,10 @@ impl Session {
                             u.nlri.clear();
                             u.withdrawn.clear();
                         }
+                        if let Err(n) = self.check_vpn(&mut u) {
+                            self.view().last_error = format!("bad UPDATE: {n}");
+                            return self.event(Event::Error(n)).await;
+                        }
                         self.event(Event::Update).await;
                         let raw = packet::attr_range(&body)
                             .map(|r| body.slice(r))
@@ -695,6 +704,54 @@ impl Session {
         self.event(Event::Open { hold, keepalive }).await;
     }
 
+    /// VPN-IPv4 routes of an UPDATE: dropped unless the family was negotiated (RFC 4760
+    /// §6); NLRI that cannot be parsed, or a next hop that is not RD 0 and an address,
+    /// reset the session (RFC 7606 §5.3, §7.11: the routes cannot be told apart).
+    fn check_vpn(&mut self, u: &mut packet::Update) -> Result<(), Notification> {
+        let negotiated = self.cfg.vpnv4
+            && self
+                .view()
+                .remote_open
+                .as_ref()
+                .is_some_and(|o| o.has(&VPNV4));
+        let bad = |why: String| {
+            Notification::new(
+                packet::err::UPDATE,
+                packet::err::OPTIONAL_ATTR,
+                why.into_bytes(),
+            )
+        };
+        if u.mp_reach
+            .as_ref()
+            .is_some_and(|r| r.safi == packet::afi::VPN)
+        {
+            if !negotiated {
+                u.mp_reach = None;
+            } else if let Some(r) = &u.mp_reach {
+                super::vpn::codec::decode(&r.nlri, true, false, 1)
+                    .map_err(|e| bad(e.to_string()))?;
+                if super::vpn::codec::decode_next_hop(&r.next_hop).is_none() {
+                    return Err(bad(format!(
+                        "VPN-IPv4 next hop of {} octets",
+                        r.next_hop.len()
+                    )));
+                }
+            }
+        }
+        if u.mp_unreach
+            .as_ref()
+            .is_some_and(|w| w.safi == packet::afi::VPN)
+        {
+            if !negotiated {
+                u.mp_unreach = None;
+            } else if let Some(w) = &u.mp_unreach {
+                super::vpn::codec::decode(&w.withdrawn, true, true, 1)
+                    .map_err(|e| bad(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Our OPEN.
     fn open(&self) -> Open {
         let asn = u16::try_from(self.cfg.local_as).unwrap_or(packet::AS_TRANS);
@@ -702,8 +759,9 @@ impl Session {
         if self.cfg.ipv4 {
             caps.push(Capability::Mp { afi: 1, safi: 1 });
         }
-        // VPNv4 is offered once this speaker carries it ("BGP/MPLS IP VPNs"): offering a
-        // family whose routes are dropped would make the peer send them for nothing.
+        if self.cfg.vpnv4 {
+            caps.push(Capability::Mp { afi: 1, safi: 128 });
+        }
         caps.push(Capability::RouteRefresh);
         caps.push(Capability::As4(self.cfg.local_as));
         Open {
@@ -894,6 +952,8 @@ impl Session {
                         local_addr: u32::from(*c.local.ip()),
                         remote_addr: u32::from(*c.remote.ip()),
                         as4: v.as4,
+                        vpnv4: self.cfg.vpnv4
+                            && v.remote_open.as_ref().is_some_and(|o| o.has(&VPNV4)),
                         tx: c.tx.clone(),
                     }
                 };

@@ -6,6 +6,7 @@
 pub mod codec;
 pub mod config;
 pub mod leak;
+pub mod rib;
 
 use crate::rib::Source;
 use crate::system::rib_service::{Batch, Filter, Owner, RibHandle};
