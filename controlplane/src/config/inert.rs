@@ -137,7 +137,7 @@ pub static REFUSED: &[Note] = &[
 const VPN_FILTERS: &str =
     "routing filters are not built for VPN routes: every exported route goes to every VRF whose import RTs match";
 const VPN_SESSIONS: &str =
-    "VPNv4 over BGP sessions is not built yet: VPN routes leak between this router's VRFs only";
+    "this router's VPN routes are not sent to peers yet (VPNv4 is received and imported): no VPN labels are allocated";
 const VPN_AGAIN: &str = "routes imported from a VPN are never exported again (no leaking loops)";
 const PE_CE: &str = "RFC 4577's PE-CE knobs belong to BGP/MPLS IP VPNs, not built yet";
 const OSPF_TYPE: &str =
@@ -379,18 +379,6 @@ pub static INERT_VALUES: &[(&[&str], &str, &str, &str)] = &[
         "export.redistribute",
         "bgp-mpls-vpn",
         VPN_AGAIN,
-    ),
-    (
-        &["routing", "bgp", "template"],
-        "afi",
-        "vpnv4",
-        "VPNv4 is not built yet: not offered in OPEN",
-    ),
-    (
-        &["routing", "bgp", "connection"],
-        "afi",
-        "vpnv4",
-        "VPNv4 is not built yet: not offered in OPEN",
     ),
 ];
 
