@@ -16,7 +16,7 @@ use netgauze_bgp_pkt::BgpMessage;
 use netgauze_parse_utils::reader::SliceReader;
 use netgauze_parse_utils::traits::ParseFromWithOneInput;
 use rspe_controlplane::bgp::packet::{self as ours, err, Ctx, Treatment};
-use rspe_controlplane::bgp::vpn;
+use rspe_controlplane::bgp::vpn::codec as vpn;
 
 /// Labelled NLRI decoded, encoded and decoded again: the same routes.
 fn labelled_round_trip(nlri: &[u8], safi: u8, withdraw: bool, max_labels: usize) {
