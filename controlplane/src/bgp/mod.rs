@@ -11,6 +11,7 @@ pub mod config;
 pub mod fsm;
 pub mod instance;
 pub mod md5;
+pub mod net;
 pub mod packet;
 pub mod peer;
 pub mod print;
@@ -356,7 +357,7 @@ fn listen(netns: Option<&str>, port: u16) -> std::io::Result<tokio::net::TcpList
         Some(n) => Some(Netns::open(n)?),
         None => None,
     };
-    let s = peer::socket_in(ns.as_ref())?;
+    let s = net::socket_in(ns.as_ref())?;
     s.set_reuse_address(true)?;
     s.bind(&std::net::SocketAddr::from(([0, 0, 0, 0], port)).into())?;
     s.listen(64)?;
@@ -369,7 +370,7 @@ async fn accept_loop(l: Arc<tokio::net::TcpListener>, netns: Option<String>, rou
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
-        let Some(ip) = peer::peer_ip(&s) else {
+        let Some(ip) = net::peer_ip(&s) else {
             continue;
         };
         let tx = lock(&routes).get(&(netns.clone(), ip)).cloned();

@@ -8,7 +8,7 @@ use super::instance::{PeerId, PeerInfo};
 use super::packet::{self, err, msg, Capability, Notification, Open};
 use crate::system::netns::Netns;
 use bytes::{Bytes, BytesMut};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{SocketAddr, SocketAddrV4};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -704,9 +704,7 @@ impl Session {
         self.event(Event::Open { hold, keepalive }).await;
     }
 
-    /// VPN-IPv4 routes of an UPDATE: dropped unless the family was negotiated (RFC 4760
-    /// §6); NLRI that cannot be parsed, or a next hop that is not RD 0 and an address,
-    /// reset the session (RFC 7606 §5.3, §7.11: the routes cannot be told apart).
+    /// VPN-IPv4 routes of an UPDATE: see [`super::vpn::codec::check_update`].
     fn check_vpn(&mut self, u: &mut packet::Update) -> Result<(), Notification> {
         let negotiated = self.cfg.vpnv4
             && self
@@ -714,42 +712,7 @@ impl Session {
                 .remote_open
                 .as_ref()
                 .is_some_and(|o| o.has(&VPNV4));
-        let bad = |why: String| {
-            Notification::new(
-                packet::err::UPDATE,
-                packet::err::OPTIONAL_ATTR,
-                why.into_bytes(),
-            )
-        };
-        if u.mp_reach
-            .as_ref()
-            .is_some_and(|r| r.safi == packet::afi::VPN)
-        {
-            if !negotiated {
-                u.mp_reach = None;
-            } else if let Some(r) = &u.mp_reach {
-                super::vpn::codec::decode(&r.nlri, true, false, 1)
-                    .map_err(|e| bad(e.to_string()))?;
-                if super::vpn::codec::decode_next_hop(&r.next_hop).is_none() {
-                    return Err(bad(format!(
-                        "VPN-IPv4 next hop of {} octets",
-                        r.next_hop.len()
-                    )));
-                }
-            }
-        }
-        if u.mp_unreach
-            .as_ref()
-            .is_some_and(|w| w.safi == packet::afi::VPN)
-        {
-            if !negotiated {
-                u.mp_unreach = None;
-            } else if let Some(w) = &u.mp_unreach {
-                super::vpn::codec::decode(&w.withdrawn, true, true, 1)
-                    .map_err(|e| bad(e.to_string()))?;
-            }
-        }
-        Ok(())
+        super::vpn::codec::check_update(u, negotiated)
     }
 
     /// Our OPEN.
@@ -989,7 +952,7 @@ impl Session {
         let tx = self.tx.clone();
         let h = tokio::spawn(async move {
             let r = match netns.as_deref().map(Netns::open).transpose() {
-                Ok(ns) => connect(&cfg, ns.as_ref()).await,
+                Ok(ns) => super::net::connect(&cfg, ns.as_ref(), CONNECT_TIMEOUT).await,
                 Err(e) => Err(std::io::Error::new(
                     e.kind(),
                     format!("VRF {}'s namespace: {e}", cfg.vrf),
@@ -998,48 +961,5 @@ impl Session {
             let _ = tx.send(PeerMsg::Connected(id, r)).await;
         });
         self.attempt = Some((id, h));
-    }
-}
-
-/// A socket made in `netns` (the daemon's own when `None`).
-pub fn socket_in(netns: Option<&Netns>) -> std::io::Result<socket2::Socket> {
-    let make = || socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None);
-    let s = match netns {
-        Some(n) => n.run(make)??,
-        None => make()?,
-    };
-    s.set_nonblocking(true)?;
-    Ok(s)
-}
-
-async fn connect(cfg: &PeerConfig, netns: Option<&Netns>) -> std::io::Result<TcpStream> {
-    let s = socket_in(netns)?;
-    if let Some(key) = &cfg.md5 {
-        super::md5::set_key(&s, cfg.remote, key.as_bytes())?;
-    }
-    if let Some(a) = cfg.local_address {
-        s.bind(&SocketAddr::from((a, 0)).into())?;
-    }
-    if cfg.role == Role::Ebgp && !cfg.multihop {
-        // Directly connected eBGP: one hop is enough (RFC 4271 leaves it open; FRR and
-        // RouterOS send TTL 1).
-        s.set_ttl(1)?;
-    }
-    let sock = tokio::net::TcpSocket::from_std_stream(s.into());
-    let to = SocketAddr::from((cfg.remote, cfg.remote_port));
-    match tokio::time::timeout(CONNECT_TIMEOUT, sock.connect(to)).await {
-        Ok(r) => r,
-        Err(_) => Err(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            format!("no answer from {}", cfg.remote),
-        )),
-    }
-}
-
-/// The address of a stream's peer, IPv4.
-pub fn peer_ip(s: &TcpStream) -> Option<Ipv4Addr> {
-    match s.peer_addr().ok()? {
-        SocketAddr::V4(a) => Some(*a.ip()),
-        SocketAddr::V6(a) => a.ip().to_ipv4_mapped(),
     }
 }

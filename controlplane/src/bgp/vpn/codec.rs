@@ -2,6 +2,7 @@
 //! distinguishers, route targets, labelled NLRI (VPN-IPv4, SAFI 128, and labelled IPv4,
 //! SAFI 4) and the VPN-IPv4 next hop. Pure: bytes in, values out, every length checked.
 
+use crate::bgp::packet::{afi, err, Notification, Update};
 use bytes::{BufMut, BytesMut};
 use shared::types::Prefix4;
 use std::fmt;
@@ -225,6 +226,37 @@ pub fn encode_next_hop(addr: u32) -> [u8; 12] {
     let mut out = [0u8; 12];
     out[8..].copy_from_slice(&addr.to_be_bytes());
     out
+}
+
+/// The VPN-IPv4 routes of a decoded UPDATE: dropped unless the family was `negotiated`
+/// (RFC 4760 §6); NLRI that cannot be parsed, or a next hop that is not RD 0 and an
+/// address, are a session reset (RFC 7606 §5.3, §7.11: the routes cannot be told apart to
+/// withdraw them), with the NOTIFICATION to send.
+pub fn check_update(u: &mut Update, negotiated: bool) -> Result<(), Notification> {
+    let bad = |why: String| Notification::new(err::UPDATE, err::OPTIONAL_ATTR, why.into_bytes());
+    if u.mp_reach.as_ref().is_some_and(|r| r.safi == afi::VPN) {
+        match &u.mp_reach {
+            Some(_) if !negotiated => u.mp_reach = None,
+            Some(r) => {
+                decode(&r.nlri, true, false, 1).map_err(|e| bad(e.to_string()))?;
+                if decode_next_hop(&r.next_hop).is_none() {
+                    let n = r.next_hop.len();
+                    return Err(bad(format!("VPN-IPv4 next hop of {n} octets")));
+                }
+            }
+            None => {}
+        }
+    }
+    if u.mp_unreach.as_ref().is_some_and(|w| w.safi == afi::VPN) {
+        match &u.mp_unreach {
+            Some(_) if !negotiated => u.mp_unreach = None,
+            Some(w) => {
+                decode(&w.withdrawn, true, true, 1).map_err(|e| bad(e.to_string()))?;
+            }
+            None => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -202,3 +202,20 @@ fn broken_labelled_nlri_are_refused_precisely() {
     .unwrap();
     assert_eq!((r[0].labels[0], r[0].prefix), (1, p("10.0.0.0/8")));
 }
+
+#[test]
+fn an_update_s_vpn_routes_are_dropped_unless_negotiated_and_reset_the_session_when_broken() {
+    let mut u = updates(include_bytes!(
+        "../../../../../testdata/pcaps/bgp_vpn_attrset.pcap"
+    ))[0]
+        .clone();
+    let mut dropped = u.clone();
+    assert!(check_update(&mut dropped, false).is_ok());
+    assert!(dropped.mp_reach.is_none(), "not negotiated: ignored");
+    assert!(check_update(&mut u.clone(), true).is_ok());
+    u.mp_reach.as_mut().unwrap().next_hop.truncate(4);
+    let n = check_update(&mut u, true).unwrap_err();
+    assert_eq!((n.code, n.subcode), (err::UPDATE, err::OPTIONAL_ATTR));
+    u.mp_reach.as_mut().unwrap().nlri[0] = 200;
+    assert!(check_update(&mut u, true).is_err(), "an impossible length");
+}
