@@ -265,6 +265,12 @@ fn best_of(peers: &BTreeMap<PeerId, PeerRib>, paths: &[Path]) -> usize {
         .unwrap_or(0)
 }
 
+/// A next hop no route can use (RFC 4271 §6.3: the route is ignored): none, our own end
+/// of the session, loopback, multicast or reserved.
+fn unusable_next_hop(nh: u32, own: u32) -> bool {
+    nh == 0 || nh == own || (nh >> 24) == 127 || (nh >> 28) >= 14
+}
+
 fn is_private_as(a: u32) -> bool {
     (64512..=65534).contains(&a) || (4_200_000_000..=4_294_967_294).contains(&a)
 }
@@ -437,7 +443,7 @@ impl Instance {
             // RFC 4271 §9.1.2: our own AS in the path is a loop; a next hop of our own
             // or an unusable one makes the route unusable (RFC 4271 §6.3: ignored).
             let nh = u.attrs.next_hop.unwrap_or(0);
-            let unusable = nh == 0 || nh == own_addr || (nh >> 24) == 127 || (nh >> 28) >= 14;
+            let unusable = unusable_next_hop(nh, own_addr);
             if u.attrs.has_loop(local_as, allow) || unusable {
                 if unusable {
                     self.ignored += u.nlri.len() as u64;
@@ -494,9 +500,16 @@ impl Instance {
         ) else {
             return;
         };
-        let local_as = self.peers.get(&id).map_or(0, |p| p.info.cfg.local_as);
+        let (local_as, own) = self
+            .peers
+            .get(&id)
+            .map_or((0, 0), |p| (p.info.cfg.local_as, p.info.local_addr));
+        if unusable_next_hop(nh, own) {
+            self.ignored += routes.len() as u64;
+        }
         if matches!(u.treatment, packet::Treatment::TreatAsWithdraw(_))
             || u.attrs.has_loop(local_as, 0)
+            || unusable_next_hop(nh, own)
         {
             self.vpn.withdraw(id, &routes);
             return;

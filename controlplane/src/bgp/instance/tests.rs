@@ -62,6 +62,17 @@ impl Peer {
 }
 
 fn up(inst: &mut Instance, id: PeerId, role: Role, remote_as: u32, addr: u32) -> Peer {
+    up_with(inst, id, role, remote_as, addr, false)
+}
+
+fn up_with(
+    inst: &mut Instance,
+    id: PeerId,
+    role: Role,
+    remote_as: u32,
+    addr: u32,
+    vpnv4: bool,
+) -> Peer {
     let (tx, rx) = unbounded_channel();
     let tx = super::super::peer::Writer::new(tx, tokio::sync::mpsc::channel(1).0);
     inst.peer_up(PeerInfo {
@@ -72,7 +83,7 @@ fn up(inst: &mut Instance, id: PeerId, role: Role, remote_as: u32, addr: u32) ->
         local_addr: 0x0a00_0001,
         remote_addr: addr,
         as4: true,
-        vpnv4: false,
+        vpnv4,
         tx,
     });
     Peer { rx }
@@ -403,4 +414,46 @@ fn default_originate() {
     i.set_locals(Locals::default(), Tables::default());
     i.flush(&mut b);
     assert_eq!(e.updates()[0].withdrawn, [Prefix4::DEFAULT]);
+}
+
+#[test]
+fn vpn_routes_are_imported_unless_their_next_hop_is_unusable() {
+    use crate::bgp::vpn::codec::{self, route_target, Labelled, Rd};
+    let rt = route_target("1.1.1.1:111").unwrap();
+    let mut inst = Instance::new();
+    inst.vpn.set_imports(vec![(TableId(1), vec![rt])]);
+    let _peer = up_with(&mut inst, 1, Role::Ibgp, 65000, 0x0a00_0002, true);
+    let vpn_update = |nh: u32, prefix: &str| {
+        let mut nlri = bytes::BytesMut::new();
+        let r = Labelled {
+            labels: vec![100],
+            rd: Rd::parse("1:1"),
+            prefix: p(prefix),
+        };
+        codec::encode(&mut nlri, &r);
+        let mut u = route(&[], 0, |a| {
+            a.next_hop = None;
+            a.as_path.clear();
+            a.ext_communities = vec![rt];
+        });
+        u.nlri.clear();
+        u.mp_reach = Some(packet::MpReach {
+            afi: packet::afi::IPV4,
+            safi: packet::afi::VPN,
+            next_hop: codec::encode_next_hop(nh).to_vec(),
+            nlri: nlri.to_vec(),
+        });
+        u
+    };
+    // Our own end of the session as the next hop: ignored, as for IPv4.
+    inst.update(1, vpn_update(0x0a00_0001, "10.9.0.0/16"));
+    inst.update(1, vpn_update(0x0a05_0503, "10.3.3.0/24"));
+    let mut out = Vec::new();
+    inst.vpn.flush(&mut out);
+    assert!(
+        matches!(&out[..], [Change::Upsert(s)] if s.dst == p("10.3.3.0/24") && s.table == TableId(1)),
+        "{out:?}"
+    );
+    assert_eq!(inst.ignored, 1);
+    assert_eq!(inst.received(1), 1);
 }
