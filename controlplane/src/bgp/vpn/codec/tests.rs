@@ -2,12 +2,7 @@ use super::*;
 use crate::bgp::packet::{afi, decode_update, frame, Ctx, HEADER_LEN};
 
 fn p(s: &str) -> Prefix4 {
-    let (a, l) = s.split_once('/').unwrap();
-    Prefix4::new(
-        u32::from(a.parse::<Ipv4Addr>().unwrap()),
-        l.parse().unwrap(),
-    )
-    .unwrap()
+    s.parse().unwrap()
 }
 
 /// The UPDATEs of a capture, decoded.

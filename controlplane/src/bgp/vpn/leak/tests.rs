@@ -4,12 +4,7 @@ use super::*;
 use crate::route::Imm;
 
 fn p(s: &str) -> Prefix4 {
-    let (a, l) = s.split_once('/').unwrap();
-    Prefix4::new(
-        u32::from(a.parse::<std::net::Ipv4Addr>().unwrap()),
-        l.parse().unwrap(),
-    )
-    .unwrap()
+    s.parse().unwrap()
 }
 
 fn entry(

@@ -2,12 +2,7 @@ use super::*;
 use crate::bgp::vpn::codec::route_target;
 
 fn p(s: &str) -> Prefix4 {
-    let (a, l) = s.split_once('/').unwrap();
-    Prefix4::new(
-        u32::from(a.parse::<std::net::Ipv4Addr>().unwrap()),
-        l.parse().unwrap(),
-    )
-    .unwrap()
+    s.parse().unwrap()
 }
 
 fn route(rd: &str, prefix: &str, label: u32) -> Labelled {
