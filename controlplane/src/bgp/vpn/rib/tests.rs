@@ -39,6 +39,13 @@ fn rib() -> VpnRib {
     r
 }
 
+/// The changes a flush makes.
+fn flushed(r: &mut VpnRib) -> Vec<Change> {
+    let mut out = Vec::new();
+    r.flush(&mut out);
+    out
+}
+
 fn upserts(out: &[Change]) -> Vec<(u16, Prefix4, u32)> {
     out.iter()
         .filter_map(|c| match c {
@@ -61,8 +68,7 @@ fn a_route_goes_into_every_vrf_whose_import_rts_it_carries() {
         &[route("1.1.1.1:111", "10.3.3.0/24", 100)],
         &attrs(0x0a05_0503, 100, &["1.1.1.1:111"]),
     );
-    let mut out = Vec::new();
-    r.flush(&mut out);
+    let out = flushed(&mut r);
     assert_eq!(
         upserts(&out),
         vec![
@@ -93,8 +99,7 @@ fn a_route_goes_into_every_vrf_whose_import_rts_it_carries() {
         &[route("1.1.1.1:111", "10.3.3.0/24", 100)],
         &attrs(0x0a05_0503, 100, &["2.2.2.2:222"]),
     );
-    let mut out = Vec::new();
-    r.flush(&mut out);
+    let out = flushed(&mut r);
     assert_eq!(
         out,
         vec![Change::Withdraw {
@@ -109,8 +114,7 @@ fn a_route_goes_into_every_vrf_whose_import_rts_it_carries() {
         &attrs(1, 100, &["9:9"]),
     );
     r.withdraw(7, &[route("1.1.1.1:111", "10.3.3.0/24", 0)]);
-    let mut out = Vec::new();
-    r.flush(&mut out);
+    let out = flushed(&mut r);
     assert_eq!(
         out,
         vec![Change::Withdraw {
@@ -127,16 +131,14 @@ fn the_best_path_wins_and_a_peer_going_takes_its_paths() {
     let rt = ["1.1.1.1:111"];
     r.announce(1, &[route("1:1", "10.0.0.0/8", 16)], &attrs(11, 100, &rt));
     r.announce(2, &[route("1:1", "10.0.0.0/8", 17)], &attrs(22, 200, &rt));
-    let mut out = Vec::new();
-    r.flush(&mut out);
+    let out = flushed(&mut r);
     assert_eq!(
         upserts(&out),
         vec![(1, p("10.0.0.0/8"), 22), (2, p("10.0.0.0/8"), 22)],
         "local-pref 200"
     );
     r.peer_down(2);
-    let mut out = Vec::new();
-    r.flush(&mut out);
+    let out = flushed(&mut r);
     assert_eq!(
         upserts(&out),
         vec![(1, p("10.0.0.0/8"), 11), (2, p("10.0.0.0/8"), 11)]
@@ -151,8 +153,7 @@ fn one_prefix_under_two_rds_comes_from_the_lowest_and_imports_follow_the_configu
     let rt = ["1.1.1.1:111"];
     r.announce(1, &[route("2:2", "10.0.0.0/8", 16)], &attrs(22, 100, &rt));
     r.announce(1, &[route("1:1", "10.0.0.0/8", 17)], &attrs(11, 100, &rt));
-    let mut out = Vec::new();
-    r.flush(&mut out);
+    let out = flushed(&mut r);
     assert_eq!(
         upserts(&out),
         vec![(1, p("10.0.0.0/8"), 11), (2, p("10.0.0.0/8"), 11)],
@@ -163,8 +164,7 @@ fn one_prefix_under_two_rds_comes_from_the_lowest_and_imports_follow_the_configu
         TableId(2),
         vec![route_target("1.1.1.1:111").unwrap()],
     )]);
-    let mut out = Vec::new();
-    r.flush(&mut out);
+    let out = flushed(&mut r);
     assert_eq!(
         out,
         vec![Change::Withdraw {
