@@ -163,6 +163,8 @@ struct PeerRib {
     out_announce: HashMap<usize, (Arc<Attrs>, Vec<Prefix4>)>,
     /// End-of-RIB is due after the initial table.
     eor: bool,
+    /// The exported VPN routes sent and due (peers that negotiated VPN-IPv4).
+    vpn_out: Option<super::vpn::export::PeerOut>,
 }
 
 /// One advertised route, for `/routing bgp advertisements print`.
@@ -197,6 +199,8 @@ pub struct Instance {
     pub ignored: u64,
     /// VPN-IPv4 routes received, and what they import into the VRFs.
     pub vpn: super::vpn::rib::VpnRib,
+    /// The VRFs' routes exported as VPN-IPv4 routes.
+    pub exports: super::vpn::export::Exports,
 }
 
 impl Default for Instance {
@@ -290,6 +294,7 @@ impl Instance {
             dirty: HashSet::default(),
             ignored: 0,
             vpn: Default::default(),
+            exports: Default::default(),
         }
     }
 
@@ -348,6 +353,9 @@ impl Instance {
     pub fn peer_up(&mut self, info: PeerInfo) {
         let id = info.id;
         let table = info.cfg.table;
+        let vpn_out = info
+            .vpnv4
+            .then(|| super::vpn::export::PeerOut::new(&self.exports));
         self.peers.insert(
             id,
             PeerRib {
@@ -357,6 +365,7 @@ impl Instance {
                 out_withdraw: Vec::new(),
                 out_announce: HashMap::default(),
                 eor: true,
+                vpn_out,
             },
         );
         let mut all: HashSet<Prefix4> = self
@@ -399,6 +408,9 @@ impl Instance {
         let Some(p) = self.peers.get_mut(&id) else {
             return;
         };
+        if let Some(v) = &mut p.vpn_out {
+            v.resend();
+        }
         let sent: Vec<(Prefix4, Arc<Attrs>)> =
             p.adj_out.iter().map(|(d, a)| (*d, a.clone())).collect();
         for (dst, a) in sent {
@@ -626,6 +638,8 @@ impl Instance {
             .collect();
         for key in dirty {
             let best = self.select(key);
+            let gateway = best.as_ref().and_then(|b| b.attrs.next_hop);
+            self.exports.bgp_best(key.0, key.1, gateway);
             let spec = best.as_ref().and_then(|b| {
                 let p = self.peers.get(&b.peer)?;
                 let nh = b.attrs.next_hop?;
@@ -656,6 +670,14 @@ impl Instance {
             for (id, t) in &peer_ids {
                 if *t == key.0 {
                     self.advertise_to(*id, key.0, key.1);
+                }
+            }
+        }
+        self.exports.flush();
+        for key in self.exports.take_changed() {
+            for p in self.peers.values_mut() {
+                if let Some(v) = &mut p.vpn_out {
+                    v.queue(key);
                 }
             }
         }
@@ -814,10 +836,19 @@ impl Instance {
     /// Encodes and sends every peer's pending changes.
     fn send_pending(&mut self) {
         for p in self.peers.values_mut() {
-            if p.out_withdraw.is_empty() && p.out_announce.is_empty() && !p.eor {
+            let mut msgs = Vec::new();
+            if let Some(v) = &mut p.vpn_out {
+                let to = super::vpn::export::Target {
+                    as4: p.info.as4,
+                    next_hop: p.info.local_addr,
+                    ebgp: p.info.ebgp(),
+                    local_as: p.info.cfg.local_as,
+                };
+                msgs = v.messages(&self.exports, &to);
+            }
+            if p.out_withdraw.is_empty() && p.out_announce.is_empty() && !p.eor && msgs.is_empty() {
                 continue;
             }
-            let mut msgs = Vec::new();
             let mut w = std::mem::take(&mut p.out_withdraw);
             w.sort();
             packet::withdraw_updates(&w, &mut msgs);

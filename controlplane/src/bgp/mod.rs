@@ -20,7 +20,7 @@ pub mod vpn;
 use crate::config::store::Store;
 use crate::rib::Source;
 use crate::system::netns::Netns;
-use crate::system::rib_service::{Batch, Filter, Owner, RibHandle, RouteEvent};
+use crate::system::rib_service::{Batch, Filter, LabelBatch, Owner, RibHandle, RouteEvent};
 use config::{Inactive, PeerConfig};
 use instance::{Instance, Local, PeerId};
 use packet::{err, Notification};
@@ -99,8 +99,8 @@ enum Ctl {
         disabled: Vec<String>,
         /// The address lists `output.network` may name.
         networks: config::NetworkLists,
-        /// VRF tables and the route targets each imports (`/routing bgp vpn`).
-        vpn_imports: Vec<(shared::types::TableId, Vec<u64>)>,
+        /// `/routing bgp vpn` and the label range (`/mpls settings`).
+        vpn: (Vec<vpn::config::VpnEntry>, (u32, u32)),
     },
 }
 
@@ -161,12 +161,10 @@ impl Bgp {
                 netns,
                 disabled,
                 networks: config::address_lists(store),
-                vpn_imports: vpn::config::entries(store, &plan)
-                    .0
-                    .entries
-                    .into_iter()
-                    .map(|e| (e.table, e.import))
-                    .collect(),
+                vpn: (
+                    vpn::config::entries(store, &plan).0.entries,
+                    plan.mpls.label_range,
+                ),
             });
         }
     }
@@ -205,9 +203,9 @@ async fn manager(mut rx: mpsc::UnboundedReceiver<Ctl>, shared: Arc<Shared>, rib:
         tokio::select! {
             m = rx.recv() => match m {
                 None => break,
-                Some(Ctl::Configure { peers, netns, disabled, networks, vpn_imports }) => {
+                Some(Ctl::Configure { peers, netns, disabled, networks, vpn }) => {
                     let _ = itx.send(ToInstance::Networks(networks)).await;
-                    let _ = itx.send(ToInstance::VpnImports(vpn_imports)).await;
+                    let _ = itx.send(ToInstance::Vpn(vpn.0, vpn.1)).await;
                     let want: HashMap<String, PeerConfig> =
                         peers.into_iter().map(|p| (p.name.clone(), p)).collect();
                     // Gone or changed: stopped.
@@ -422,6 +420,13 @@ fn heard(inst: &mut Instance, events: Vec<RouteEvent>) {
             blackhole: b.blackhole,
         });
         inst.set_local(e.table, e.dst, local);
+        let candidate = best
+            .filter(|b| b.source != Source::Bgp && !b.blackhole)
+            .map(|b| vpn::export::Candidate {
+                source: b.source,
+                gateway: b.imm.first().map_or(0, |i| i.ip),
+            });
+        inst.exports.heard(e.table, e.dst, candidate);
     }
 }
 
@@ -476,14 +481,31 @@ async fn instance_task(mut rx: mpsc::Receiver<ToInstance>, shared: Arc<Shared>, 
                 ToInstance::Update(id, u, raw) => inst.update_raw(id, *u, Some(&raw)),
                 ToInstance::Refresh(id) => inst.refresh(id),
                 ToInstance::Networks(n) => inst.set_networks(n),
-                ToInstance::VpnImports(v) => inst.vpn.set_imports(v),
+                ToInstance::Vpn(entries, range) => {
+                    inst.vpn.set_imports(
+                        entries
+                            .iter()
+                            .map(|e| (e.table, e.import.clone()))
+                            .collect(),
+                    );
+                    inst.exports.configure(entries, rib.label_pool(range));
+                }
             }
         }
         let mut changes = Vec::new();
         inst.flush(&mut changes);
         let mut imported = Vec::new();
         inst.vpn.flush(&mut imported);
+        let lfib = inst.exports.take_lfib();
         drop(inst);
+        if !lfib.is_empty() || purge {
+            rib.labels(LabelBatch {
+                owner: vpn::export::LABEL_OWNER,
+                purge,
+                lfib,
+                ftn: Vec::new(),
+            });
+        }
         if !imported.is_empty() || purge {
             rib.submit(Batch {
                 owner: VPN_OWNER,
@@ -499,7 +521,13 @@ async fn instance_task(mut rx: mpsc::Receiver<ToInstance>, shared: Arc<Shared>, 
             });
         }
     }
-    // The speaker stops: its routes go.
+    // The speaker stops: its routes and labels go.
+    rib.labels(LabelBatch {
+        owner: vpn::export::LABEL_OWNER,
+        purge: true,
+        lfib: Vec::new(),
+        ftn: Vec::new(),
+    });
     for owner in [OWNER, VPN_OWNER] {
         rib.submit(Batch {
             owner,

@@ -270,7 +270,7 @@ fn bad_length(len: usize) -> Notification {
 }
 
 /// A message header for a body of `body` bytes.
-fn header(kind: u8, body: usize) -> BytesMut {
+pub(crate) fn header(kind: u8, body: usize) -> BytesMut {
     let mut b = BytesMut::with_capacity(HEADER_LEN + body);
     b.put_slice(&MARKER);
     b.put_u16(u16::try_from(HEADER_LEN + body).unwrap_or(u16::MAX));
@@ -876,7 +876,7 @@ fn encode_path(path: &[Segment], as4: bool) -> Vec<u8> {
     v
 }
 
-fn put_attr(b: &mut BytesMut, flags: u8, code: u8, v: &[u8]) {
+pub(crate) fn put_attr(b: &mut BytesMut, flags: u8, code: u8, v: &[u8]) {
     if v.len() > 255 {
         b.put_u8(flags | flag::EXTENDED);
         b.put_u8(code);

@@ -112,8 +112,8 @@ pub enum ToInstance {
     Refresh(PeerId),
     /// The address lists `output.network` may name.
     Networks(super::config::NetworkLists),
-    /// VRF tables and the route targets each imports.
-    VpnImports(Vec<(shared::types::TableId, Vec<u64>)>),
+    /// `/routing bgp vpn` and the dynamic label range.
+    Vpn(Vec<super::vpn::config::VpnEntry>, (u32, u32)),
 }
 
 /// Most bytes a peer may leave unread before its session is reset (Cease, out of

@@ -137,7 +137,7 @@ pub static REFUSED: &[Note] = &[
 const VPN_FILTERS: &str =
     "routing filters are not built for VPN routes: every exported route goes to every VRF whose import RTs match";
 const VPN_SESSIONS: &str =
-    "this router's VPN routes are not sent to peers yet (VPNv4 is received and imported): no VPN labels are allocated";
+    "one BGP instance here: imported VPN routes are selected by it, whatever router id is named";
 const VPN_AGAIN: &str = "routes imported from a VPN are never exported again (no leaking loops)";
 const PE_CE: &str = "RFC 4577's PE-CE knobs belong to BGP/MPLS IP VPNs, not built yet";
 const OSPF_TYPE: &str =
@@ -201,11 +201,6 @@ pub static INERT: &[Note] = &[
     note(
         &["routing", "bgp", "vpn"],
         Some("import.router-id"),
-        VPN_SESSIONS,
-    ),
-    note(
-        &["routing", "bgp", "vpn"],
-        Some("label-allocation-policy"),
         VPN_SESSIONS,
     ),
     note(&["routing", "ospf", "instance"], Some("domain-id"), PE_CE),

@@ -64,9 +64,8 @@ pub struct Lib {
     ftn: BTreeMap<Prefix4, (u32, u32)>,
 }
 
-/// The router's dynamic labels, shared by every instance that hands them out (the LFIB is
-/// one label space).
-pub type Pool = std::sync::Arc<std::sync::Mutex<shared::lfib::LabelAllocator>>;
+/// The router's dynamic labels (the RIB service's pool).
+pub use crate::system::rib_service::LabelPool as Pool;
 
 /// A pool of `first..=last` (an empty or reserved range gives the default range).
 pub fn pool(first: u32, last: u32) -> Pool {

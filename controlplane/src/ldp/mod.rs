@@ -23,16 +23,12 @@ use crate::system::rib_service::RibHandle;
 use crate::system::speaker::{self, Speaker};
 use config::InstanceConfig;
 use instance::View;
-use std::sync::{Arc, Mutex};
 
 impl speaker::Instance for InstanceConfig {
     fn id(&self) -> u32 {
         self.id
     }
 }
-
-/// The label pool of a `dynamic-label-range`.
-type RangePool = ((u32, u32), labels::Pool);
 
 /// The LDP speaker: one instance per `/mpls ldp` entry, on a thread of its own ("ldp").
 pub struct Ldp {
@@ -42,24 +38,12 @@ pub struct Ldp {
 
 impl Ldp {
     /// Starts the speaker's thread; label state goes to `rib`. Every instance takes its
-    /// labels from one pool (the LFIB is one label space), made again when
-    /// `dynamic-label-range` changes (every instance restarts then: their configurations
-    /// carry the range).
+    /// labels from the router's pool (the LFIB is one label space; BGP VPNs take theirs
+    /// there too), made again when `dynamic-label-range` changes (every instance restarts
+    /// then: their configurations carry the range).
     pub fn start(rib: RibHandle) -> std::io::Result<Ldp> {
-        let pools: Arc<Mutex<Option<RangePool>>> = Arc::default();
-        let run = move |cfg: InstanceConfig, netns, rib, view, stop| {
-            let range = cfg.label_range;
-            let pool = {
-                let mut p = crate::lock(&pools);
-                match &*p {
-                    Some((r, pool)) if *r == range => pool.clone(),
-                    _ => {
-                        let pool = labels::pool(range.0, range.1);
-                        *p = Some((range, pool.clone()));
-                        pool
-                    }
-                }
-            };
+        let run = |cfg: InstanceConfig, netns, rib: RibHandle, view, stop| {
+            let pool = rib.label_pool(cfg.label_range);
             instance::run(cfg, netns, rib, pool, view, stop)
         };
         Ok(Ldp {

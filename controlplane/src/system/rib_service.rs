@@ -159,7 +159,13 @@ struct View {
     ports: Vec<PortBase>,
     twins: bool,
     netns_prefix: String,
+    /// The router's dynamic labels and the range they were made for.
+    labels: Mutex<Option<((u32, u32), LabelPool)>>,
 }
+
+/// The router's dynamic labels, shared by everything that hands them out (LDP, BGP VPNs):
+/// the LFIB is one label space.
+pub type LabelPool = Arc<Mutex<shared::lfib::LabelAllocator>>;
 
 /// The handle everyone else holds.
 #[derive(Clone)]
@@ -181,6 +187,7 @@ impl RibHandle {
             ports: forwarder.ports().to_vec(),
             twins: forwarder.has_twins(),
             netns_prefix: forwarder.netns_prefix().to_owned(),
+            labels: Mutex::new(None),
         });
         let (tx, rx) = mpsc::channel();
         let v = view.clone();
@@ -239,6 +246,22 @@ impl RibHandle {
     /// Something of the router's own wants `ip`'s MAC on `port` (ARP from `src`).
     pub fn want(&self, port: u16, ip: u32, src: u32) {
         let _ = self.tx.send(Msg::Want { port, ip, src });
+    }
+
+    /// The label pool of `dynamic-label-range` `range`: the same pool for every caller
+    /// while the range stays; a new range makes a new one (whoever holds labels of the old
+    /// one restarts with the range: it is in their configuration).
+    pub fn label_pool(&self, range: (u32, u32)) -> LabelPool {
+        let mut p = lock(&self.view.labels);
+        match &*p {
+            Some((r, pool)) if *r == range => pool.clone(),
+            _ => {
+                let r = shared::lfib::LabelRange::new(range.0, range.1).unwrap_or_default();
+                let pool = Arc::new(Mutex::new(shared::lfib::LabelAllocator::new(r)));
+                *p = Some((range, pool.clone()));
+                pool
+            }
+        }
     }
 
     /// The plan in force.

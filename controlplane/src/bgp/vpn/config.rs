@@ -28,6 +28,8 @@ pub struct VpnEntry {
     pub export: Vec<u64>,
     /// `export.redistribute`: which of the VRF's routes become VPN routes.
     pub redistribute: Vec<Source>,
+    /// `label-allocation-policy=per-prefix` (else per VRF).
+    pub per_prefix: bool,
 }
 
 /// Every enabled entry, as the speaker runs them (item id 1 stands for the whole).
@@ -86,6 +88,7 @@ pub fn entries(store: &Store, plan: &Plan) -> (VpnConfig, Vec<Inactive>) {
             import: targets(it.get(vm, "import.route-targets").or(shorthand)),
             export: targets(it.get(vm, "export.route-targets").or(shorthand)),
             redistribute: sources(it.get(vm, "export.redistribute").unwrap_or("")),
+            per_prefix: it.get(vm, "label-allocation-policy") == Some("per-prefix"),
         });
     }
     (VpnConfig { entries: ok }, bad)

@@ -128,4 +128,4 @@ impl Leaks {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -5,8 +5,10 @@
 
 pub mod codec;
 pub mod config;
+pub mod export;
 pub mod leak;
 pub mod rib;
+pub mod update;
 
 use crate::rib::Source;
 use crate::system::rib_service::{Batch, Filter, Owner, RibHandle};

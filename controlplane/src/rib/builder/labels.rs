@@ -3,8 +3,8 @@
 //! addresses until the builder finds their adjacencies.
 
 use super::{Builder, Key};
-use shared::adj::NextHop;
-use shared::types::{AdjId, NextHopId, Prefix4, TableId};
+use shared::adj::{LabelStack, NextHop};
+use shared::types::{AdjId, Label, NextHopId, Prefix4, TableId};
 
 /// What an incoming label is to do, as label distribution asks it (next hops by address;
 /// the builder finds their adjacencies).
@@ -42,6 +42,9 @@ pub(super) struct LabelState {
     pub(super) held: Vec<NextHopId>,
     /// `wanted`, the neighbours or the ports changed since the LFIB was made.
     pub(super) stale: bool,
+    /// The VPN routes whose transport label a (table, prefix)'s FTN entry gave.
+    pub(super) riding:
+        rustc_hash::FxHashMap<(TableId, Prefix4), rustc_hash::FxHashSet<(TableId, Prefix4)>>,
 }
 
 impl Builder {
@@ -54,7 +57,41 @@ impl Builder {
         };
         if old != push {
             self.refresh(table, dst);
+            let riding: Vec<(TableId, Prefix4)> = self
+                .labels
+                .riding
+                .get(&(table, dst))
+                .map(|s| s.iter().copied().collect())
+                .unwrap_or_default();
+            for (t, p) in riding {
+                self.refresh(t, p);
+            }
         }
+    }
+
+    /// What a VPN route of (`t`, `p`) pushes towards neighbour `nh`: its VPN label under the
+    /// transport label that label distribution gave for the prefix its next hop resolved
+    /// through (nothing more when that is implicit null: the PEs are adjacent). `None`
+    /// without one: a VPN route without a labelled path is not used (RFC 4364 §5).
+    pub(super) fn vpn_push(
+        &mut self,
+        t: TableId,
+        p: Prefix4,
+        s: &super::Selected,
+        nh: u32,
+    ) -> Option<LabelStack> {
+        let vpn = s.labels.labels().last()?;
+        for via in &s.via {
+            self.labels.riding.entry(*via).or_default().insert((t, p));
+        }
+        let transport = s
+            .via
+            .iter()
+            .find_map(|via| match self.labels.ftn.get(via) {
+                Some(&(hop, label)) if hop == nh => Label::try_from(label).ok(),
+                _ => None,
+            })?;
+        LabelStack::new(&[transport, vpn]).ok()
     }
 
     /// What incoming `label` does (`None`: unbound).

@@ -7,7 +7,7 @@ fn p(s: &str) -> Prefix4 {
     s.parse().unwrap()
 }
 
-fn entry(
+pub(crate) fn entry(
     table: u16,
     rd: &str,
     import: &[&str],
@@ -23,6 +23,7 @@ fn entry(
         import: import.iter().filter_map(|r| route_target(r)).collect(),
         export: export.iter().filter_map(|r| route_target(r)).collect(),
         redistribute: redistribute.to_vec(),
+        per_prefix: false,
     }
 }
 

@@ -1,0 +1,380 @@
+//! Export of a VRF's routes as VPN-IPv4 routes (RFC 4364 §4.3.1-§4.3.2): every route the
+//! RIB selected in the VRF's table whose source `export.redistribute` names becomes a VPN
+//! route with the entry's route distinguisher, its export route targets and a label. With
+//! `label-allocation-policy=per-vrf` one label per VRF pops and looks the packet up in the
+//! VRF's table; with `per-prefix` each route has its own label, which pops and sends the
+//! packet straight to the route's gateway (a connected network's label looks up, as the
+//! neighbour is found by ARP). Labels come from the router's pool (LDP's too) and are bound
+//! in the LFIB through the RIB service. Pure: the BGP instance tells it what the RIB and its
+//! own best paths hold, and sends what changed to its peers.
+
+use super::codec::Rd;
+use super::config::VpnEntry;
+use crate::rib::builder::LabelWant;
+use crate::route::Source;
+use crate::system::rib_service::LabelPool;
+use shared::types::{Label, Prefix4, TableId};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// The owner number of the VPN labels in the RIB service's label batches (LDP's instances
+/// use their item ids).
+pub const LABEL_OWNER: u32 = u32::MAX - 1;
+
+/// A route of a VRF as export needs it: its source and its first gateway (0: on link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    /// The source of the route the RIB selected.
+    pub source: Source,
+    /// Its first immediate next hop's address (0 for a connected network).
+    pub gateway: u32,
+}
+
+/// One exported VPN route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exported {
+    /// The VRF table it comes from.
+    pub table: TableId,
+    /// The label that brings packets back to it.
+    pub label: u32,
+    /// Its route targets.
+    pub rts: Arc<[u64]>,
+    /// The source of the VRF route.
+    pub source: Source,
+}
+
+/// The exported routes and their labels.
+#[derive(Default)]
+pub struct Exports {
+    /// The entries that export (those with a route distinguisher).
+    entries: Vec<VpnEntry>,
+    pool: Option<LabelPool>,
+    /// Per-VRF labels.
+    vrf_labels: BTreeMap<TableId, u32>,
+    /// Per-prefix labels and what each does.
+    prefix_labels: HashMap<(TableId, Prefix4), (u32, LabelWant)>,
+    /// What the RIB selected, from sources other than BGP.
+    rib: HashMap<(TableId, Prefix4), Candidate>,
+    /// BGP's best paths (the gateway), for `export.redistribute=bgp`.
+    bgp: HashMap<(TableId, Prefix4), u32>,
+    routes: BTreeMap<(Rd, Prefix4), Exported>,
+    dirty: BTreeSet<(TableId, Prefix4)>,
+    changed: BTreeSet<(Rd, Prefix4)>,
+    lfib: Vec<(u32, Option<LabelWant>)>,
+    /// Routes not exported for want of a label (the pool is exhausted).
+    pub no_label: u64,
+}
+
+impl Exports {
+    /// Follows `/routing bgp vpn` with the router's label pool: on any change every route
+    /// is exported again (labels given back and taken anew).
+    pub fn configure(&mut self, entries: Vec<VpnEntry>, pool: LabelPool) {
+        let entries: Vec<VpnEntry> = entries.into_iter().filter(|e| e.rd.is_some()).collect();
+        let same_pool = self.pool.as_ref().is_some_and(|p| Arc::ptr_eq(p, &pool));
+        if entries == self.entries && same_pool {
+            return;
+        }
+        let vrf: Vec<u32> = std::mem::take(&mut self.vrf_labels).into_values().collect();
+        let prefix: Vec<u32> = self.prefix_labels.drain().map(|(_, (l, _))| l).collect();
+        for l in vrf.into_iter().chain(prefix) {
+            self.give_back(l);
+        }
+        self.changed
+            .extend(std::mem::take(&mut self.routes).into_keys());
+        self.dirty
+            .extend(self.rib.keys().chain(self.bgp.keys()).copied());
+        self.entries = entries;
+        self.pool = Some(pool);
+        let tables: BTreeSet<TableId> = self
+            .entries
+            .iter()
+            .filter(|e| !e.per_prefix)
+            .map(|e| e.table)
+            .collect();
+        for t in tables {
+            if let Some(l) = self.take_label() {
+                self.vrf_labels.insert(t, l);
+                self.lfib.push((l, Some(LabelWant::PopLookup(t))));
+            }
+        }
+    }
+
+    fn take_label(&mut self) -> Option<u32> {
+        let pool = self.pool.as_ref()?;
+        crate::lock(pool).allocate().ok().map(Label::get)
+    }
+
+    fn give_back(&mut self, l: u32) {
+        self.lfib.push((l, None));
+        if let (Some(pool), Ok(l)) = (&self.pool, Label::try_from(l)) {
+            crate::lock(pool).release(l);
+        }
+    }
+
+    /// Whether any entry exports from `table`.
+    fn exports_from(&self, table: TableId) -> bool {
+        self.entries.iter().any(|e| e.table == table)
+    }
+
+    /// The RIB's selected route of (table, dst) is now `c` (`None`: none, or BGP's).
+    pub fn heard(&mut self, table: TableId, dst: Prefix4, c: Option<Candidate>) {
+        let old = match c {
+            Some(c) => self.rib.insert((table, dst), c),
+            None => self.rib.remove(&(table, dst)),
+        };
+        if old != c && self.exports_from(table) {
+            self.dirty.insert((table, dst));
+        }
+    }
+
+    /// BGP's best path of (table, dst) now has `gateway` (`None`: no path).
+    pub fn bgp_best(&mut self, table: TableId, dst: Prefix4, gateway: Option<u32>) {
+        if !self.exports_from(table) {
+            self.bgp.remove(&(table, dst));
+            return;
+        }
+        let old = match gateway {
+            Some(g) => self.bgp.insert((table, dst), g),
+            None => self.bgp.remove(&(table, dst)),
+        };
+        if old != gateway {
+            self.dirty.insert((table, dst));
+        }
+    }
+
+    /// What (table, dst) offers an entry exporting `sources`.
+    fn candidate(&self, table: TableId, dst: Prefix4, sources: &[Source]) -> Option<Candidate> {
+        match self.rib.get(&(table, dst)) {
+            Some(c) if c.source == Source::BgpVpn => None,
+            Some(c) => sources.contains(&c.source).then_some(*c),
+            None => self
+                .bgp
+                .get(&(table, dst))
+                .filter(|_| sources.contains(&Source::Bgp))
+                .map(|&gateway| Candidate {
+                    source: Source::Bgp,
+                    gateway,
+                }),
+        }
+    }
+
+    /// The label of a per-prefix route, taken or changed as its gateway asks.
+    fn prefix_label(&mut self, table: TableId, dst: Prefix4, c: Candidate) -> Option<u32> {
+        let want = if c.gateway == 0 {
+            LabelWant::PopLookup(table)
+        } else {
+            LabelWant::PopForward {
+                table,
+                next_hop: c.gateway,
+            }
+        };
+        let label = match self.prefix_labels.get(&(table, dst)) {
+            Some(&(l, w)) if w == want => return Some(l),
+            Some(&(l, _)) => l,
+            None => self.take_label()?,
+        };
+        self.prefix_labels.insert((table, dst), (label, want));
+        self.lfib.push((label, Some(want)));
+        Some(label)
+    }
+
+    /// Applies what changed since the last call.
+    pub fn flush(&mut self) {
+        for (table, dst) in std::mem::take(&mut self.dirty) {
+            let mut per_prefix_used = false;
+            for i in 0..self.entries.len() {
+                let e = &self.entries[i];
+                let Some(rd) = e.rd.filter(|_| e.table == table) else {
+                    continue;
+                };
+                let (per_prefix, rts) = (e.per_prefix, e.export.clone());
+                let want = match self.candidate(table, dst, &e.redistribute.clone()) {
+                    Some(c) => {
+                        let label = if per_prefix {
+                            per_prefix_used = true;
+                            self.prefix_label(table, dst, c)
+                        } else {
+                            self.vrf_labels.get(&table).copied()
+                        };
+                        if label.is_none() {
+                            self.no_label += 1;
+                        }
+                        label.map(|label| Exported {
+                            table,
+                            label,
+                            rts: rts.into(),
+                            source: c.source,
+                        })
+                    }
+                    None => None,
+                };
+                let key = (rd, dst);
+                let before = match &want {
+                    Some(x) => self.routes.insert(key, x.clone()),
+                    None => self.routes.remove(&key),
+                };
+                if before != want {
+                    self.changed.insert(key);
+                }
+            }
+            if !per_prefix_used {
+                if let Some((l, _)) = self.prefix_labels.remove(&(table, dst)) {
+                    self.give_back(l);
+                }
+            }
+        }
+    }
+
+    /// The VPN routes that changed since the last call (announce what [`Exports::get`]
+    /// has, withdraw the rest).
+    pub fn take_changed(&mut self) -> Vec<(Rd, Prefix4)> {
+        std::mem::take(&mut self.changed).into_iter().collect()
+    }
+
+    /// The label bindings to send to the RIB service.
+    pub fn take_lfib(&mut self) -> Vec<(u32, Option<LabelWant>)> {
+        std::mem::take(&mut self.lfib)
+    }
+
+    /// The exported route of `key`.
+    pub fn get(&self, key: &(Rd, Prefix4)) -> Option<&Exported> {
+        self.routes.get(key)
+    }
+
+    /// Every exported route.
+    pub fn iter(&self) -> impl Iterator<Item = (&(Rd, Prefix4), &Exported)> {
+        self.routes.iter()
+    }
+
+    /// How many routes are exported.
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    /// The per-VRF label of `table`.
+    pub fn vrf_label(&self, table: TableId) -> Option<u32> {
+        self.vrf_labels.get(&table).copied()
+    }
+}
+
+/// How the routes are sent to one peer.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    /// Both sides speak 4-octet AS numbers.
+    pub as4: bool,
+    /// Our address towards it: the VPN routes' next hop.
+    pub next_hop: u32,
+    /// It is in another AS (our AS goes first in the path, no LOCAL_PREF).
+    pub ebgp: bool,
+    /// Our AS.
+    pub local_as: u32,
+}
+
+/// What one peer that negotiated VPN-IPv4 has been sent of the exported routes, and what
+/// it is still to be sent.
+#[derive(Debug, Default)]
+pub struct PeerOut {
+    sent: HashMap<(Rd, Prefix4), Exported>,
+    pending: BTreeSet<(Rd, Prefix4)>,
+    eor: bool,
+}
+
+impl PeerOut {
+    /// A new peer: everything exported is due, then End-of-RIB.
+    pub fn new(x: &Exports) -> PeerOut {
+        PeerOut {
+            sent: HashMap::new(),
+            pending: x.routes.keys().copied().collect(),
+            eor: true,
+        }
+    }
+
+    /// `key` changed: it is sent again if what the peer has differs.
+    pub fn queue(&mut self, key: (Rd, Prefix4)) {
+        self.pending.insert(key);
+    }
+
+    /// Everything sent is due again (ROUTE-REFRESH).
+    pub fn resend(&mut self) {
+        self.pending.extend(self.sent.drain().map(|(k, _)| k));
+    }
+
+    /// How many routes the peer has.
+    pub fn len(&self) -> usize {
+        self.sent.len()
+    }
+
+    /// Whether it has none.
+    pub fn is_empty(&self) -> bool {
+        self.sent.is_empty()
+    }
+
+    /// What the peer has (for `/routing bgp advertisements print`).
+    pub fn sent(&self) -> impl Iterator<Item = (&(Rd, Prefix4), &Exported)> {
+        self.sent.iter()
+    }
+
+    /// The attributes every exported route is sent with: origin incomplete (RouterOS), our
+    /// AS alone on eBGP, LOCAL_PREF 100 on iBGP, the route targets.
+    pub fn attrs(rts: &[u64], to: &Target) -> crate::bgp::packet::Attrs {
+        let mut a = crate::bgp::packet::Attrs {
+            origin: Some(2),
+            ext_communities: rts.to_vec(),
+            local_pref: (!to.ebgp).then_some(100),
+            ..Default::default()
+        };
+        if to.ebgp {
+            a.prepend(to.local_as, 1);
+        }
+        a
+    }
+
+    /// The UPDATEs for everything due.
+    pub fn messages(&mut self, x: &Exports, to: &Target) -> Vec<bytes::Bytes> {
+        let mut gone = Vec::new();
+        let mut groups: BTreeMap<Arc<[u64]>, Vec<super::codec::Labelled>> = BTreeMap::new();
+        for key in std::mem::take(&mut self.pending) {
+            let want = x.get(&key);
+            if want.is_some() && self.sent.get(&key) == want {
+                continue;
+            }
+            let labelled = |labels| super::codec::Labelled {
+                labels,
+                rd: Some(key.0),
+                prefix: key.1,
+            };
+            match want {
+                Some(r) => {
+                    groups
+                        .entry(r.rts.clone())
+                        .or_default()
+                        .push(labelled(vec![r.label]));
+                    self.sent.insert(key, r.clone());
+                }
+                None => {
+                    if self.sent.remove(&key).is_some() {
+                        gone.push(labelled(Vec::new()));
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        super::update::withdraw(&gone, &mut out);
+        for (rts, routes) in groups {
+            let a = Self::attrs(&rts, to);
+            super::update::announce(&a, to.as4, to.next_hop, &routes, &mut out);
+        }
+        if std::mem::take(&mut self.eor) {
+            out.push(super::update::end_of_rib());
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;
