@@ -21,8 +21,11 @@ fn rd(s: &str) -> Rd {
     Rd::parse(s).unwrap()
 }
 
+/// Label bindings as the RIB service takes them.
+type Bindings = Vec<(u32, Option<LabelWant>)>;
+
 /// One step: what changed and the label bindings made.
-fn step(x: &mut Exports) -> (Vec<(Rd, Prefix4)>, Vec<(u32, Option<LabelWant>)>) {
+fn step(x: &mut Exports) -> (Vec<(Rd, Prefix4)>, Bindings) {
     x.flush();
     (x.take_changed(), x.take_lfib())
 }
