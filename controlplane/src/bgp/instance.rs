@@ -176,6 +176,12 @@ pub struct Advertised {
     pub dst: Prefix4,
     /// What was sent with it.
     pub attrs: Arc<Attrs>,
+    /// `ip` or `vpnv4`.
+    pub afi: &'static str,
+    /// A VPN route's distinguisher.
+    pub rd: Option<super::vpn::codec::Rd>,
+    /// A VPN route's label.
+    pub label: Option<u32>,
 }
 
 /// Every BGP route.
@@ -891,6 +897,32 @@ impl Instance {
                     peer: p.info.cfg.name.clone(),
                     dst: *dst,
                     attrs: a.clone(),
+                    afi: "ip",
+                    rd: None,
+                    label: None,
+                });
+            }
+            let Some(v) = &p.vpn_out else {
+                continue;
+            };
+            let to = super::vpn::export::Target {
+                as4: p.info.as4,
+                next_hop: p.info.local_addr,
+                ebgp: p.info.ebgp(),
+                local_as: p.info.cfg.local_as,
+            };
+            let mut list: Vec<_> = v.sent().collect();
+            list.sort_by_key(|x| *x.0);
+            for ((rd, dst), r) in list {
+                let mut attrs = super::vpn::export::PeerOut::attrs(&r.rts, &to);
+                attrs.next_hop = Some(to.next_hop);
+                out.push(Advertised {
+                    peer: p.info.cfg.name.clone(),
+                    dst: *dst,
+                    attrs: Arc::new(attrs),
+                    afi: "vpnv4",
+                    rd: Some(*rd),
+                    label: Some(r.label),
                 });
             }
         }

@@ -133,6 +133,36 @@ impl Bgp {
         out
     }
 
+    /// `/mpls forwarding-table` items of the VPN labels (flag `P`): a per-VRF label with its
+    /// VRF, a per-prefix one with its prefix and the gateway it forwards to.
+    pub fn vpn_label_items(&self, plan: &crate::plan::Plan) -> Vec<BTreeMap<String, String>> {
+        let inst = lock(&self.shared.instance);
+        let vrf_of = |t: shared::types::TableId| {
+            plan.vrf_table
+                .iter()
+                .position(|x| *x == t)
+                .and_then(|i| plan.vrfs.get(i).cloned())
+                .unwrap_or_default()
+        };
+        inst.exports
+            .bindings()
+            .into_iter()
+            .map(|(label, table, prefix, gw)| {
+                let mut m = BTreeMap::new();
+                m.insert("label".to_owned(), label.to_string());
+                m.insert("vrf".into(), vrf_of(table));
+                m.insert(
+                    "prefix".into(),
+                    prefix.map(|p| p.to_string()).unwrap_or_default(),
+                );
+                let nh = gw.map(|g| format!("{{ nh={} }}", Ipv4Addr::from(g)));
+                m.insert("nexthops".into(), nh.unwrap_or_default());
+                m.insert("type".into(), "vpn".into());
+                m
+            })
+            .collect()
+    }
+
     /// `/routing bgp advertisements` items.
     pub fn advertisement_items(&self) -> Vec<Item> {
         let inst = lock(&self.shared.instance);
@@ -143,7 +173,13 @@ impl Bgp {
                 let mut m = BTreeMap::new();
                 m.insert("peer".to_owned(), format!("{}-1", a.peer));
                 m.insert("dst".into(), a.dst.to_string());
-                m.insert("afi".into(), "ip".into());
+                m.insert("afi".into(), a.afi.into());
+                if let Some(rd) = a.rd {
+                    m.insert("rd".into(), rd.to_string());
+                }
+                if let Some(l) = a.label {
+                    m.insert("label".into(), l.to_string());
+                }
                 let at = &a.attrs;
                 if let Some(nh) = at.next_hop {
                     m.insert("nexthop".into(), Ipv4Addr::from(nh).to_string());
@@ -173,6 +209,14 @@ impl Bgp {
                         .map(|c| format!("{}:{}:{}", c[0], c[1], c[2]))
                         .collect();
                     m.insert("large-communities".into(), c.join(","));
+                }
+                if !at.ext_communities.is_empty() {
+                    let c: Vec<String> = at
+                        .ext_communities
+                        .iter()
+                        .map(|c| super::vpn::codec::ext_community_text(*c))
+                        .collect();
+                    m.insert("ext-communities".into(), c.join(","));
                 }
                 if at.atomic_aggregate {
                     m.insert("atomic-aggregate".into(), "yes".into());

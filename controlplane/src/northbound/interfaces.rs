@@ -179,18 +179,22 @@ impl Live for RouterLive {
         if let ["mpls", "ldp", "neighbor" | "local-mapping" | "remote-mapping"]
         | ["mpls", "forwarding-table"] = path
         {
-            let Some(l) = &self.ldp else {
-                return Some(Vec::new());
+            let plan = self.rib.as_ref().map(|r| r.plan()).unwrap_or_default();
+            let mut items = match (path, &self.ldp) {
+                (_, None) => Vec::new(),
+                ([_, _, "neighbor"], Some(l)) => l.neighbor_items(),
+                ([_, _, "local-mapping"], Some(l)) => l.local_mapping_items(),
+                ([_, _, "remote-mapping"], Some(l)) => l.remote_mapping_items(),
+                (_, Some(l)) => l.forwarding_items(&plan),
             };
-            return Some(match path {
-                [_, _, "neighbor"] => l.neighbor_items(),
-                [_, _, "local-mapping"] => l.local_mapping_items(),
-                [_, _, "remote-mapping"] => l.remote_mapping_items(),
-                _ => {
-                    let plan = self.rib.as_ref().map(|r| r.plan()).unwrap_or_default();
-                    l.forwarding_items(&plan)
+            if let (["mpls", "forwarding-table"], Some(b)) = (path, &self.bgp) {
+                for mut m in b.vpn_label_items(&plan) {
+                    m.insert("_flagP".into(), "yes".into());
+                    let id = items.len() as u32;
+                    items.push(crate::config::store::Item::live(id, m));
                 }
-            });
+            }
+            return Some(items);
         }
         let rib = self.rib.as_ref()?;
         let now = crate::now_ns();

@@ -256,6 +256,25 @@ impl Exports {
         self.routes.is_empty()
     }
 
+    /// The labels bound for exported routes: (label, table, the prefix of a per-prefix
+    /// label, the gateway it forwards to), by label.
+    pub fn bindings(&self) -> Vec<(u32, TableId, Option<Prefix4>, Option<u32>)> {
+        let mut out: Vec<_> = self
+            .vrf_labels
+            .iter()
+            .map(|(t, l)| (*l, *t, None, None))
+            .collect();
+        for ((t, p), (l, want)) in &self.prefix_labels {
+            let gw = match want {
+                LabelWant::PopForward { next_hop, .. } => Some(*next_hop),
+                _ => None,
+            };
+            out.push((*l, *t, Some(*p), gw));
+        }
+        out.sort();
+        out
+    }
+
     /// The per-VRF label of `table`.
     pub fn vrf_label(&self, table: TableId) -> Option<u32> {
         self.vrf_labels.get(&table).copied()
