@@ -7,6 +7,8 @@
 
 use super::Event;
 use crate::counters::DropReason;
+use crate::wire::ethernet::{ethertype, HEADER_LEN as ETH};
+use crate::wire::mpls::Entry;
 use shared::adj::Resolved;
 use shared::snapshot::Snapshot;
 use shared::types::PortId;
@@ -27,8 +29,10 @@ pub fn is_for_routing(frame: &[u8], mac: &[u8; 6]) -> bool {
 }
 
 /// Routes one of the router's own IPv4 frames that the twin of `port` sent: looked up in
-/// the table of the port's VRF, MACs rewritten for the next hop.
-pub fn route(snap: &Snapshot, port: u16, frame: &mut [u8]) -> Own {
+/// the table of the port's VRF, MACs rewritten for the next hop, the route's labels pushed
+/// (a BGP session to a PE's loopback over LDP: TTL from the IP header or 255 as
+/// `propagate-ttl` says, TC from the precedence).
+pub fn route(snap: &Snapshot, port: u16, frame: &mut Vec<u8>) -> Own {
     if frame.len() < 34 || frame[12..14] != [0x08, 0x00] || frame[14] >> 4 != 4 {
         return Own::Drop(DropReason::BadIpHeader, None);
     }
@@ -40,9 +44,14 @@ pub fn route(snap: &Snapshot, port: u16, frame: &mut [u8]) -> Own {
     let len = u16::from_be_bytes([frame[16], frame[17]]);
     match snap.next_hops.resolve(nh, 0) {
         Resolved::Forward(adj) => {
-            if len > adj.mtu || adj.push.depth() > 0 {
-                // The kernel keeps to the twin's MTU; labelled paths come with MPLS.
+            let room = 4 * adj.push.depth();
+            let mpls_mtu = snap.port(adj.port).map_or(0, |p| p.mpls_mtu);
+            if len > adj.mtu || (room > 0 && usize::from(len) + room > usize::from(mpls_mtu)) {
+                // The kernel keeps to the twin's MTU (path MTU discovery learns the rest).
                 return Own::Drop(DropReason::FragNeeded, None);
+            }
+            if room > 0 {
+                push(snap, frame, adj);
             }
             frame[0..6].copy_from_slice(&adj.dst_mac);
             frame[6..12].copy_from_slice(&adj.src_mac);
@@ -56,4 +65,23 @@ pub fn route(snap: &Snapshot, port: u16, frame: &mut [u8]) -> Own {
         Resolved::Blackhole => Own::Drop(DropReason::Blackhole, None),
         Resolved::Prohibit => Own::Drop(DropReason::Prohibited, None),
     }
+}
+
+/// Puts `adj`'s labels between the Ethernet and IPv4 headers of `frame`.
+fn push(snap: &Snapshot, frame: &mut Vec<u8>, adj: &shared::adj::Adjacency) {
+    let (tos, ttl) = (frame[ETH + 1], frame[ETH + 8]);
+    let ttl = if snap.propagate_ttl { ttl } else { 255 };
+    let n = adj.push.depth();
+    let mut labels = Vec::with_capacity(4 * n);
+    for (i, label) in adj.push.labels().enumerate() {
+        let e = Entry {
+            label,
+            tc: tos >> 5,
+            bos: i + 1 == n,
+            ttl,
+        };
+        labels.extend(e.encode().to_be_bytes());
+    }
+    frame.splice(ETH..ETH, labels);
+    frame[12..14].copy_from_slice(&ethertype::MPLS.to_be_bytes());
 }

@@ -2,9 +2,8 @@
 //! RIB selected in the VRF's table whose source `export.redistribute` names becomes a VPN
 //! route with the entry's route distinguisher, its export route targets and a label. With
 //! `label-allocation-policy=per-vrf` one label per VRF pops and looks the packet up in the
-//! VRF's table; with `per-prefix` each route has its own label, which pops and sends the
-//! packet straight to the route's gateway (a connected network's label looks up, as the
-//! neighbour is found by ARP). Labels come from the router's pool (LDP's too) and are bound
+//! VRF's table; with `per-prefix` each route has its own label, which pops and looks up in
+//! the VRF's table too (not straight to the route's gateway: see docs/architecture.md). Labels come from the router's pool (LDP's too) and are bound
 //! in the LFIB through the RIB service. Pure: the BGP instance tells it what the RIB and its
 //! own best paths hold, and sends what changed to its peers.
 
@@ -51,8 +50,8 @@ pub struct Exports {
     pool: Option<LabelPool>,
     /// Per-VRF labels.
     vrf_labels: BTreeMap<TableId, u32>,
-    /// Per-prefix labels and what each does.
-    prefix_labels: HashMap<(TableId, Prefix4), (u32, LabelWant)>,
+    /// Per-prefix labels and the gateway of each route (0: on link).
+    prefix_labels: HashMap<(TableId, Prefix4), (u32, u32)>,
     /// What the RIB selected, from sources other than BGP.
     rib: HashMap<(TableId, Prefix4), Candidate>,
     /// BGP's best paths (the gateway), for `export.redistribute=bgp`.
@@ -158,23 +157,17 @@ impl Exports {
         }
     }
 
-    /// The label of a per-prefix route, taken or changed as its gateway asks.
+    /// The label of a per-prefix route: taken once, bound to pop and look up in the VRF's
+    /// table (the dataplane never switches a label from the core straight into a VRF's
+    /// port: `mpls-other-vrf`), its gateway kept for the prints.
     fn prefix_label(&mut self, table: TableId, dst: Prefix4, c: Candidate) -> Option<u32> {
-        let want = if c.gateway == 0 {
-            LabelWant::PopLookup(table)
-        } else {
-            LabelWant::PopForward {
-                table,
-                next_hop: c.gateway,
-            }
-        };
-        let label = match self.prefix_labels.get(&(table, dst)) {
-            Some(&(l, w)) if w == want => return Some(l),
-            Some(&(l, _)) => l,
-            None => self.take_label()?,
-        };
-        self.prefix_labels.insert((table, dst), (label, want));
-        self.lfib.push((label, Some(want)));
+        if let Some((l, gw)) = self.prefix_labels.get_mut(&(table, dst)) {
+            *gw = c.gateway;
+            return Some(*l);
+        }
+        let label = self.take_label()?;
+        self.prefix_labels.insert((table, dst), (label, c.gateway));
+        self.lfib.push((label, Some(LabelWant::PopLookup(table))));
         Some(label)
     }
 
@@ -264,12 +257,8 @@ impl Exports {
             .iter()
             .map(|(t, l)| (*l, *t, None, None))
             .collect();
-        for ((t, p), (l, want)) in &self.prefix_labels {
-            let gw = match want {
-                LabelWant::PopForward { next_hop, .. } => Some(*next_hop),
-                _ => None,
-            };
-            out.push((*l, *t, Some(*p), gw));
+        for ((t, p), (l, gw)) in &self.prefix_labels {
+            out.push((*l, *t, Some(*p), Some(*gw).filter(|&g| g != 0)));
         }
         out.sort();
         out

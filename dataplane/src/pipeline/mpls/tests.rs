@@ -356,3 +356,33 @@ fn vec_buffers_move_their_start_both_ways() {
     assert!(!v.move_start(3));
     let _ = (HOST_A, MAC0);
 }
+
+#[test]
+fn the_router_s_own_packets_take_the_labels_of_their_route() {
+    use super::super::own::{route, Own};
+    let s = mpls_snapshot();
+    let mut f = udp("10.30.0.9", 64, 100, true);
+    let plain_len = f.len();
+    assert_eq!(route(&s, 0, &mut f), Own::Out(1));
+    assert_eq!(f.len(), plain_len + 8);
+    assert_eq!(&f[0..6], &HOST_B);
+    assert_eq!(&f[6..12], &MAC1);
+    assert_eq!(stack_of(&f), vec![(100, false, 64), (200, true, 64)]);
+    let ip = ip_after(&f, 2);
+    assert_eq!(ip.ttl(), 64, "the kernel's own TTL, not decremented");
+    assert!(ip.verify_checksum());
+    // Too large for mpls-mtu with its labels: the kernel learns it by path MTU discovery.
+    let mut ports = s.ports.to_vec();
+    ports[1].mpls_mtu = 104;
+    let s = Snapshot {
+        ports: ports.into(),
+        ..s
+    };
+    let mut big = udp("10.30.0.9", 64, 100, true);
+    assert!(matches!(
+        route(&s, 0, &mut big),
+        Own::Drop(DropReason::FragNeeded, _)
+    ));
+    let mut one = udp("10.20.0.9", 64, 100, true);
+    assert_eq!(route(&s, 0, &mut one), Own::Out(1), "one label fits");
+}

@@ -69,7 +69,7 @@ fn a_vrf_exports_the_sources_it_names_under_one_label() {
 }
 
 #[test]
-fn per_prefix_labels_forward_to_the_gateway_and_go_back_to_the_pool() {
+fn per_prefix_labels_are_one_per_route_and_go_back_to_the_pool() {
     let mut x = Exports::default();
     let mut e = entry(
         1,
@@ -93,18 +93,19 @@ fn per_prefix_labels_forward_to_the_gateway_and_go_back_to_the_pool() {
     x.bgp_best(TableId(1), p("172.17.0.0/16"), Some(0x0a00_0003));
     let (changed, lfib) = step(&mut x);
     assert_eq!(changed.len(), 2);
-    let fwd = |next_hop| {
-        Some(LabelWant::PopForward {
-            table: TableId(1),
-            next_hop,
-        })
-    };
-    assert_eq!(lfib, vec![(100, fwd(0x0a00_0002)), (101, fwd(0x0a00_0003))]);
-    // The gateway moves: the same label, bound anew.
+    let lookup = Some(LabelWant::PopLookup(TableId(1)));
+    assert_eq!(lfib, vec![(100, lookup), (101, lookup)]);
+    let b = x.bindings();
+    assert_eq!(
+        b[0],
+        (100, TableId(1), Some(p("172.16.0.0/16")), Some(0x0a00_0002))
+    );
+    // The gateway moves: the same label, nothing to bind again.
     x.heard(TableId(1), p("172.16.0.0/16"), via(0x0a00_0009));
     let (changed, lfib) = step(&mut x);
     assert!(changed.is_empty(), "the VPN route itself is the same");
-    assert_eq!(lfib, vec![(100, fwd(0x0a00_0009))]);
+    assert!(lfib.is_empty());
+    assert_eq!(x.bindings()[0].3, Some(0x0a00_0009));
     // The route goes: its label is unbound and given back.
     x.heard(TableId(1), p("172.16.0.0/16"), None);
     let (changed, lfib) = step(&mut x);
