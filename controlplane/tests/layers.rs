@@ -18,8 +18,12 @@ fn layer(module: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&module))
 }
 
-/// The source of `path` without its test module and comments (a doc link is no use).
+/// The source of `path` without its test module and comments (a doc link is no use); a
+/// test module in a file of its own (`tests.rs`) is left out whole, as an inline one is.
 fn code(path: &Path) -> String {
+    if path.file_name().is_some_and(|n| n == "tests.rs") {
+        return String::new();
+    }
     let s = std::fs::read_to_string(path).unwrap_or_default();
     let s = match s.find("#[cfg(test)]\nmod tests") {
         Some(i) => &s[..i],
