@@ -2,6 +2,8 @@
 //! they share. Every figure is a median of at least 5 runs, printed as a ratio to a baseline
 //! measured in the same invocation.
 
+pub mod bgpgen;
+
 /// The median of `xs` (the mean of the middle two for an even count); NaN when empty.
 pub fn median(xs: &[f64]) -> f64 {
     let mut v: Vec<f64> = xs.iter().copied().filter(|x| !x.is_nan()).collect();

@@ -17,11 +17,11 @@
 //! Last line: `bgp-ingest: <s> s, <MB> MB (time ratio to BIRD <r>, to FRR <r>; memory ratio
 //! to BIRD <r>, to FRR <r>)`.
 
-use controlplane::bgp::packet::{self, seg, Attrs, Capability, Open, Segment};
+use controlplane::bgp::packet::{self, seg, Attrs, Capability, Segment};
+use rspe_perf::bgpgen::{feed, ready, Dut};
 use rspe_perf::{median, run_out, sibling_binary, status_kb, Daemon as Proc};
 use shared::types::Prefix4;
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -98,106 +98,6 @@ fn updates(table: &[Prefix4]) -> (Vec<u8>, usize) {
         out.extend_from_slice(&m);
     }
     (out, distinct)
-}
-
-/// Reads one whole message.
-fn read_msg(s: &mut TcpStream) -> std::io::Result<(u8, Vec<u8>)> {
-    let mut h = [0u8; packet::HEADER_LEN];
-    s.read_exact(&mut h)?;
-    let len = usize::from(u16::from_be_bytes([h[16], h[17]]));
-    let mut body = vec![0u8; len.saturating_sub(packet::HEADER_LEN)];
-    s.read_exact(&mut body)?;
-    Ok((h[18], body))
-}
-
-/// The generator: connects from `src` to `dst`, opens the session, sends the table.
-/// Returns when the table is written; a thread keeps the session alive until `stop`.
-fn feed(src: Ipv4Addr, dst: SocketAddr, table: &Arc<Vec<u8>>, stop: Arc<AtomicBool>) -> Instant {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut s = loop {
-        let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-            .expect("socket");
-        sock.bind(&SocketAddr::from((src, 0)).into()).expect("bind");
-        match sock.connect_timeout(&dst.into(), Duration::from_secs(2)) {
-            Ok(()) => break TcpStream::from(sock),
-            Err(e) => {
-                assert!(Instant::now() < deadline, "connect to {dst}: {e}");
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    };
-    let open = Open {
-        version: 4,
-        asn: GEN_AS as u16,
-        hold_time: 180,
-        id: u32::from(src),
-        caps: vec![
-            Capability::Mp { afi: 1, safi: 1 },
-            Capability::RouteRefresh,
-            Capability::As4(GEN_AS),
-        ],
-    };
-    s.write_all(&open.encode()).expect("send OPEN");
-    let (kind, _) = read_msg(&mut s).expect("the daemon's OPEN");
-    assert_eq!(kind, packet::msg::OPEN, "expected an OPEN");
-    s.write_all(&packet::keepalive()).expect("send KEEPALIVE");
-    loop {
-        let (kind, body) = read_msg(&mut s).expect("the daemon's KEEPALIVE");
-        match kind {
-            packet::msg::KEEPALIVE => break,
-            packet::msg::NOTIFICATION => panic!("NOTIFICATION {:?}", body),
-            _ => {}
-        }
-    }
-    let established = Instant::now();
-    // Whatever the daemon sends is read and dropped; keepalives go out every 30 s.
-    let mut r = s.try_clone().expect("clone");
-    let mut w = s.try_clone().expect("clone");
-    let st = stop.clone();
-    std::thread::spawn(move || {
-        let mut buf = vec![0u8; 65536];
-        while !st.load(Ordering::Relaxed) {
-            match r.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-        }
-    });
-    let t = table.clone();
-    std::thread::spawn(move || {
-        if w.write_all(&t).is_err() {
-            return;
-        }
-        let mut last = Instant::now();
-        while !stop.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(50));
-            if last.elapsed() > Duration::from_secs(30) {
-                last = Instant::now();
-                if w.write_all(&packet::keepalive()).is_err() {
-                    break;
-                }
-            }
-        }
-    });
-    established
-}
-
-/// One daemon under test.
-trait Dut {
-    fn name(&self) -> &'static str;
-    /// Starts it; returns the process and where the generator connects from and to.
-    fn start(&self, dir: &Path) -> (Proc, Ipv4Addr, SocketAddr);
-    /// Prefixes in its RIB from the generator (None: not known yet).
-    fn count(&self, dir: &Path) -> Option<usize>;
-}
-
-/// Waits until the daemon answers its console (30 s at most).
-fn ready(dut: &dyn Dut, dir: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while dut.count(dir).is_none() {
-        assert!(Instant::now() < deadline, "{} did not start", dut.name());
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 struct Rspe;
@@ -414,7 +314,12 @@ fn run(
     let pid = proc_.0.id();
     let idle = status_kb(pid, "VmRSS:");
     let stop = Arc::new(AtomicBool::new(false));
-    let t0 = feed(src, dst, table, stop.clone());
+    let caps = vec![
+        Capability::Mp { afi: 1, safi: 1 },
+        Capability::RouteRefresh,
+        Capability::As4(GEN_AS),
+    ];
+    let t0 = feed(src, dst, GEN_AS, caps, table, stop.clone());
     let deadline = t0 + Duration::from_secs(600);
     let secs = loop {
         if dut.count(&dir).is_some_and(|c| c >= n) {

@@ -115,8 +115,11 @@ impl Exports {
         self.entries.iter().any(|e| e.table == table)
     }
 
-    /// The RIB's selected route of (table, dst) is now `c` (`None`: none, or BGP's).
+    /// The RIB's selected route of (table, dst) is now `c` (`None`: none, or BGP's). A route
+    /// imported or leaked from a VPN is never exported: it is not kept (a PE's VRFs hold a
+    /// million of them).
     pub fn heard(&mut self, table: TableId, dst: Prefix4, c: Option<Candidate>) {
+        let c = c.filter(|c| c.source != Source::BgpVpn);
         let old = match c {
             Some(c) => self.rib.insert((table, dst), c),
             None => self.rib.remove(&(table, dst)),
@@ -144,7 +147,6 @@ impl Exports {
     /// What (table, dst) offers an entry exporting `sources`.
     fn candidate(&self, table: TableId, dst: Prefix4, sources: &[Source]) -> Option<Candidate> {
         match self.rib.get(&(table, dst)) {
-            Some(c) if c.source == Source::BgpVpn => None,
             Some(c) => sources.contains(&c.source).then_some(*c),
             None => self
                 .bgp

@@ -12,7 +12,15 @@ use crate::route::{Gateway, RouteSpec, Source};
 use crate::system::rib_service::Change;
 use shared::adj::LabelStack;
 use shared::types::{Label, Prefix4, TableId};
+use smallvec::SmallVec;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// The VRFs a route is placed in, usually one or two.
+type Tables = SmallVec<[TableId; 2]>;
+
+/// What one (table, prefix) is offered, by RD (sorted; the lowest first), usually one.
+type Offers = SmallVec<[(Rd, RouteSpec); 1]>;
 
 /// Where an imported route's next hop is resolved: the main table.
 const MAIN: TableId = TableId(0);
@@ -30,8 +38,8 @@ pub struct VpnPath {
     pub local_pref: u32,
     /// AS path length.
     pub path_len: usize,
-    /// Its route targets.
-    pub rts: Vec<u64>,
+    /// Its route targets (one copy per UPDATE).
+    pub rts: Arc<[u64]>,
 }
 
 /// The attributes an UPDATE gives all its VPN routes.
@@ -52,18 +60,29 @@ pub struct PathAttrs {
 pub struct VpnRib {
     /// VRF tables and the route targets each imports.
     imports: Vec<(TableId, Vec<u64>)>,
-    paths: HashMap<(Rd, Prefix4), Vec<VpnPath>>,
+    /// The same by route target: the tables that import it.
+    by_rt: HashMap<u64, Tables>,
+    paths: HashMap<(Rd, Prefix4), SmallVec<[VpnPath; 1]>>,
     dirty: BTreeSet<(Rd, Prefix4)>,
     /// Where each (RD, prefix) is imported now.
-    placed: HashMap<(Rd, Prefix4), Vec<TableId>>,
-    /// What each (table, prefix) is offered, by RD.
-    offers: BTreeMap<(TableId, Prefix4), BTreeMap<Rd, RouteSpec>>,
+    placed: HashMap<(Rd, Prefix4), Tables>,
+    /// What each (table, prefix) is offered, by RD (sorted; the lowest first).
+    offers: rustc_hash::FxHashMap<(TableId, Prefix4), Offers>,
 }
 
 impl VpnRib {
     /// The VRFs and their import route targets (all routes are looked at again).
     pub fn set_imports(&mut self, imports: Vec<(TableId, Vec<u64>)>) {
         if imports != self.imports {
+            self.by_rt.clear();
+            for (t, rts) in &imports {
+                for rt in rts {
+                    let v = self.by_rt.entry(*rt).or_default();
+                    if !v.contains(t) {
+                        v.push(*t);
+                    }
+                }
+            }
             self.imports = imports;
             self.dirty.extend(self.paths.keys().copied());
             self.dirty.extend(self.placed.keys().copied());
@@ -90,7 +109,7 @@ impl VpnRib {
 
     /// Routes announced by `peer` with `attrs`.
     pub fn announce(&mut self, peer: PeerId, routes: &[Labelled], attrs: &PathAttrs) {
-        let rts: Vec<u64> = attrs
+        let rts: Arc<[u64]> = attrs
             .ext_communities
             .iter()
             .copied()
@@ -183,15 +202,14 @@ impl VpnRib {
         let mut touched: BTreeMap<(TableId, Prefix4), Option<RouteSpec>> = BTreeMap::new();
         for key in std::mem::take(&mut self.dirty) {
             let best = self.best(&key).cloned();
-            let now: Vec<TableId> = match &best {
-                Some(b) => self
-                    .imports
-                    .iter()
-                    .filter(|(_, rts)| rts.iter().any(|rt| b.rts.contains(rt)))
-                    .map(|(t, _)| *t)
-                    .collect(),
-                None => Vec::new(),
-            };
+            let mut now = Tables::new();
+            for rt in best.iter().flat_map(|b| b.rts.iter()) {
+                for t in self.by_rt.get(rt).into_iter().flatten() {
+                    if !now.contains(t) {
+                        now.push(*t);
+                    }
+                }
+            }
             let before = self.placed.remove(&key).unwrap_or_default();
             for &t in before.iter().chain(&now) {
                 let spec = best
@@ -201,11 +219,16 @@ impl VpnRib {
                 let offers = self.offers.entry((t, key.1)).or_default();
                 touched
                     .entry((t, key.1))
-                    .or_insert_with(|| offers.values().next().cloned());
-                match spec {
-                    Some(s) => offers.insert(key.0, s),
-                    None => offers.remove(&key.0),
-                };
+                    .or_insert_with(|| offers.first().map(|o| o.1.clone()));
+                let at = offers.binary_search_by_key(&key.0, |o| o.0);
+                match (spec, at) {
+                    (Some(s), Ok(i)) => offers[i].1 = s,
+                    (Some(s), Err(i)) => offers.insert(i, (key.0, s)),
+                    (None, Ok(i)) => {
+                        offers.remove(i);
+                    }
+                    (None, Err(_)) => {}
+                }
             }
             if !now.is_empty() {
                 self.placed.insert(key, now);
@@ -215,7 +238,7 @@ impl VpnRib {
             let after = self
                 .offers
                 .get(&(table, dst))
-                .and_then(|o| o.values().next().cloned());
+                .and_then(|o| o.first().map(|o| o.1.clone()));
             if after.is_none() {
                 self.offers.remove(&(table, dst));
             }
