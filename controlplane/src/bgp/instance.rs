@@ -164,7 +164,7 @@ struct PeerRib {
     /// End-of-RIB is due after the initial table.
     eor: bool,
     /// The exported VPN routes sent and due (peers that negotiated VPN-IPv4).
-    vpn_out: Option<super::vpn::export::PeerOut>,
+    vpn_out: Option<super::vpn::out::PeerOut>,
 }
 
 /// One advertised route, for `/routing bgp advertisements print`.
@@ -361,7 +361,7 @@ impl Instance {
         let table = info.cfg.table;
         let vpn_out = info
             .vpnv4
-            .then(|| super::vpn::export::PeerOut::new(&self.exports));
+            .then(|| super::vpn::out::PeerOut::new(self.exports.iter().map(|(k, _)| k)));
         self.peers.insert(
             id,
             PeerRib {
@@ -385,6 +385,7 @@ impl Instance {
         for p in all {
             self.advertise_to(id, table, p);
         }
+        self.vpn_initial(id);
     }
 
     /// A session went down: its routes are gone.
@@ -499,46 +500,6 @@ impl Instance {
                 }
             }
         }
-    }
-
-    /// The VPN-IPv4 routes of an UPDATE (checked by the session) into the VPN RIB.
-    fn vpn_update(&mut self, id: PeerId, u: &Update) {
-        use super::vpn::codec;
-        if let Some(w) = u.mp_unreach.as_ref().filter(|w| w.safi == packet::afi::VPN) {
-            if let Ok(gone) = codec::decode(&w.withdrawn, true, true, 1) {
-                self.vpn.withdraw(id, &gone);
-            }
-        }
-        let Some(r) = u.mp_reach.as_ref().filter(|r| r.safi == packet::afi::VPN) else {
-            return;
-        };
-        let (Ok(routes), Some(nh)) = (
-            codec::decode(&r.nlri, true, false, 1),
-            codec::decode_next_hop(&r.next_hop),
-        ) else {
-            return;
-        };
-        let (local_as, own) = self
-            .peers
-            .get(&id)
-            .map_or((0, 0), |p| (p.info.cfg.local_as, p.info.local_addr));
-        if unusable_next_hop(nh, own) {
-            self.ignored += routes.len() as u64;
-        }
-        if matches!(u.treatment, packet::Treatment::TreatAsWithdraw(_))
-            || u.attrs.has_loop(local_as, 0)
-            || unusable_next_hop(nh, own)
-        {
-            self.vpn.withdraw(id, &routes);
-            return;
-        }
-        let attrs = super::vpn::rib::PathAttrs {
-            next_hop: nh,
-            local_pref: u.attrs.local_pref.unwrap_or(100),
-            path_len: u.attrs.path_len(),
-            ext_communities: u.attrs.ext_communities.clone(),
-        };
-        self.vpn.announce(id, &routes, &attrs);
     }
 
     fn remove_path(&mut self, table: TableId, p: Prefix4, id: PeerId) -> bool {
@@ -841,17 +802,12 @@ impl Instance {
 
     /// Encodes and sends every peer's pending changes.
     fn send_pending(&mut self) {
-        for p in self.peers.values_mut() {
-            let mut msgs = Vec::new();
-            if let Some(v) = &mut p.vpn_out {
-                let to = super::vpn::export::Target {
-                    as4: p.info.as4,
-                    next_hop: p.info.local_addr,
-                    ebgp: p.info.ebgp(),
-                    local_as: p.info.cfg.local_as,
-                };
-                msgs = v.messages(&self.exports, &to);
-            }
+        let ids: Vec<PeerId> = self.peers.keys().copied().collect();
+        for id in ids {
+            let mut msgs = self.vpn_messages(id);
+            let Some(p) = self.peers.get_mut(&id) else {
+                continue;
+            };
             if p.out_withdraw.is_empty() && p.out_announce.is_empty() && !p.eor && msgs.is_empty() {
                 continue;
             }
@@ -902,29 +858,7 @@ impl Instance {
                     label: None,
                 });
             }
-            let Some(v) = &p.vpn_out else {
-                continue;
-            };
-            let to = super::vpn::export::Target {
-                as4: p.info.as4,
-                next_hop: p.info.local_addr,
-                ebgp: p.info.ebgp(),
-                local_as: p.info.cfg.local_as,
-            };
-            let mut list: Vec<_> = v.sent().collect();
-            list.sort_by_key(|x| *x.0);
-            for ((rd, dst), r) in list {
-                let mut attrs = super::vpn::export::PeerOut::attrs(&r.rts, &to);
-                attrs.next_hop = Some(to.next_hop);
-                out.push(Advertised {
-                    peer: p.info.cfg.name.clone(),
-                    dst: *dst,
-                    attrs: Arc::new(attrs),
-                    afi: "vpnv4",
-                    rd: Some(*rd),
-                    label: Some(r.label),
-                });
-            }
+            self.vpn_advertised(p, &mut out);
         }
         out
     }
@@ -936,6 +870,8 @@ impl Instance {
         self.interned_out.retain(|a| Arc::strong_count(a) > 1);
     }
 }
+
+mod vpn;
 
 #[cfg(test)]
 mod tests;

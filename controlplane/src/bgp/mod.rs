@@ -495,7 +495,7 @@ async fn instance_task(mut rx: mpsc::Receiver<ToInstance>, shared: Arc<Shared>, 
         let mut changes = Vec::new();
         inst.flush(&mut changes);
         let mut imported = Vec::new();
-        inst.vpn.flush(&mut imported);
+        inst.flush_vpn(&mut imported);
         let lfib = inst.exports.take_lfib();
         drop(inst);
         if !lfib.is_empty() || purge {

@@ -416,35 +416,131 @@ fn default_originate() {
     assert_eq!(e.updates()[0].withdrawn, [Prefix4::DEFAULT]);
 }
 
+/// An UPDATE announcing one VPN-IPv4 route (RD 1:1, label 100) with route target `rt`.
+fn vpn_route(nh: u32, prefix: &str, rt: u64, f: impl FnOnce(&mut Attrs)) -> Update {
+    use crate::bgp::vpn::codec::{self, Labelled, Rd};
+    let mut nlri = bytes::BytesMut::new();
+    let r = Labelled {
+        labels: vec![100],
+        rd: Rd::parse("1:1"),
+        prefix: p(prefix),
+    };
+    codec::encode(&mut nlri, &r);
+    let mut u = route(&[], 0, |a| {
+        a.next_hop = None;
+        a.as_path.clear();
+        a.ext_communities = vec![rt];
+        a.local_pref = Some(100);
+        f(a);
+    });
+    u.nlri.clear();
+    u.mp_reach = Some(packet::MpReach {
+        afi: packet::afi::IPV4,
+        safi: packet::afi::VPN,
+        next_hop: codec::encode_next_hop(nh).to_vec(),
+        nlri: nlri.to_vec(),
+    });
+    u
+}
+
+/// A VPN-IPv4 route as a peer saw it: prefix, label, next hop, ORIGINATOR_ID, CLUSTER_LIST.
+type SeenVpn = (Prefix4, u32, u32, Option<u32>, Vec<u32>);
+
+/// The VPN-IPv4 routes of `updates`: those announced, and the prefixes withdrawn.
+fn vpn_seen(updates: &[Update]) -> (Vec<SeenVpn>, Vec<Prefix4>) {
+    use crate::bgp::vpn::codec;
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    for u in updates {
+        if let Some(r) = &u.mp_reach {
+            let nh = codec::decode_next_hop(&r.next_hop).unwrap();
+            for l in codec::decode(&r.nlri, true, false, 1).unwrap() {
+                let a = &u.attrs;
+                on.push((
+                    l.prefix,
+                    l.labels[0],
+                    nh,
+                    a.originator_id,
+                    a.cluster_list.clone(),
+                ));
+            }
+        }
+        if let Some(w) = &u.mp_unreach {
+            off.extend(
+                codec::decode(&w.withdrawn, true, true, 1)
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.prefix),
+            );
+        }
+    }
+    (on, off)
+}
+
+#[test]
+fn vpn_routes_are_reflected_as_rfc_4456_says_whatever_their_route_targets() {
+    use crate::bgp::vpn::codec::route_target;
+    let rt = route_target("9.9.9.9:9").unwrap();
+    let mut inst = Instance::new();
+    let mut c1 = up_with(&mut inst, 1, Role::IbgpRr, 65000, 0x0a00_0002, true);
+    let mut c2 = up_with(&mut inst, 2, Role::IbgpRr, 65000, 0x0a00_0003, true);
+    let mut n3 = up_with(&mut inst, 3, Role::Ibgp, 65000, 0x0a00_0004, true);
+    let mut imported = Vec::new();
+    inst.flush_vpn(&mut imported);
+    for peer in [&mut c1, &mut c2, &mut n3] {
+        peer.updates();
+    }
+    // From a client: to the other client and to the non-client, never back; next hop and
+    // label untouched, ORIGINATOR_ID the client's id, our cluster id first.
+    inst.update(1, vpn_route(0x0a05_0502, "10.1.0.0/24", rt, |_| {}));
+    inst.flush_vpn(&mut imported);
+    assert!(imported.is_empty(), "no VRF imports its RT");
+    let want = (
+        p("10.1.0.0/24"),
+        100,
+        0x0a05_0502,
+        Some(0x0a00_0002),
+        vec![0x0a00_0001],
+    );
+    assert_eq!(vpn_seen(&c2.updates()).0, vec![want.clone()]);
+    assert_eq!(vpn_seen(&n3.updates()).0, vec![want]);
+    assert!(vpn_seen(&c1.updates()).0.is_empty());
+    // From the non-client: to the clients only.
+    inst.update(3, vpn_route(0x0a05_0504, "10.4.0.0/24", rt, |_| {}));
+    inst.flush_vpn(&mut imported);
+    assert_eq!(vpn_seen(&c1.updates()).0.len(), 1);
+    assert_eq!(vpn_seen(&c2.updates()).0.len(), 1);
+    assert!(vpn_seen(&n3.updates()).0.is_empty());
+    // Our own cluster id in the list, or our id as originator: a loop, not taken.
+    inst.update(
+        2,
+        vpn_route(0x0a05_0503, "10.2.0.0/24", rt, |a| {
+            a.cluster_list = vec![0x0a00_0001]
+        }),
+    );
+    inst.update(
+        2,
+        vpn_route(0x0a05_0503, "10.3.0.0/24", rt, |a| {
+            a.originator_id = Some(0x0a00_0001)
+        }),
+    );
+    inst.flush_vpn(&mut imported);
+    assert!(vpn_seen(&n3.updates()).0.is_empty());
+    assert_eq!(inst.received(2), 0);
+    // The client goes: its route is withdrawn from the others.
+    inst.peer_down(1);
+    inst.flush_vpn(&mut imported);
+    assert_eq!(vpn_seen(&c2.updates()).1, vec![p("10.1.0.0/24")]);
+    assert_eq!(vpn_seen(&n3.updates()).1, vec![p("10.1.0.0/24")]);
+}
+
 #[test]
 fn vpn_routes_are_imported_unless_their_next_hop_is_unusable() {
-    use crate::bgp::vpn::codec::{self, route_target, Labelled, Rd};
+    use crate::bgp::vpn::codec::route_target;
     let rt = route_target("1.1.1.1:111").unwrap();
     let mut inst = Instance::new();
     inst.vpn.set_imports(vec![(TableId(1), vec![rt])]);
     let _peer = up_with(&mut inst, 1, Role::Ibgp, 65000, 0x0a00_0002, true);
-    let vpn_update = |nh: u32, prefix: &str| {
-        let mut nlri = bytes::BytesMut::new();
-        let r = Labelled {
-            labels: vec![100],
-            rd: Rd::parse("1:1"),
-            prefix: p(prefix),
-        };
-        codec::encode(&mut nlri, &r);
-        let mut u = route(&[], 0, |a| {
-            a.next_hop = None;
-            a.as_path.clear();
-            a.ext_communities = vec![rt];
-        });
-        u.nlri.clear();
-        u.mp_reach = Some(packet::MpReach {
-            afi: packet::afi::IPV4,
-            safi: packet::afi::VPN,
-            next_hop: codec::encode_next_hop(nh).to_vec(),
-            nlri: nlri.to_vec(),
-        });
-        u
-    };
+    let vpn_update = |nh: u32, prefix: &str| vpn_route(nh, prefix, rt, |_| {});
     // Our own end of the session as the next hop: ignored, as for IPv4.
     inst.update(1, vpn_update(0x0a00_0001, "10.9.0.0/16"));
     inst.update(1, vpn_update(0x0a05_0503, "10.3.3.0/24"));

@@ -7,6 +7,7 @@ pub mod codec;
 pub mod config;
 pub mod export;
 pub mod leak;
+pub mod out;
 pub mod rib;
 pub mod update;
 

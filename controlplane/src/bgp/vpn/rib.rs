@@ -8,6 +8,7 @@
 
 use super::codec::{self, Labelled, Rd};
 use crate::bgp::instance::PeerId;
+use crate::bgp::packet::Attrs;
 use crate::route::{Gateway, RouteSpec, Source};
 use crate::system::rib_service::Change;
 use shared::adj::LabelStack;
@@ -40,6 +41,8 @@ pub struct VpnPath {
     pub path_len: usize,
     /// Its route targets (one copy per UPDATE).
     pub rts: Arc<[u64]>,
+    /// Every attribute as received (one copy per UPDATE), for reflection.
+    pub attrs: Arc<Attrs>,
 }
 
 /// The attributes an UPDATE gives all its VPN routes.
@@ -53,6 +56,8 @@ pub struct PathAttrs {
     pub path_len: usize,
     /// The extended communities (route targets kept).
     pub ext_communities: Vec<u64>,
+    /// Every attribute as received, for reflection.
+    pub full: Arc<Attrs>,
 }
 
 /// The received VPN routes and what they import.
@@ -68,6 +73,8 @@ pub struct VpnRib {
     placed: HashMap<(Rd, Prefix4), Tables>,
     /// What each (table, prefix) is offered, by RD (sorted; the lowest first).
     offers: rustc_hash::FxHashMap<(TableId, Prefix4), Offers>,
+    /// (RD, prefix) whose paths changed since the last [`VpnRib::take_changed`].
+    changed: Vec<(Rd, Prefix4)>,
 }
 
 impl VpnRib {
@@ -87,6 +94,17 @@ impl VpnRib {
             self.dirty.extend(self.paths.keys().copied());
             self.dirty.extend(self.placed.keys().copied());
         }
+    }
+
+    /// The (RD, prefix) whose paths changed in the flushes since the last call (what a
+    /// route reflector sends again).
+    pub fn take_changed(&mut self) -> Vec<(Rd, Prefix4)> {
+        std::mem::take(&mut self.changed)
+    }
+
+    /// Every (RD, prefix) held.
+    pub fn keys(&self) -> impl Iterator<Item = &(Rd, Prefix4)> {
+        self.paths.keys()
     }
 
     /// How many (RD, prefix) are held.
@@ -126,6 +144,7 @@ impl VpnRib {
                 local_pref: attrs.local_pref,
                 path_len: attrs.path_len,
                 rts: rts.clone(),
+                attrs: attrs.full.clone(),
             };
             let v = self.paths.entry((rd, r.prefix)).or_default();
             match v.iter_mut().find(|p| p.peer == peer) {
@@ -201,6 +220,7 @@ impl VpnRib {
     pub fn flush(&mut self, out: &mut Vec<Change>) {
         let mut touched: BTreeMap<(TableId, Prefix4), Option<RouteSpec>> = BTreeMap::new();
         for key in std::mem::take(&mut self.dirty) {
+            self.changed.push(key);
             let best = self.best(&key).cloned();
             let mut now = Tables::new();
             for rt in best.iter().flat_map(|b| b.rts.iter()) {

@@ -19,6 +19,7 @@ fn attrs(nh: u32, local_pref: u32, rts: &[&str]) -> PathAttrs {
         local_pref,
         path_len: 0,
         ext_communities: rts.iter().filter_map(|r| route_target(r)).collect(),
+        full: Default::default(),
     }
 }
 
