@@ -323,6 +323,11 @@ impl Instance {
         self.peers.get(&peer).map_or(0, |p| p.received) + vpn
     }
 
+    /// The address of `peer`, while its session is up.
+    pub fn peer_addr(&self, peer: PeerId) -> Option<u32> {
+        self.peers.get(&peer).map(|p| p.info.remote_addr)
+    }
+
     /// Prefixes advertised to `peer`.
     pub fn sent(&self, peer: PeerId) -> usize {
         self.peers.get(&peer).map_or(0, |p| p.adj_out.len())

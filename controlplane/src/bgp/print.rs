@@ -163,6 +163,85 @@ impl Bgp {
             .collect()
     }
 
+    /// `/routing route` items of the VPN-IPv4 routes, as RouterOS keeps them in main
+    /// (`afi=vpn4`, `dst-address=<prefix>&<RD>`): ours exported from the VRFs (flag `y`, our
+    /// label, belongs to `<vpn entry>-<source>-export`) and those received (flag `b`, the
+    /// remote PE as gateway, its label, belongs to `bgp-VPN4-<peer>`), the best first.
+    pub fn vpn_route_items(&self, plan: &crate::plan::Plan) -> Vec<Item> {
+        /// Item ids of VPN routes, clear of the RIB's.
+        const VPN_ID: u32 = 0x4000_0000;
+        let inst = lock(&self.shared.instance);
+        let vrf_of = |t: shared::types::TableId| {
+            plan.vrf_table
+                .iter()
+                .position(|x| *x == t)
+                .and_then(|i| plan.vrfs.get(i).cloned())
+                .unwrap_or_default()
+        };
+        let rts = |v: &[u64]| -> String {
+            v.iter()
+                .map(|c| super::vpn::codec::ext_community_text(*c))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut out = Vec::new();
+        let mut push = |mut m: BTreeMap<String, String>, active: bool| {
+            m.insert("routing-table".into(), "main".into());
+            m.insert("afi".into(), "vpn4".into());
+            m.insert("distance".into(), "200".into());
+            m.insert("scope".into(), "40".into());
+            let contribution = if active { "active" } else { "candidate" };
+            m.insert("contribution".into(), contribution.into());
+            if active {
+                m.insert("_active".into(), "yes".into());
+            }
+            out.push(Item::live(VPN_ID + out.len() as u32, m));
+        };
+        for ((rd, dst), e) in inst.exports.iter() {
+            let mut m = BTreeMap::new();
+            m.insert("dst-address".to_owned(), format!("{dst}&{rd}"));
+            m.insert("gateway".into(), vrf_of(e.table));
+            m.insert("label".into(), e.label.to_string());
+            m.insert("bgp.ext-communities".into(), rts(&e.rts));
+            m.insert("target-scope".into(), "10".into());
+            m.insert("_source".into(), "y".into());
+            let source = match e.source {
+                crate::route::Source::Connected => "connected",
+                crate::route::Source::Static => "static",
+                crate::route::Source::Ospf => "ospf",
+                _ => "bgp",
+            };
+            m.insert("belongs-to".into(), format!("{}-{source}-export", e.entry));
+            push(m, true);
+        }
+        let mut keys: Vec<_> = inst.vpn.keys().copied().collect();
+        keys.sort();
+        for key in keys {
+            let best = inst.vpn.best(&key).cloned();
+            for p in inst.vpn.paths(&key) {
+                let mut m = BTreeMap::new();
+                m.insert("dst-address".to_owned(), format!("{}&{}", key.1, key.0));
+                m.insert("gateway".into(), Ipv4Addr::from(p.next_hop).to_string());
+                m.insert("label".into(), p.label.to_string());
+                m.insert("bgp.ext-communities".into(), rts(&p.rts));
+                m.insert("target-scope".into(), "30".into());
+                m.insert("_source".into(), "b".into());
+                let peer = inst.peer_addr(p.peer).map(Ipv4Addr::from);
+                let peer = peer.map(|a| a.to_string()).unwrap_or_default();
+                m.insert("belongs-to".into(), format!("bgp-VPN4-{peer}"));
+                push(m, best.as_ref() == Some(p));
+            }
+        }
+        out
+    }
+
+    /// How many items [`Bgp::vpn_route_items`] gives.
+    pub fn vpn_route_count(&self) -> usize {
+        let inst = lock(&self.shared.instance);
+        let received: usize = inst.vpn.keys().map(|k| inst.vpn.paths(k).len()).sum();
+        inst.exports.len() + received
+    }
+
     /// `/routing bgp advertisements` items.
     pub fn advertisement_items(&self) -> Vec<Item> {
         let inst = lock(&self.shared.instance);

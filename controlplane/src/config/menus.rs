@@ -283,6 +283,8 @@ pub static MENUS: &[Menu] = &[
             Param::ro("gateway", Kind::Text),
             Param::ro("immediate-gw", Kind::Text),
             Param::ro("mpls.out-label", Kind::Word),
+            Param::ro("label", Kind::Word),
+            Param::ro("bgp.ext-communities", Kind::Text),
             Param::ro("afi", Kind::Text),
             Param::ro("distance", Kind::Text),
             Param::ro("scope", Kind::Text),

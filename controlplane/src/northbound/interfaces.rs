@@ -207,7 +207,13 @@ impl Live for RouterLive {
         match path {
             ["ip", "arp"] => rib.query(|f| super::live_print::arp_items(f)),
             ["ip", "route"] => routes(false),
-            ["routing", "route"] => routes(true),
+            ["routing", "route"] => {
+                let mut items = routes(true)?;
+                if let Some(b) = &self.bgp {
+                    items.extend(b.vpn_route_items(&rib.plan()));
+                }
+                Some(items)
+            }
             ["ip", "firewall", "connection"] => {
                 rib.query(move |f| super::live_print::connection_items(f, now))
             }
@@ -246,9 +252,14 @@ impl Live for RouterLive {
             return None;
         }
         let configured = store.items(crate::config::store::m(&["ip", "route"])).len();
+        let vpn = match (path, &self.bgp) {
+            (["routing", "route"], Some(b)) => b.vpn_route_count(),
+            _ => 0,
+        };
         self.rib
             .as_ref()?
             .query(move |f| crate::northbound::route_print::count(f.builder(), configured))
+            .map(|n| n + vpn)
     }
 
     fn narrowed(

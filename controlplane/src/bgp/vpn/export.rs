@@ -40,6 +40,8 @@ pub struct Exported {
     pub rts: Arc<[u64]>,
     /// The source of the VRF route.
     pub source: Source,
+    /// The `/routing bgp vpn` entry that exports it.
+    pub entry: Arc<str>,
 }
 
 /// The exported routes and their labels.
@@ -47,6 +49,8 @@ pub struct Exported {
 pub struct Exports {
     /// The entries that export (those with a route distinguisher).
     entries: Vec<VpnEntry>,
+    /// Their names, shared by their routes.
+    names: Vec<Arc<str>>,
     pool: Option<LabelPool>,
     /// Per-VRF labels.
     vrf_labels: BTreeMap<TableId, u32>,
@@ -82,6 +86,7 @@ impl Exports {
             .extend(std::mem::take(&mut self.routes).into_keys());
         self.dirty
             .extend(self.rib.keys().chain(self.bgp.keys()).copied());
+        self.names = entries.iter().map(|e| Arc::from(e.name.as_str())).collect();
         self.entries = entries;
         self.pool = Some(pool);
         let tables: BTreeSet<TableId> = self
@@ -183,6 +188,7 @@ impl Exports {
                     continue;
                 };
                 let (per_prefix, rts) = (e.per_prefix, e.export.clone());
+                let entry: Arc<str> = self.names[i].clone();
                 let want = match self.candidate(table, dst, &e.redistribute.clone()) {
                     Some(c) => {
                         let label = if per_prefix {
@@ -199,6 +205,7 @@ impl Exports {
                             label,
                             rts: rts.into(),
                             source: c.source,
+                            entry,
                         })
                     }
                     None => None,

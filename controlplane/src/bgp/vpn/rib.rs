@@ -187,6 +187,11 @@ impl VpnRib {
         }
     }
 
+    /// Every path of `key`.
+    pub fn paths(&self, key: &(Rd, Prefix4)) -> &[VpnPath] {
+        self.paths.get(key).map_or(&[], |v| v.as_slice())
+    }
+
     /// The best path of `key`.
     pub fn best(&self, key: &(Rd, Prefix4)) -> Option<&VpnPath> {
         self.paths

@@ -124,8 +124,8 @@ impl Pipeline {
     }
 
     /// The top label's TTL ran out: an ICMP time exceeded with the received stack (RFC
-    /// 4950) takes the packet's place, under the same labels with a fresh TTL, and goes on
-    /// the way the packet would have.
+    /// 4950) takes the packet's place, under the same labels with fresh TTLs, and goes on
+    /// the way the packet would have (RFC 3032 §2.3.2).
     #[cold]
     #[inline(never)]
     fn label_ttl_expired<B: PacketBuf>(
@@ -164,8 +164,11 @@ impl Pipeline {
             return dropped;
         }
         let b = pkt.bytes_mut();
-        // The same labels, the top one with a fresh TTL so the message gets through.
-        b[ETH + 3] = 255;
+        // The same labels, each with a fresh TTL so the message gets through the whole way
+        // (under a VPN label too: the egress PE looks it up in the VRF).
+        for i in 0..depth {
+            b[ETH + 4 * i + 3] = 255;
+        }
         let at = ETH + stack_len;
         write_ip_header(&mut b[at..at + 20], ip_len, our_ip, orig_src);
         let m = &mut b[at + 20..];

@@ -310,6 +310,29 @@ fn expired_label_ttl_sends_time_exceeded_with_the_stack_along_the_lsp() {
 }
 
 #[test]
+fn time_exceeded_under_a_vpn_label_gets_fresh_ttls_on_every_label() {
+    // A P router: the transport label (1000, swapped to 2000) expires above a VPN label
+    // (77) that the uniform model gave the same TTL; the error must reach the far PE, which
+    // looks it up in the VRF, so the VPN label's TTL is renewed too.
+    let s = mpls_snapshot();
+    let mut f = labelled(&[(1000, 1), (77, 1)], "10.1.0.5", 60);
+    let v = Pipeline::default().process(&s, PortId(0), &mut f, 0);
+    assert_eq!(v, Verdict::Forward(PortId(1)), "on along the LSP");
+    assert_eq!(stack_of(&f), vec![(2000, false, 254), (77, true, 255)]);
+    let m = ip_after(&f, 2).payload().to_vec();
+    assert_eq!((m[0], m[1]), (11, 0), "time exceeded");
+    let ext = &m[8 + 128..];
+    let stack: Vec<(u32, u8)> = (0..2)
+        .map(|i| {
+            let w = u32::from_be_bytes(ext[8 + 4 * i..12 + 4 * i].try_into().unwrap());
+            let e = Entry::decode(w);
+            (e.label.get(), e.ttl)
+        })
+        .collect();
+    assert_eq!(stack, vec![(1000, 1), (77, 1)], "the stack as received");
+}
+
+#[test]
 fn a_burst_mixing_labels_and_ip_gets_the_same_verdicts_as_one_by_one() {
     let s = mpls_snapshot();
     let frames = vec![
