@@ -610,8 +610,11 @@ impl Instance {
             .collect();
         for key in dirty {
             let best = self.select(key);
-            let gateway = best.as_ref().and_then(|b| b.attrs.next_hop);
-            self.exports.bgp_best(key.0, key.1, gateway);
+            let exported = best
+                .as_ref()
+                .filter(|_| self.exports.exports_from(key.0))
+                .and_then(|b| Some((b.attrs.next_hop?, Arc::new(b.attrs.attrs()))));
+            self.exports.bgp_best(key.0, key.1, exported);
             let spec = best.as_ref().and_then(|b| {
                 let p = self.peers.get(&b.peer)?;
                 let nh = b.attrs.next_hop?;
@@ -727,6 +730,13 @@ impl Instance {
                 origin: Some(if default_route || network { 0 } else { 2 }),
                 ..Attrs::default()
             };
+            if local.is_some_and(|l| l.source == Source::BgpVpn) && !default_route && !network {
+                // A route from the VPN goes to the CE with the path it came with (the
+                // remote CE's AS path: `output.as-override` and the CE's loop check see it).
+                if let Some(b) = self.vpn.attrs_for(table, dst) {
+                    a = super::vpn::out::to_ce(&b);
+                }
+            }
         } else {
             let best = self.dests.get(&(table, dst))?.first()?;
             if best.peer == peer {

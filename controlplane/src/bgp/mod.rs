@@ -425,6 +425,7 @@ fn heard(inst: &mut Instance, events: Vec<RouteEvent>) {
             .map(|b| vpn::export::Candidate {
                 source: b.source,
                 gateway: b.imm.first().map_or(0, |i| i.ip),
+                attrs: None,
             });
         inst.exports.heard(e.table, e.dst, candidate);
     }

@@ -553,3 +553,112 @@ fn vpn_routes_are_imported_unless_their_next_hop_is_unusable() {
     assert_eq!(inst.ignored, 1);
     assert_eq!(inst.received(1), 1);
 }
+
+#[test]
+fn a_ce_gets_vpn_routes_with_the_remote_ce_s_path_and_as_override_rewrites_it() {
+    use crate::bgp::vpn::codec::route_target;
+    let rt = route_target("65000:1").unwrap();
+    let vrf = TableId(1);
+    let mut inst = Instance::new();
+    inst.vpn.set_imports(vec![(vrf, vec![rt])]);
+    let _pe = up_with(&mut inst, 1, Role::Ibgp, 65000, 0x0a00_0002, true);
+    // The CE of this site: eBGP in the VRF, AS 65001 (the same AS at every site).
+    let (tx, rx) = unbounded_channel();
+    let tx = super::super::peer::Writer::new(tx, tokio::sync::mpsc::channel(1).0);
+    let mut ce_cfg = (*cfg("ce", Role::Ebgp)).clone();
+    ce_cfg.table = vrf;
+    ce_cfg.redistribute = vec!["bgp-mpls-vpn".into()];
+    ce_cfg.network = None;
+    inst.peer_up(PeerInfo {
+        id: 2,
+        cfg: Arc::new(ce_cfg.clone()),
+        remote_as: 65001,
+        remote_id: 0xc0a8_0102,
+        local_addr: 0xc0a8_0101,
+        remote_addr: 0xc0a8_0102,
+        as4: true,
+        vpnv4: false,
+        tx,
+    });
+    let mut ce = Peer { rx };
+    // The remote site's route: its CE's AS 65001 in the path.
+    inst.update(
+        1,
+        vpn_route(0x0a00_0002, "10.9.0.0/16", rt, |a| {
+            a.as_path = vec![Segment {
+                kind: seg::SEQUENCE,
+                asns: vec![65001],
+            }];
+        }),
+    );
+    let mut imported = Vec::new();
+    inst.flush_vpn(&mut imported);
+    assert_eq!(imported.len(), 1);
+    // The RIB installs it in the VRF and tells BGP (a `y` route there).
+    let dst = p("10.9.0.0/16");
+    let y = Some(Local {
+        source: Source::BgpVpn,
+        blackhole: false,
+    });
+    inst.set_local(vrf, dst, y);
+    let mut b = Vec::new();
+    inst.flush(&mut b);
+    let path = |us: &[Update]| -> Vec<u32> {
+        us.iter()
+            .find(|u| u.nlri.contains(&dst))
+            .map(|u| {
+                u.attrs
+                    .as_path
+                    .iter()
+                    .flat_map(|s| s.asns.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        path(&ce.updates()),
+        vec![65000, 65001],
+        "the CE's loop check sees its AS"
+    );
+    // With output.as-override, the CE's AS is replaced by ours.
+    let (tx, rx) = unbounded_channel();
+    let tx = super::super::peer::Writer::new(tx, tokio::sync::mpsc::channel(1).0);
+    inst.peer_down(2);
+    ce_cfg.as_override = true;
+    inst.peer_up(PeerInfo {
+        id: 3,
+        cfg: Arc::new(ce_cfg),
+        remote_as: 65001,
+        remote_id: 0xc0a8_0102,
+        local_addr: 0xc0a8_0101,
+        remote_addr: 0xc0a8_0102,
+        as4: true,
+        vpnv4: false,
+        tx,
+    });
+    let mut ce = Peer { rx };
+    inst.flush(&mut b);
+    assert_eq!(path(&ce.updates()), vec![65000, 65000]);
+    // A CE's own BGP route exported to the VPN keeps its path.
+    let e = crate::bgp::vpn::export::Exported {
+        table: vrf,
+        label: 16,
+        rts: Arc::from([rt]),
+        source: Source::Bgp,
+        entry: Arc::from("v"),
+        attrs: Some(Arc::new(route(&[65001, 64999], 0, |_| {}).attrs)),
+    };
+    let to = crate::bgp::vpn::out::Target {
+        as4: true,
+        next_hop: 1,
+        ebgp: false,
+        local_as: 65000,
+        router_id: 1,
+    };
+    let a = crate::bgp::vpn::out::PeerOut::local_attrs(&e, &to);
+    assert_eq!(a.as_path_text(), "65001,64999");
+    assert_eq!(
+        (a.local_pref, a.ext_communities.clone()),
+        (Some(100), vec![rt])
+    );
+}

@@ -9,6 +9,7 @@
 
 use super::codec::Rd;
 use super::config::VpnEntry;
+use crate::bgp::packet::Attrs;
 use crate::rib::builder::LabelWant;
 use crate::route::Source;
 use crate::system::rib_service::LabelPool;
@@ -21,12 +22,14 @@ use std::sync::Arc;
 pub const LABEL_OWNER: u32 = u32::MAX - 1;
 
 /// A route of a VRF as export needs it: its source and its first gateway (0: on link).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
     /// The source of the route the RIB selected.
     pub source: Source,
     /// Its first immediate next hop's address (0 for a connected network).
     pub gateway: u32,
+    /// A BGP route's attributes (a CE's AS path goes on in the VPN, RFC 4364 §4.3.2).
+    pub attrs: Option<Arc<Attrs>>,
 }
 
 /// One exported VPN route.
@@ -42,6 +45,8 @@ pub struct Exported {
     pub source: Source,
     /// The `/routing bgp vpn` entry that exports it.
     pub entry: Arc<str>,
+    /// A BGP route's attributes as received from the CE.
+    pub attrs: Option<Arc<Attrs>>,
 }
 
 /// The exported routes and their labels.
@@ -51,6 +56,8 @@ pub struct Exports {
     entries: Vec<VpnEntry>,
     /// Their names, shared by their routes.
     names: Vec<Arc<str>>,
+    /// The tables they export from.
+    tables: std::collections::HashSet<TableId>,
     pool: Option<LabelPool>,
     /// Per-VRF labels.
     vrf_labels: BTreeMap<TableId, u32>,
@@ -58,8 +65,8 @@ pub struct Exports {
     prefix_labels: HashMap<(TableId, Prefix4), (u32, u32)>,
     /// What the RIB selected, from sources other than BGP.
     rib: HashMap<(TableId, Prefix4), Candidate>,
-    /// BGP's best paths (the gateway), for `export.redistribute=bgp`.
-    bgp: HashMap<(TableId, Prefix4), u32>,
+    /// BGP's best paths (the gateway and the attributes), for `export.redistribute=bgp`.
+    bgp: HashMap<(TableId, Prefix4), (u32, Arc<Attrs>)>,
     routes: BTreeMap<(Rd, Prefix4), Exported>,
     dirty: BTreeSet<(TableId, Prefix4)>,
     changed: BTreeSet<(Rd, Prefix4)>,
@@ -87,6 +94,7 @@ impl Exports {
         self.dirty
             .extend(self.rib.keys().chain(self.bgp.keys()).copied());
         self.names = entries.iter().map(|e| Arc::from(e.name.as_str())).collect();
+        self.tables = entries.iter().map(|e| e.table).collect();
         self.entries = entries;
         self.pool = Some(pool);
         let tables: BTreeSet<TableId> = self
@@ -116,8 +124,8 @@ impl Exports {
     }
 
     /// Whether any entry exports from `table`.
-    fn exports_from(&self, table: TableId) -> bool {
-        self.entries.iter().any(|e| e.table == table)
+    pub fn exports_from(&self, table: TableId) -> bool {
+        self.tables.contains(&table)
     }
 
     /// The RIB's selected route of (table, dst) is now `c` (`None`: none, or BGP's). A route
@@ -125,7 +133,7 @@ impl Exports {
     /// million of them).
     pub fn heard(&mut self, table: TableId, dst: Prefix4, c: Option<Candidate>) {
         let c = c.filter(|c| c.source != Source::BgpVpn);
-        let old = match c {
+        let old = match c.clone() {
             Some(c) => self.rib.insert((table, dst), c),
             None => self.rib.remove(&(table, dst)),
         };
@@ -134,17 +142,17 @@ impl Exports {
         }
     }
 
-    /// BGP's best path of (table, dst) now has `gateway` (`None`: no path).
-    pub fn bgp_best(&mut self, table: TableId, dst: Prefix4, gateway: Option<u32>) {
+    /// BGP's best path of (table, dst) now has `gateway` and `attrs` (`None`: no path).
+    pub fn bgp_best(&mut self, table: TableId, dst: Prefix4, best: Option<(u32, Arc<Attrs>)>) {
         if !self.exports_from(table) {
             self.bgp.remove(&(table, dst));
             return;
         }
-        let old = match gateway {
-            Some(g) => self.bgp.insert((table, dst), g),
+        let old = match best.clone() {
+            Some(b) => self.bgp.insert((table, dst), b),
             None => self.bgp.remove(&(table, dst)),
         };
-        if old != gateway {
+        if old != best {
             self.dirty.insert((table, dst));
         }
     }
@@ -152,14 +160,15 @@ impl Exports {
     /// What (table, dst) offers an entry exporting `sources`.
     fn candidate(&self, table: TableId, dst: Prefix4, sources: &[Source]) -> Option<Candidate> {
         match self.rib.get(&(table, dst)) {
-            Some(c) => sources.contains(&c.source).then_some(*c),
+            Some(c) => sources.contains(&c.source).then(|| c.clone()),
             None => self
                 .bgp
                 .get(&(table, dst))
                 .filter(|_| sources.contains(&Source::Bgp))
-                .map(|&gateway| Candidate {
+                .map(|(gateway, attrs)| Candidate {
                     source: Source::Bgp,
-                    gateway,
+                    gateway: *gateway,
+                    attrs: Some(attrs.clone()),
                 }),
         }
     }
@@ -167,7 +176,7 @@ impl Exports {
     /// The label of a per-prefix route: taken once, bound to pop and look up in the VRF's
     /// table (the dataplane never switches a label from the core straight into a VRF's
     /// port: `mpls-other-vrf`), its gateway kept for the prints.
-    fn prefix_label(&mut self, table: TableId, dst: Prefix4, c: Candidate) -> Option<u32> {
+    fn prefix_label(&mut self, table: TableId, dst: Prefix4, c: &Candidate) -> Option<u32> {
         if let Some((l, gw)) = self.prefix_labels.get_mut(&(table, dst)) {
             *gw = c.gateway;
             return Some(*l);
@@ -193,7 +202,7 @@ impl Exports {
                     Some(c) => {
                         let label = if per_prefix {
                             per_prefix_used = true;
-                            self.prefix_label(table, dst, c)
+                            self.prefix_label(table, dst, &c)
                         } else {
                             self.vrf_labels.get(&table).copied()
                         };
@@ -206,6 +215,7 @@ impl Exports {
                             rts: rts.into(),
                             source: c.source,
                             entry,
+                            attrs: c.attrs.clone(),
                         })
                     }
                     None => None,

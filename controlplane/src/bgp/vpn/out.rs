@@ -56,7 +56,7 @@ impl Sent {
     /// The attributes and next hop it is sent with.
     pub fn attrs(&self, to: &Target) -> (Attrs, u32) {
         match self {
-            Sent::Local(e) => (PeerOut::local_attrs(&e.rts, to), to.next_hop),
+            Sent::Local(e) => (PeerOut::local_attrs(e, to), to.next_hop),
             Sent::Reflected {
                 next_hop,
                 attrs,
@@ -64,6 +64,20 @@ impl Sent {
                 ..
             } => (reflected(attrs, *originator, to), *next_hop),
         }
+    }
+}
+
+/// A VPN route's attributes as a CE is sent them: the path, origin, MED and communities it
+/// came with (the eBGP rules then prepend our AS, or override the CE's); not the route
+/// targets, LOCAL_PREF or the reflectors' attributes.
+pub fn to_ce(b: &Attrs) -> Attrs {
+    Attrs {
+        origin: b.origin,
+        as_path: b.as_path.clone(),
+        med: b.med,
+        communities: b.communities.clone(),
+        large_communities: b.large_communities.clone(),
+        ..Default::default()
     }
 }
 
@@ -88,7 +102,7 @@ pub struct PeerOut {
 /// The key of a group of routes sent with the same attributes.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 enum Group {
-    Local(Arc<[u64]>),
+    Local(Arc<[u64]>, usize),
     Reflected(usize, u32, u32),
 }
 
@@ -127,15 +141,26 @@ impl PeerOut {
         self.sent.iter()
     }
 
-    /// The attributes every exported route is sent with: origin incomplete (RouterOS), our
-    /// AS alone on eBGP, LOCAL_PREF 100 on iBGP, the route targets.
-    pub fn local_attrs(rts: &[u64], to: &Target) -> Attrs {
-        let mut a = Attrs {
-            origin: Some(2),
-            ext_communities: rts.to_vec(),
-            local_pref: (!to.ebgp).then_some(100),
-            ..Default::default()
+    /// The attributes an exported route is sent with: a CE's BGP route keeps its path, origin,
+    /// MED and communities (RFC 4364 §4.3.2); the others are origin incomplete (RouterOS);
+    /// our AS first on eBGP, LOCAL_PREF 100 on iBGP, the export route targets.
+    pub fn local_attrs(e: &Exported, to: &Target) -> Attrs {
+        let mut a = match &e.attrs {
+            Some(b) => Attrs {
+                origin: b.origin,
+                as_path: b.as_path.clone(),
+                med: b.med,
+                communities: b.communities.clone(),
+                large_communities: b.large_communities.clone(),
+                ..Default::default()
+            },
+            None => Attrs {
+                origin: Some(2),
+                ..Default::default()
+            },
         };
+        a.ext_communities = e.rts.to_vec();
+        a.local_pref = (!to.ebgp).then_some(100);
         if to.ebgp {
             a.prepend(to.local_as, 1);
         }
@@ -163,7 +188,10 @@ impl PeerOut {
             match w {
                 Some(s) => {
                     let g = match &s {
-                        Sent::Local(e) => Group::Local(e.rts.clone()),
+                        Sent::Local(e) => {
+                            let base = e.attrs.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize);
+                            Group::Local(e.rts.clone(), base)
+                        }
                         Sent::Reflected {
                             next_hop,
                             attrs,

@@ -187,6 +187,12 @@ impl VpnRib {
         }
     }
 
+    /// The attributes of the VPN route imported into (`table`, `dst`), as received.
+    pub fn attrs_for(&self, table: TableId, dst: Prefix4) -> Option<Arc<Attrs>> {
+        let (rd, _) = self.offers.get(&(table, dst))?.first()?;
+        Some(self.best(&(*rd, dst))?.attrs.clone())
+    }
+
     /// Every path of `key`.
     pub fn paths(&self, key: &(Rd, Prefix4)) -> &[VpnPath] {
         self.paths.get(key).map_or(&[], |v| v.as_slice())

@@ -14,6 +14,7 @@ fn connected() -> Option<Candidate> {
     Some(Candidate {
         source: Source::Connected,
         gateway: 0,
+        attrs: None,
     })
 }
 
@@ -42,6 +43,7 @@ fn a_vrf_exports_the_sources_it_names_under_one_label() {
     let stat = Candidate {
         source: Source::Static,
         gateway: 0x0a00_0002,
+        attrs: None,
     };
     x.heard(TableId(1), p("172.16.0.0/16"), Some(stat));
     x.heard(TableId(2), p("10.9.0.0/16"), connected());
@@ -61,6 +63,7 @@ fn a_vrf_exports_the_sources_it_names_under_one_label() {
     let vpn = Candidate {
         source: Source::BgpVpn,
         gateway: 0,
+        attrs: None,
     };
     x.heard(TableId(1), p("192.168.1.0/24"), Some(vpn));
     let (changed, _) = step(&mut x);
@@ -87,10 +90,15 @@ fn per_prefix_labels_are_one_per_route_and_go_back_to_the_pool() {
         Some(Candidate {
             source: Source::Static,
             gateway,
+            attrs: None,
         })
     };
     x.heard(TableId(1), p("172.16.0.0/16"), via(0x0a00_0002));
-    x.bgp_best(TableId(1), p("172.17.0.0/16"), Some(0x0a00_0003));
+    x.bgp_best(
+        TableId(1),
+        p("172.17.0.0/16"),
+        Some((0x0a00_0003, Arc::default())),
+    );
     let (changed, lfib) = step(&mut x);
     assert_eq!(changed.len(), 2);
     let lookup = Some(LabelWant::PopLookup(TableId(1)));
