@@ -114,3 +114,58 @@ pub fn ready(dut: &dyn Dut, dir: &Path) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Starts rspe for a BGP benchmark: `config` loaded, no twins, one null port, no huge pages,
+/// its control socket `dir/s`; its log on stderr with `RSPE_BENCH_LOG`.
+pub fn spawn_rspe(dir: &Path, config: &str, name: &str) -> Proc {
+    let cfg = dir.join("rspe.rsc");
+    std::fs::write(&cfg, config).expect("config");
+    let child = std::process::Command::new(crate::sibling_binary("rspe"))
+        .args(["--no-twins", "--socket"])
+        .arg(dir.join("s"))
+        .arg("--config")
+        .arg(&cfg)
+        .args([
+            "--",
+            "--no-huge",
+            "-m",
+            "64",
+            "--no-shconf",
+            "--no-pci",
+            "-l",
+            "0",
+            "--log-level",
+            "lib.eal:warning",
+            "--vdev",
+            "net_null0,no-rx=1",
+        ])
+        .arg(format!(
+            "--file-prefix=rspe-bench-{name}-{}",
+            std::process::id()
+        ))
+        .stdout(std::process::Stdio::null())
+        .stderr(if std::env::var_os("RSPE_BENCH_LOG").is_some() {
+            std::process::Stdio::inherit()
+        } else {
+            std::process::Stdio::null()
+        })
+        .spawn()
+        .expect("spawn rspe (scripts/bench builds it)");
+    Proc(child)
+}
+
+/// The `prefix-count` of rspe's first BGP session (`None`: no answer yet).
+pub fn rspe_prefix_count(dir: &Path) -> Option<usize> {
+    let out = crate::run_out(
+        std::process::Command::new(crate::sibling_binary("rspectl"))
+            .arg("--socket")
+            .arg(dir.join("s"))
+            .arg("/routing bgp session print detail"),
+    )?;
+    Some(
+        out.split_whitespace()
+            .find_map(|w| w.strip_prefix("prefix-count="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    )
+}

@@ -7,6 +7,15 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+/// The name of the VRF whose table is `t` (empty when none is).
+fn vrf_name(plan: &crate::plan::Plan, t: shared::types::TableId) -> String {
+    plan.vrf_table
+        .iter()
+        .position(|x| *x == t)
+        .and_then(|i| plan.vrfs.get(i).cloned())
+        .unwrap_or_default()
+}
+
 fn fmt_ms(d: Duration) -> String {
     crate::config::value::fmt_time(d.as_millis() as u64)
 }
@@ -137,13 +146,7 @@ impl Bgp {
     /// VRF, a per-prefix one with its prefix and the gateway it forwards to.
     pub fn vpn_label_items(&self, plan: &crate::plan::Plan) -> Vec<BTreeMap<String, String>> {
         let inst = lock(&self.shared.instance);
-        let vrf_of = |t: shared::types::TableId| {
-            plan.vrf_table
-                .iter()
-                .position(|x| *x == t)
-                .and_then(|i| plan.vrfs.get(i).cloned())
-                .unwrap_or_default()
-        };
+        let vrf_of = |t| vrf_name(plan, t);
         inst.exports
             .bindings()
             .into_iter()
@@ -171,13 +174,7 @@ impl Bgp {
         /// Item ids of VPN routes, clear of the RIB's.
         const VPN_ID: u32 = 0x4000_0000;
         let inst = lock(&self.shared.instance);
-        let vrf_of = |t: shared::types::TableId| {
-            plan.vrf_table
-                .iter()
-                .position(|x| *x == t)
-                .and_then(|i| plan.vrfs.get(i).cloned())
-                .unwrap_or_default()
-        };
+        let vrf_of = |t| vrf_name(plan, t);
         let rts = |v: &[u64]| -> String {
             v.iter()
                 .map(|c| super::vpn::codec::ext_community_text(*c))

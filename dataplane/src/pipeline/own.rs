@@ -8,7 +8,6 @@
 use super::Event;
 use crate::counters::DropReason;
 use crate::wire::ethernet::{ethertype, HEADER_LEN as ETH};
-use crate::wire::mpls::Entry;
 use shared::adj::Resolved;
 use shared::snapshot::Snapshot;
 use shared::types::PortId;
@@ -70,18 +69,8 @@ pub fn route(snap: &Snapshot, port: u16, frame: &mut Vec<u8>) -> Own {
 /// Puts `adj`'s labels between the Ethernet and IPv4 headers of `frame`.
 fn push(snap: &Snapshot, frame: &mut Vec<u8>, adj: &shared::adj::Adjacency) {
     let (tos, ttl) = (frame[ETH + 1], frame[ETH + 8]);
-    let ttl = if snap.propagate_ttl { ttl } else { 255 };
-    let n = adj.push.depth();
-    let mut labels = Vec::with_capacity(4 * n);
-    for (i, label) in adj.push.labels().enumerate() {
-        let e = Entry {
-            label,
-            tc: tos >> 5,
-            bos: i + 1 == n,
-            ttl,
-        };
-        labels.extend(e.encode().to_be_bytes());
-    }
+    let mut labels = vec![0u8; 4 * adj.push.depth()];
+    super::mpls::write_stack(&mut labels, snap, adj, tos, ttl);
     frame.splice(ETH..ETH, labels);
     frame[12..14].copy_from_slice(&ethertype::MPLS.to_be_bytes());
 }

@@ -18,7 +18,7 @@
 //! to BIRD <r>, to FRR <r>)`.
 
 use controlplane::bgp::packet::{self, seg, Attrs, Capability, Segment};
-use rspe_perf::bgpgen::{feed, ready, Dut};
+use rspe_perf::bgpgen::{feed, ready, rspe_prefix_count, spawn_rspe, Dut};
 use rspe_perf::{median, run_out, sibling_binary, status_kb, Daemon as Proc};
 use shared::types::Prefix4;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -109,46 +109,10 @@ impl Dut for Rspe {
         "rspe"
     }
     fn start(&self, dir: &Path) -> (Proc, Ipv4Addr, SocketAddr) {
-        let cfg = dir.join("rspe.rsc");
-        std::fs::write(
-            &cfg,
-            "/ip address add address=10.0.0.1/24 interface=ether1\n\
+        let config = "/ip address add address=10.0.0.1/24 interface=ether1\n\
              /routing bgp connection add name=gen remote.address=127.0.0.2 remote.as=65001 \
-             local.role=ebgp as=65000 router-id=10.0.0.1 local.port=17901 connect=no multihop=yes\n",
-        )
-        .expect("config");
-        let child = Command::new(sibling_binary("rspe"))
-            .args(["--no-twins", "--socket"])
-            .arg(dir.join("s"))
-            .arg("--config")
-            .arg(&cfg)
-            .args([
-                "--",
-                "--no-huge",
-                "-m",
-                "64",
-                "--no-shconf",
-                "--no-pci",
-                "-l",
-                "0",
-                "--log-level",
-                "lib.eal:warning",
-                "--vdev",
-                "net_null0,no-rx=1",
-            ])
-            .arg(format!(
-                "--file-prefix=rspe-bench-bgp-{}",
-                std::process::id()
-            ))
-            .stdout(Stdio::null())
-            .stderr(if std::env::var_os("RSPE_BENCH_LOG").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
-            .spawn()
-            .expect("spawn rspe (scripts/bench builds it)");
-        let p = Proc(child);
+             local.role=ebgp as=65000 router-id=10.0.0.1 local.port=17901 connect=no multihop=yes\n";
+        let p = spawn_rspe(dir, config, "bgp");
         ready(self, dir);
         (
             p,
@@ -157,18 +121,7 @@ impl Dut for Rspe {
         )
     }
     fn count(&self, dir: &Path) -> Option<usize> {
-        let out = run_out(
-            Command::new(sibling_binary("rspectl"))
-                .arg("--socket")
-                .arg(dir.join("s"))
-                .arg("/routing bgp session print detail"),
-        )?;
-        Some(
-            out.split_whitespace()
-                .find_map(|w| w.strip_prefix("prefix-count="))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-        )
+        rspe_prefix_count(dir)
     }
 }
 

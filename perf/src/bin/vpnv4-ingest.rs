@@ -22,7 +22,7 @@
 use controlplane::bgp::packet::{Attrs, Capability};
 use controlplane::bgp::vpn::codec::{route_target, Labelled, Rd};
 use controlplane::bgp::vpn::update;
-use rspe_perf::bgpgen::{feed, ready, Dut};
+use rspe_perf::bgpgen::{feed, ready, rspe_prefix_count, spawn_rspe, Dut};
 use rspe_perf::{median, run_out, sibling_binary, status_kb, Daemon as Proc};
 use shared::types::Prefix4;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -99,7 +99,6 @@ impl Dut for Rspe {
         "rspe"
     }
     fn start(&self, dir: &Path) -> (Proc, Ipv4Addr, SocketAddr) {
-        let cfg = dir.join("rspe.rsc");
         let mut c = String::from("/ip address add address=10.0.0.1/24 interface=ether1\n");
         for k in 0..VRFS {
             c.push_str(&format!("/ip vrf add name=v{k} interfaces=none\n"));
@@ -113,39 +112,7 @@ impl Dut for Rspe {
              local.role=ibgp as={AS} router-id=10.0.0.1 local.port=17911 connect=no \
              multihop=yes afi=vpnv4\n"
         ));
-        std::fs::write(&cfg, c).expect("config");
-        let child = Command::new(sibling_binary("rspe"))
-            .args(["--no-twins", "--socket"])
-            .arg(dir.join("s"))
-            .arg("--config")
-            .arg(&cfg)
-            .args([
-                "--",
-                "--no-huge",
-                "-m",
-                "64",
-                "--no-shconf",
-                "--no-pci",
-                "-l",
-                "0",
-                "--log-level",
-                "lib.eal:warning",
-                "--vdev",
-                "net_null0,no-rx=1",
-            ])
-            .arg(format!(
-                "--file-prefix=rspe-bench-vpn-{}",
-                std::process::id()
-            ))
-            .stdout(Stdio::null())
-            .stderr(if std::env::var_os("RSPE_BENCH_LOG").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
-            .spawn()
-            .expect("spawn rspe (scripts/bench builds it)");
-        let p = Proc(child);
+        let p = spawn_rspe(dir, &c, "vpn");
         ready(self, dir);
         (
             p,
@@ -154,13 +121,7 @@ impl Dut for Rspe {
         )
     }
     fn count(&self, dir: &Path) -> Option<usize> {
-        let out = rspectl(dir, "/routing bgp session print detail")?;
-        Some(
-            out.split_whitespace()
-                .find_map(|w| w.strip_prefix("prefix-count="))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-        )
+        rspe_prefix_count(dir)
     }
 }
 

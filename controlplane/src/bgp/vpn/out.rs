@@ -67,9 +67,9 @@ impl Sent {
     }
 }
 
-/// A VPN route's attributes as a CE is sent them: the path, origin, MED and communities it
-/// came with (the eBGP rules then prepend our AS, or override the CE's); not the route
-/// targets, LOCAL_PREF or the reflectors' attributes.
+/// What of a route's attributes crosses between a CE and the VPN, either way: the path,
+/// origin, MED and communities (the eBGP rules then prepend our AS, or override the CE's);
+/// not the route targets, LOCAL_PREF or the reflectors' attributes.
 pub fn to_ce(b: &Attrs) -> Attrs {
     Attrs {
         origin: b.origin,
@@ -146,14 +146,7 @@ impl PeerOut {
     /// our AS first on eBGP, LOCAL_PREF 100 on iBGP, the export route targets.
     pub fn local_attrs(e: &Exported, to: &Target) -> Attrs {
         let mut a = match &e.attrs {
-            Some(b) => Attrs {
-                origin: b.origin,
-                as_path: b.as_path.clone(),
-                med: b.med,
-                communities: b.communities.clone(),
-                large_communities: b.large_communities.clone(),
-                ..Default::default()
-            },
+            Some(b) => to_ce(b),
             None => Attrs {
                 origin: Some(2),
                 ..Default::default()

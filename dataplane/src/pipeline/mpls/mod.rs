@@ -234,18 +234,24 @@ impl Pipeline {
         }
         let b = pkt.bytes_mut();
         write_l2(b, adj, ethertype::MPLS);
-        let ttl = if snap.propagate_ttl { ttl } else { 255 };
-        let n = adj.push.depth();
-        for (i, label) in adj.push.labels().enumerate() {
-            let e = Entry {
-                label,
-                tc: tos >> 5,
-                bos: i + 1 == n,
-                ttl,
-            };
-            b[ETH + 4 * i..ETH + 4 * i + 4].copy_from_slice(&e.encode().to_be_bytes());
-        }
+        write_stack(&mut b[ETH..], snap, adj, tos, ttl);
         Verdict::Forward(adj.port)
+    }
+}
+
+/// Writes `adj`'s labels at the start of `b` for an IPv4 packet with `tos` and `ttl`: TTL
+/// copied or 255 as `propagate-ttl` says (RFC 3443), TC from the precedence.
+pub(super) fn write_stack(b: &mut [u8], snap: &Snapshot, adj: &Adjacency, tos: u8, ttl: u8) {
+    let ttl = if snap.propagate_ttl { ttl } else { 255 };
+    let n = adj.push.depth();
+    for (i, label) in adj.push.labels().enumerate() {
+        let e = Entry {
+            label,
+            tc: tos >> 5,
+            bos: i + 1 == n,
+            ttl,
+        };
+        b[4 * i..4 * i + 4].copy_from_slice(&e.encode().to_be_bytes());
     }
 }
 
