@@ -169,3 +169,77 @@ pub fn rspe_prefix_count(dir: &Path) -> Option<usize> {
             .unwrap_or(0),
     )
 }
+
+/// Starts FRR's bgpd for a BGP benchmark: no zebra, `config`, listening on 127.0.0.1:`port`,
+/// its vty socket in `dir`.
+pub fn spawn_bgpd(dir: &Path, config: &str, port: u16) -> Proc {
+    let conf = dir.join("bgpd.conf");
+    std::fs::write(&conf, config).expect("config");
+    let child = std::process::Command::new("/usr/lib/frr/bgpd")
+        .args(["-Z", "-S", "-p", &port.to_string(), "-l", "127.0.0.1", "-f"])
+        .arg(&conf)
+        .arg("--vty_socket")
+        .arg(dir)
+        .arg("-i")
+        .arg(dir.join("bgpd.pid"))
+        .args(["-A", "127.0.0.1", "-P", "0", "--log"])
+        .arg(format!("file:{}", dir.join("bgpd.log").display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn /usr/lib/frr/bgpd (apt install frr)");
+    Proc(child)
+}
+
+/// bgpd's `PfxRcd` from `neighbor` in `show bgp <family> summary` (`None`: no answer yet).
+pub fn bgpd_prefixes(dir: &Path, family: &str, neighbor: &str) -> Option<usize> {
+    let show = format!("show bgp {family} summary");
+    let out = crate::run_out(
+        std::process::Command::new("vtysh")
+            .arg("--vty_socket")
+            .arg(dir)
+            .args(["-d", "bgpd", "-c", &show]),
+    )?;
+    let Some(line) = out.lines().find(|l| l.starts_with(neighbor)) else {
+        return Some(0);
+    };
+    let w: Vec<&str> = line.split_whitespace().collect();
+    Some(w.get(9).and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// Starts BIRD 2 with `config`, its control socket `dir/bird.ctl`.
+pub fn spawn_bird(dir: &Path, config: &str) -> Proc {
+    let conf = dir.join("bird.conf");
+    std::fs::write(&conf, config).expect("config");
+    let child = std::process::Command::new("bird")
+        .arg("-f")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-s")
+        .arg(dir.join("bird.ctl"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn bird (apt install bird2)");
+    Proc(child)
+}
+
+/// The routes BIRD's protocol `gen` imported (`None`: no answer yet).
+pub fn bird_routes(dir: &Path) -> Option<usize> {
+    let out = crate::run_out(
+        std::process::Command::new("birdc")
+            .arg("-s")
+            .arg(dir.join("bird.ctl"))
+            .args(["show", "protocols", "all", "gen"]),
+    )?;
+    if !out.contains("gen") {
+        return None;
+    }
+    Some(
+        out.lines()
+            .find(|l| l.trim_start().starts_with("Routes:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    )
+}

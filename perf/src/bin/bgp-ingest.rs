@@ -18,12 +18,15 @@
 //! to BIRD <r>, to FRR <r>)`.
 
 use controlplane::bgp::packet::{self, seg, Attrs, Capability, Segment};
-use rspe_perf::bgpgen::{feed, ready, rspe_prefix_count, spawn_rspe, Dut};
+use rspe_perf::bgpgen::{
+    bgpd_prefixes, bird_routes, feed, ready, rspe_prefix_count, spawn_bgpd, spawn_bird, spawn_rspe,
+    Dut,
+};
 use rspe_perf::{median, run_out, sibling_binary, status_kb, Daemon as Proc};
 use shared::types::Prefix4;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -130,29 +133,11 @@ impl Dut for Frr {
         "FRR"
     }
     fn start(&self, dir: &Path) -> (Proc, Ipv4Addr, SocketAddr) {
-        let conf = dir.join("bgpd.conf");
-        std::fs::write(
-            &conf,
-            "frr defaults traditional\n\
+        let config = "frr defaults traditional\n\
              router bgp 65000\n bgp router-id 10.0.0.1\n no bgp ebgp-requires-policy\n\
              neighbor 127.0.0.3 remote-as 65001\n neighbor 127.0.0.3 disable-connected-check\n\
-             neighbor 127.0.0.3 passive\nexit\n",
-        )
-        .expect("config");
-        let child = Command::new("/usr/lib/frr/bgpd")
-            .args(["-Z", "-S", "-p", "17902", "-l", "127.0.0.1", "-f"])
-            .arg(&conf)
-            .arg("--vty_socket")
-            .arg(dir)
-            .arg("-i")
-            .arg(dir.join("bgpd.pid"))
-            .args(["-A", "127.0.0.1", "-P", "0", "--log"])
-            .arg(format!("file:{}", dir.join("bgpd.log").display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn /usr/lib/frr/bgpd (apt install frr)");
-        let p = Proc(child);
+             neighbor 127.0.0.3 passive\nexit\n";
+        let p = spawn_bgpd(dir, config, 17902);
         ready(self, dir);
         (
             p,
@@ -161,16 +146,7 @@ impl Dut for Frr {
         )
     }
     fn count(&self, dir: &Path) -> Option<usize> {
-        let out = run_out(Command::new("vtysh").arg("--vty_socket").arg(dir).args([
-            "-d",
-            "bgpd",
-            "-c",
-            "show bgp ipv4 unicast summary",
-        ]))?;
-        // "127.0.0.3 4 65001 ... Up/Down State/PfxRcd PfxSnt Desc"
-        let line = out.lines().find(|l| l.starts_with("127.0.0.3"))?;
-        let w: Vec<&str> = line.split_whitespace().collect();
-        Some(w.get(9).and_then(|v| v.parse().ok()).unwrap_or(0))
+        bgpd_prefixes(dir, "ipv4 unicast", "127.0.0.3")
     }
 }
 
@@ -179,25 +155,10 @@ impl Dut for Bird {
         "BIRD"
     }
     fn start(&self, dir: &Path) -> (Proc, Ipv4Addr, SocketAddr) {
-        let conf = dir.join("bird.conf");
-        std::fs::write(
-            &conf,
-            "router id 10.0.0.1;\nprotocol device {}\n\
+        let config = "router id 10.0.0.1;\nprotocol device {}\n\
              protocol bgp gen {\n local 127.0.0.1 port 17903 as 65000;\n neighbor 127.0.0.4 as 65001;\n\
-             multihop;\n passive on;\n ipv4 { import all; export none; };\n}\n",
-        )
-        .expect("config");
-        let child = Command::new("bird")
-            .arg("-f")
-            .arg("-c")
-            .arg(&conf)
-            .arg("-s")
-            .arg(dir.join("bird.ctl"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn bird (apt install bird2)");
-        let p = Proc(child);
+             multihop;\n passive on;\n ipv4 { import all; export none; };\n}\n";
+        let p = spawn_bird(dir, config);
         ready(self, dir);
         (
             p,
@@ -206,22 +167,7 @@ impl Dut for Bird {
         )
     }
     fn count(&self, dir: &Path) -> Option<usize> {
-        let out = run_out(
-            Command::new("birdc")
-                .arg("-s")
-                .arg(dir.join("bird.ctl"))
-                .args(["show", "protocols", "all", "gen"]),
-        )?;
-        if !out.contains("gen") {
-            return None;
-        }
-        Some(
-            out.lines()
-                .find(|l| l.trim_start().starts_with("Routes:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-        )
+        bird_routes(dir)
     }
 }
 

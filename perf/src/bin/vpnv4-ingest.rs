@@ -22,12 +22,15 @@
 use controlplane::bgp::packet::{Attrs, Capability};
 use controlplane::bgp::vpn::codec::{route_target, Labelled, Rd};
 use controlplane::bgp::vpn::update;
-use rspe_perf::bgpgen::{feed, ready, rspe_prefix_count, spawn_rspe, Dut};
+use rspe_perf::bgpgen::{
+    bgpd_prefixes, bird_routes, feed, ready, rspe_prefix_count, spawn_bgpd, spawn_bird, spawn_rspe,
+    Dut,
+};
 use rspe_perf::{median, run_out, sibling_binary, status_kb, Daemon as Proc};
 use shared::types::Prefix4;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -130,31 +133,13 @@ impl Dut for Frr {
         "FRR"
     }
     fn start(&self, dir: &Path) -> (Proc, Ipv4Addr, SocketAddr) {
-        let conf = dir.join("bgpd.conf");
-        std::fs::write(
-            &conf,
-            format!(
+        let config = format!(
                 "frr defaults traditional\n\
                  router bgp {AS}\n bgp router-id 10.0.0.1\n no bgp default ipv4-unicast\n\
                  neighbor 127.0.0.3 remote-as {AS}\n neighbor 127.0.0.3 passive\n\
                  address-family ipv4 vpn\n  neighbor 127.0.0.3 activate\n exit-address-family\nexit\n"
-            ),
-        )
-        .expect("config");
-        let child = Command::new("/usr/lib/frr/bgpd")
-            .args(["-Z", "-S", "-p", "17912", "-l", "127.0.0.1", "-f"])
-            .arg(&conf)
-            .arg("--vty_socket")
-            .arg(dir)
-            .arg("-i")
-            .arg(dir.join("bgpd.pid"))
-            .args(["-A", "127.0.0.1", "-P", "0", "--log"])
-            .arg(format!("file:{}", dir.join("bgpd.log").display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn /usr/lib/frr/bgpd (apt install frr)");
-        let p = Proc(child);
+            );
+        let p = spawn_bgpd(dir, &config, 17912);
         ready(self, dir);
         (
             p,
@@ -163,17 +148,7 @@ impl Dut for Frr {
         )
     }
     fn count(&self, dir: &Path) -> Option<usize> {
-        let out = run_out(Command::new("vtysh").arg("--vty_socket").arg(dir).args([
-            "-d",
-            "bgpd",
-            "-c",
-            "show bgp ipv4 vpn summary",
-        ]))?;
-        let Some(line) = out.lines().find(|l| l.starts_with("127.0.0.3")) else {
-            return Some(0);
-        };
-        let w: Vec<&str> = line.split_whitespace().collect();
-        Some(w.get(9).and_then(|v| v.parse().ok()).unwrap_or(0))
+        bgpd_prefixes(dir, "ipv4 vpn", "127.0.0.3")
     }
 }
 
@@ -182,27 +157,12 @@ impl Dut for Bird {
         "BIRD"
     }
     fn start(&self, dir: &Path) -> (Proc, Ipv4Addr, SocketAddr) {
-        let conf = dir.join("bird.conf");
-        std::fs::write(
-            &conf,
-            format!(
+        let config = format!(
                 "router id 10.0.0.1;\nprotocol device {{}}\nvpn4 table vpntab;\n\
                  protocol bgp gen {{\n local 127.0.0.1 port 17913 as {AS};\n neighbor 127.0.0.4 as {AS};\n\
                  multihop;\n passive on;\n vpn4 mpls {{ table vpntab; igp table master4; import all; export none; }};\n}}\n"
-            ),
-        )
-        .expect("config");
-        let child = Command::new("bird")
-            .arg("-f")
-            .arg("-c")
-            .arg(&conf)
-            .arg("-s")
-            .arg(dir.join("bird.ctl"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn bird (apt install bird2)");
-        let p = Proc(child);
+            );
+        let p = spawn_bird(dir, &config);
         ready(self, dir);
         (
             p,
@@ -211,22 +171,7 @@ impl Dut for Bird {
         )
     }
     fn count(&self, dir: &Path) -> Option<usize> {
-        let out = run_out(
-            Command::new("birdc")
-                .arg("-s")
-                .arg(dir.join("bird.ctl"))
-                .args(["show", "protocols", "all", "gen"]),
-        )?;
-        if !out.contains("gen") {
-            return None;
-        }
-        Some(
-            out.lines()
-                .find(|l| l.trim_start().starts_with("Routes:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-        )
+        bird_routes(dir)
     }
 }
 

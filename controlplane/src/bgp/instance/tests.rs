@@ -554,6 +554,24 @@ fn vpn_routes_are_imported_unless_their_next_hop_is_unusable() {
     assert_eq!(inst.received(1), 1);
 }
 
+/// A CE in AS 65001 (192.168.1.2) comes up as peer `id` with `cfg`.
+fn ce_up(inst: &mut Instance, id: PeerId, cfg: PeerConfig) -> Peer {
+    let (tx, rx) = unbounded_channel();
+    let tx = super::super::peer::Writer::new(tx, tokio::sync::mpsc::channel(1).0);
+    inst.peer_up(PeerInfo {
+        id,
+        cfg: Arc::new(cfg),
+        remote_as: 65001,
+        remote_id: 0xc0a8_0102,
+        local_addr: 0xc0a8_0101,
+        remote_addr: 0xc0a8_0102,
+        as4: true,
+        vpnv4: false,
+        tx,
+    });
+    Peer { rx }
+}
+
 #[test]
 fn a_ce_gets_vpn_routes_with_the_remote_ce_s_path_and_as_override_rewrites_it() {
     use crate::bgp::vpn::codec::route_target;
@@ -563,24 +581,11 @@ fn a_ce_gets_vpn_routes_with_the_remote_ce_s_path_and_as_override_rewrites_it() 
     inst.vpn.set_imports(vec![(vrf, vec![rt])]);
     let _pe = up_with(&mut inst, 1, Role::Ibgp, 65000, 0x0a00_0002, true);
     // The CE of this site: eBGP in the VRF, AS 65001 (the same AS at every site).
-    let (tx, rx) = unbounded_channel();
-    let tx = super::super::peer::Writer::new(tx, tokio::sync::mpsc::channel(1).0);
     let mut ce_cfg = (*cfg("ce", Role::Ebgp)).clone();
     ce_cfg.table = vrf;
     ce_cfg.redistribute = vec!["bgp-mpls-vpn".into()];
     ce_cfg.network = None;
-    inst.peer_up(PeerInfo {
-        id: 2,
-        cfg: Arc::new(ce_cfg.clone()),
-        remote_as: 65001,
-        remote_id: 0xc0a8_0102,
-        local_addr: 0xc0a8_0101,
-        remote_addr: 0xc0a8_0102,
-        as4: true,
-        vpnv4: false,
-        tx,
-    });
-    let mut ce = Peer { rx };
+    let mut ce = ce_up(&mut inst, 2, ce_cfg.clone());
     // The remote site's route: its CE's AS 65001 in the path.
     inst.update(
         1,
@@ -621,22 +626,9 @@ fn a_ce_gets_vpn_routes_with_the_remote_ce_s_path_and_as_override_rewrites_it() 
         "the CE's loop check sees its AS"
     );
     // With output.as-override, the CE's AS is replaced by ours.
-    let (tx, rx) = unbounded_channel();
-    let tx = super::super::peer::Writer::new(tx, tokio::sync::mpsc::channel(1).0);
     inst.peer_down(2);
     ce_cfg.as_override = true;
-    inst.peer_up(PeerInfo {
-        id: 3,
-        cfg: Arc::new(ce_cfg),
-        remote_as: 65001,
-        remote_id: 0xc0a8_0102,
-        local_addr: 0xc0a8_0101,
-        remote_addr: 0xc0a8_0102,
-        as4: true,
-        vpnv4: false,
-        tx,
-    });
-    let mut ce = Peer { rx };
+    let mut ce = ce_up(&mut inst, 3, ce_cfg);
     inst.flush(&mut b);
     assert_eq!(path(&ce.updates()), vec![65000, 65000]);
     // A CE's own BGP route exported to the VPN keeps its path.
