@@ -82,11 +82,21 @@ pub enum DropReason {
     /// A label bound to a path in another VRF than the ingress port's: label switching
     /// never crosses VRFs (an LDP instance in a VRF binds labels for that VRF's ports only).
     MplsOtherVrf,
+    /// A tunnel packet (IPIP, GRE) for one of the router's addresses that matches no tunnel
+    /// (unknown endpoints, key or underlay VRF), or a packet routed into a tunnel that is
+    /// down.
+    NoSuchTunnel,
+    /// A malformed tunnel packet: GRE with checksum or routing bits, another GRE version or
+    /// payload, an inner packet that is not IPv4, an outer fragment.
+    BadTunnelHeader,
+    /// A packet that would enter tunnels more than `MAX_DEPTH` times, or whose outer packet
+    /// is routed into a tunnel (recursion).
+    TunnelLoop,
 }
 
 impl DropReason {
     /// Number of reasons.
-    pub const COUNT: usize = 33;
+    pub const COUNT: usize = 36;
     /// Every reason, in counter order.
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::NoPeer,
@@ -122,6 +132,9 @@ impl DropReason {
         DropReason::MplsBadStack,
         DropReason::MplsMtu,
         DropReason::MplsOtherVrf,
+        DropReason::NoSuchTunnel,
+        DropReason::BadTunnelHeader,
+        DropReason::TunnelLoop,
     ];
 
     /// A name for counters output (`no-route`).
@@ -160,6 +173,9 @@ impl DropReason {
             DropReason::MplsBadStack => "mpls-bad-stack",
             DropReason::MplsMtu => "mpls-mtu-exceeded",
             DropReason::MplsOtherVrf => "mpls-other-vrf",
+            DropReason::NoSuchTunnel => "no-such-tunnel",
+            DropReason::BadTunnelHeader => "bad-tunnel-header",
+            DropReason::TunnelLoop => "tunnel-loop",
         }
     }
 }

@@ -35,6 +35,9 @@ pub struct Exception {
     pub inject: ArrayQueue<Outbound>,
     /// The kernel twin of each port, by port id (`None`: the daemon runs without twins).
     pub twins: Vec<Option<Arc<Iface>>>,
+    /// The tunnels' kernel twins, by `id - TUNNEL_BASE` (made and removed as tunnels come
+    /// and go; punts to them are rare, so a lock is fine).
+    pub tunnel_twins: std::sync::RwLock<Vec<Option<Arc<Iface>>>>,
 }
 
 impl Exception {
@@ -44,6 +47,7 @@ impl Exception {
             events: ArrayQueue::new(EVENT_QUEUE),
             inject: ArrayQueue::new(INJECT_QUEUE),
             twins,
+            tunnel_twins: Default::default(),
         }
     }
 
@@ -52,8 +56,32 @@ impl Exception {
     pub fn punt(&self, port: u16, frame: &[u8]) -> bool {
         match self.twins.get(usize::from(port)) {
             Some(Some(t)) => t.send(frame).is_ok(),
-            _ => false,
+            _ => self
+                .tunnel_twin(port)
+                .is_some_and(|t| t.send(frame).is_ok()),
         }
+    }
+
+    /// The kernel twin of tunnel interface `port`, if it has one.
+    pub fn tunnel_twin(&self, port: u16) -> Option<Arc<Iface>> {
+        let i = usize::from(port.checked_sub(shared::tunnel::TUNNEL_BASE)?);
+        let twins = self.tunnel_twins.read().unwrap_or_else(|e| e.into_inner());
+        twins.get(i).cloned().flatten()
+    }
+
+    /// Sets (or, with `None`, forgets) the kernel twin of tunnel interface `port`.
+    pub fn set_tunnel_twin(&self, port: u16, twin: Option<Arc<Iface>>) {
+        let Some(i) = port
+            .checked_sub(shared::tunnel::TUNNEL_BASE)
+            .map(usize::from)
+        else {
+            return;
+        };
+        let mut twins = self.tunnel_twins.write().unwrap_or_else(|e| e.into_inner());
+        if twins.len() <= i {
+            twins.resize(i + 1, None);
+        }
+        twins[i] = twin;
     }
 
     /// Queues a frame to send out of `port`; `false` when the queue is full.

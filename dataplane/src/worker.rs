@@ -243,6 +243,11 @@ impl RouterWorker {
                                 c.drop(DropReason::PuntFailed, 1);
                             }
                         }
+                        Verdict::PuntTo(p) => {
+                            if !exception.punt(p.0, m.bytes()) {
+                                c.drop(DropReason::PuntFailed, 1);
+                            }
+                        }
                         Verdict::Drop(r) => c.drop(r, 1),
                         Verdict::Fragment(p, mtu) => {
                             fragment_out(&m, p.0, mtu, &pool, &mut out, &mut tx, &counters)
@@ -257,9 +262,28 @@ impl RouterWorker {
                     let Some(mut o) = exception.inject.pop() else {
                         break;
                     };
-                    if o.route {
-                        match own::route(snap, o.port, &mut o.frame) {
+                    if o.route || shared::tunnel::is_tunnel(PortId(o.port)) {
+                        let routed = if o.route {
+                            own::route(snap, o.port, &mut o.frame)
+                        } else {
+                            Own::Out(o.port)
+                        };
+                        let routed = match routed {
+                            Own::Out(p) if shared::tunnel::is_tunnel(PortId(p)) => {
+                                own::into_tunnel(&mut pipeline, snap, p, &mut o.frame, now)
+                            }
+                            r => r,
+                        };
+                        match routed {
                             Own::Out(p) => o.port = p,
+                            Own::Punt(p) => {
+                                if !exception.punt(p, &o.frame) {
+                                    if let Some(c) = counters.port(o.port) {
+                                        c.drop(DropReason::PuntFailed, 1);
+                                    }
+                                }
+                                continue;
+                            }
                             Own::Drop(why, event) => {
                                 if let Some(c) = counters.port(o.port) {
                                     c.drop(why, 1);

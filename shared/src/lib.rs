@@ -10,4 +10,5 @@ pub mod firewall;
 pub mod lfib;
 pub mod rcu;
 pub mod snapshot;
+pub mod tunnel;
 pub mod types;

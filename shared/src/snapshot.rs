@@ -31,6 +31,8 @@ pub struct Snapshot {
     pub firewall: Option<Arc<crate::firewall::Firewall>>,
     /// Reverse-path filtering of every packet's source (`/ip settings rp-filter`).
     pub rp_filter: RpFilter,
+    /// Tunnel interfaces (IPIP, GRE).
+    pub tunnels: Arc<crate::tunnel::Tunnels>,
     /// `/mpls settings propagate-ttl`: copy the IP TTL into pushed labels and back when
     /// popping (RFC 3443's uniform model); off, labels start at 255 and the IP TTL is left
     /// alone (pipe model: the LSP is one hop).
@@ -84,6 +86,7 @@ impl Default for Snapshot {
             firewall: None,
             rp_filter: RpFilter::No,
             propagate_ttl: true,
+            tunnels: Arc::default(),
         }
     }
 }
@@ -92,10 +95,10 @@ impl Snapshot {
     /// The VRF of `port` (main for unknown ports).
     #[inline]
     pub fn ingress_vrf(&self, port: PortId) -> VrfId {
-        self.port_vrf
-            .get(usize::from(port.0))
-            .copied()
-            .unwrap_or(VrfId::MAIN)
+        match self.port_vrf.get(usize::from(port.0)) {
+            Some(&v) => v,
+            None => self.tunnels.get(port).map_or(VrfId::MAIN, |t| t.vrf),
+        }
     }
 
     /// The table a packet arriving on `port` is looked up in (main for unknown ports).
@@ -111,7 +114,10 @@ impl Snapshot {
     /// The interface of `port`, if known.
     #[inline]
     pub fn port(&self, port: PortId) -> Option<&PortIface> {
-        self.ports.get(usize::from(port.0))
+        match self.ports.get(usize::from(port.0)) {
+            Some(p) => Some(p),
+            None => self.tunnels.get(port).map(|t| &t.iface),
+        }
     }
 
     /// The FIB of `table`, if the table exists.

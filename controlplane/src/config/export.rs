@@ -15,6 +15,8 @@ use super::store::{m, Store};
 pub const EXPORT_ORDER: &[&[&str]] = &[
     &["interface", "ethernet"],
     &["interface", "bridge"],
+    &["interface", "gre"],
+    &["interface", "ipip"],
     &["routing", "table"],
     &["ip", "vrf"],
     &["routing", "id"],

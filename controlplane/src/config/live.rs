@@ -9,6 +9,11 @@ use super::store::{Item, Store};
 pub trait Live {
     /// Whether the port named `default_name` (`ether1`) has link.
     fn running(&self, default_name: &str) -> bool;
+    /// Whether the tunnel named `name` is up (enabled, and answering keepalives when it
+    /// sends them).
+    fn tunnel_running(&self, _name: &str) -> bool {
+        true
+    }
     /// Counters of the port named `default_name`.
     fn stats(&self, default_name: &str) -> Option<IfStats>;
     /// The items of a menu the running router keeps (`/ip arp`); `None`: the menu's items

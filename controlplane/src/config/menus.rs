@@ -4,6 +4,7 @@
 use super::schema::{Kind, Menu, Param, PrintStyle, RefTo};
 
 mod firewall;
+mod tunnel;
 pub use firewall::firewall_chains;
 use firewall::{firewall, FILTER_PARAMS, MANGLE_PARAMS, NAT_PARAMS};
 
@@ -192,6 +193,8 @@ pub static MENUS: &[Menu] = &[
         &[&[('X', "DISABLED")], &[('R', "RUNNING")]],
     )
     .auto_name("bridge"),
+    tunnel::IPIP,
+    tunnel::GRE,
     Menu::list(
         &["interface", "ethernet"],
         &[
@@ -928,6 +931,19 @@ pub const SERVICES: &[(&str, &str, &str, &str, bool)] = &[
     ("winbox", "8291", "", "main", false),
     ("api-ssl", "8729", "none", "main", false),
 ];
+
+/// The menus whose items are interfaces, with the `type` the `/interface` view shows.
+pub const INTERFACE_MENUS: &[(&[&str], &str)] = &[
+    (&["interface", "ethernet"], "ether"),
+    (&["interface", "bridge"], "bridge"),
+    (&["interface", "ipip"], "ipip-tunnel"),
+    (&["interface", "gre"], "gre-tunnel"),
+];
+
+/// Whether items of the menu at `path` are interfaces.
+pub fn is_interface_menu(path: &[&str]) -> bool {
+    INTERFACE_MENUS.iter().any(|(p, _)| *p == path)
+}
 
 /// Index of the `/interface` view in [`MENUS`].
 pub const INTERFACE_VIEW: usize = 1;

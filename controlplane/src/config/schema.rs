@@ -88,6 +88,13 @@ pub enum Kind {
     FwEnumList(&'static [&'static str]),
     /// A routing mark matcher or setter: a table name (negatable for matchers).
     FwTable,
+    /// An IPv4 address, optionally in a VRF: `a.b.c.d@vrf1` (a tunnel's underlay). The VRF
+    /// need not exist yet (an export lists tunnels before the VRFs that name them).
+    IpAtVrf,
+    /// A word (`auto`, `inherit`) or an integer in a range.
+    IntOr(&'static str, u64, u64),
+    /// A keepalive: `interval,retries` (`10s,10`), or an empty value for none.
+    Keepalive,
 }
 
 impl Kind {
@@ -143,6 +150,9 @@ impl Kind {
             Kind::FwProtocol => "a protocol name (tcp, udp, icmp, ...) or number".into(),
             Kind::FwEnumList(v) => format!("[!]a comma list of {}", v.join(", ")),
             Kind::FwTable => "the name of an existing routing table".into(),
+            Kind::IpAtVrf => "an IPv4 address, optionally @vrf (a.b.c.d@vrf1)".into(),
+            Kind::IntOr(w, lo, hi) => format!("{w} or an integer {lo}..{hi}"),
+            Kind::Keepalive => "interval,retries (10s,10)".into(),
         }
     }
 }

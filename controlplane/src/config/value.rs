@@ -44,6 +44,34 @@ pub fn canonical(kind: Kind, raw: &str, r: &dyn Resolver) -> Result<String, Stri
             _ => bad(),
         },
         Kind::Ip => ip(raw).map(|a| a.to_string()).ok_or(()).or_else(|_| bad()),
+        Kind::IpAtVrf => {
+            let (a, vrf) = match raw.split_once('@') {
+                Some((a, v)) => (a, Some(v)),
+                None => (raw, None),
+            };
+            match (ip(a), vrf) {
+                (Some(a), None) => Ok(a.to_string()),
+                (Some(a), Some(v)) if !v.is_empty() && !v.chars().any(|c| c.is_control()) => {
+                    Ok(format!("{a}@{v}"))
+                }
+                _ => bad(),
+            }
+        }
+        Kind::IntOr(word, lo, hi) => match raw.parse::<u64>() {
+            _ if raw == word => Ok(raw.to_owned()),
+            Ok(v) if (lo..=hi).contains(&v) => Ok(v.to_string()),
+            _ => bad(),
+        },
+        Kind::Keepalive => {
+            if raw.is_empty() {
+                return Ok(String::new());
+            }
+            let (t, n) = raw.split_once(',').unwrap_or((raw, "10"));
+            match (time(t), n.parse::<u32>()) {
+                (Some(t), Ok(n)) if t > 0 && n > 0 => Ok(format!("{},{n}", fmt_time(t))),
+                _ => bad(),
+            }
+        }
         Kind::Prefix => prefix(raw).ok_or(()).or_else(|_| bad()),
         Kind::AddrOrPrefix => match prefix(raw) {
             Some(p) => Ok(p.strip_suffix("/32").map(str::to_owned).unwrap_or(p)),

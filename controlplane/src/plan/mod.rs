@@ -5,6 +5,7 @@
 
 pub mod firewall;
 pub mod mpls;
+pub mod tunnel;
 
 use crate::config::store::{m, Item, Store};
 use crate::route::{Gateway, RouteSpec, Source};
@@ -42,6 +43,8 @@ pub struct PortPlan {
     pub addrs: Vec<(u32, u8)>,
     /// Its `mpls-mtu` when it accepts labelled frames (see [`mpls::input_of`]).
     pub mpls: Option<u16>,
+    /// Set for a tunnel interface (its id from `shared::tunnel::TUNNEL_BASE`).
+    pub tunnel: Option<tunnel::TunnelPlan>,
 }
 
 /// Interfaces that are not DPDK ports (loopback bridges) have ids from here up, clear of
@@ -225,8 +228,12 @@ impl Plan {
                 vrf,
                 addrs,
                 mpls,
+                tunnel: None,
             });
         }
+        let vrf_id = |n: &str| vrfs.iter().position(|v| v == n).map(|i| VrfId(i as u16));
+        let addrs_named = |n: &str| addrs_of.get(n).cloned().unwrap_or_default();
+        plan_ports.extend(tunnel::tunnels(store, &vrf_named, &vrf_id, &addrs_named));
 
         let mut loopbacks = Vec::new();
         for (i, it) in store.items(m(&["interface", "bridge"])).iter().enumerate() {

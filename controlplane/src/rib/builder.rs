@@ -357,7 +357,9 @@ impl Builder {
     /// the router's own addresses. Returns the selected entries that changed.
     pub fn apply_plan(&mut self, plan: Plan) -> crate::rib::Changes {
         for p in &plan.ports {
-            self.rib.set_port_up(p.id, p.enabled);
+            // A tunnel without a local address or underlay carries nothing.
+            let runs = p.tunnel.as_ref().is_none_or(|t| t.runnable());
+            self.rib.set_port_up(p.id, p.enabled && runs);
         }
         for l in &plan.loopbacks {
             self.rib.set_port_up(l.id, l.enabled);
@@ -546,6 +548,13 @@ impl Builder {
         let mut adjs = Vec::new();
         let mut glean = None;
         for i in &s.imm {
+            if shared::tunnel::is_tunnel(PortId(i.port)) {
+                // Point to point: no neighbour to resolve.
+                if let Some(a) = self.labelled(i.port, [0; 6], s.labels) {
+                    adjs.push(a);
+                }
+                continue;
+            }
             if i.port >= LOOPBACK_BASE {
                 // A loopback's network beyond its own address: nobody is there.
                 glean.get_or_insert(NextHop::Unreachable);
@@ -667,7 +676,7 @@ impl Builder {
             });
             self.hops.grew = false;
         }
-        let (port_vrf, vrf_table, ports) = self
+        let (port_vrf, vrf_table, ports, tunnels) = self
             .port_meta
             .get_or_insert_with(|| port_meta(&self.plan))
             .clone();
@@ -682,15 +691,22 @@ impl Builder {
             firewall: self.firewall.clone(),
             rp_filter: self.plan.rp_filter,
             propagate_ttl: self.plan.mpls.propagate_ttl,
+            tunnels,
         }
     }
 }
 
-/// The per-port and per-VRF arrays of a snapshot.
-type PortMeta = (Arc<[VrfId]>, Arc<[TableId]>, Arc<[PortIface]>);
+/// The per-port and per-VRF arrays of a snapshot, and its tunnels.
+type PortMeta = (
+    Arc<[VrfId]>,
+    Arc<[TableId]>,
+    Arc<[PortIface]>,
+    Arc<shared::tunnel::Tunnels>,
+);
 
 fn port_meta(plan: &Plan) -> PortMeta {
-    let max_port = plan.ports.iter().map(|p| usize::from(p.id) + 1).max();
+    let dpdk = || plan.ports.iter().filter(|p| p.tunnel.is_none());
+    let max_port = dpdk().map(|p| usize::from(p.id) + 1).max();
     let mut port_vrf = vec![VrfId::MAIN; max_port.unwrap_or(0)];
     let mut ports = vec![
         PortIface {
@@ -702,7 +718,7 @@ fn port_meta(plan: &Plan) -> PortMeta {
         };
         max_port.unwrap_or(0)
     ];
-    for p in &plan.ports {
+    for p in dpdk() {
         port_vrf[usize::from(p.id)] = p.vrf;
         ports[usize::from(p.id)] = PortIface {
             mac: p.mac,
@@ -717,7 +733,39 @@ fn port_meta(plan: &Plan) -> PortMeta {
     } else {
         plan.vrf_table.clone()
     };
-    (port_vrf.into(), vrf_table.into(), ports.into())
+    let tunnels = Arc::new(tunnels_of(plan, &vrf_table));
+    (port_vrf.into(), vrf_table.into(), ports.into(), tunnels)
+}
+
+/// The snapshot's tunnels: one per tunnel port, at its id's place.
+fn tunnels_of(plan: &Plan, vrf_table: &[TableId]) -> shared::tunnel::Tunnels {
+    let mut list = Vec::new();
+    for p in &plan.ports {
+        let Some(t) = &p.tunnel else { continue };
+        let underlay = t
+            .underlay
+            .and_then(|v| vrf_table.get(usize::from(v.0)).copied());
+        list.push(shared::tunnel::Tunnel {
+            id: PortId(p.id),
+            kind: t.kind,
+            up: p.enabled && t.runnable() && underlay.is_some(),
+            vrf: p.vrf,
+            underlay: underlay.unwrap_or(TableId::MAIN),
+            local: t.local.unwrap_or(0),
+            remote: t.remote,
+            iface: PortIface {
+                mac: p.mac,
+                ipv4: p.addrs.first().map(|a| a.0).filter(|_| p.enabled),
+                mtu: p.mtu,
+                mpls_input: false,
+                mpls_mtu: shared::snapshot::DEFAULT_MPLS_MTU,
+            },
+            dscp: t.dscp,
+            df_inherit: t.df_inherit,
+            clamp_mss: t.clamp_mss,
+        });
+    }
+    shared::tunnel::Tunnels::new(list)
 }
 
 /// The snapshot for `plan` with the `usable` neighbours, built from nothing.

@@ -71,6 +71,8 @@ pub enum Verdict {
     Forward(PortId),
     /// Hand it to the kernel twin of the ingress port.
     Punt,
+    /// Hand it to the kernel twin of this interface (a tunnel it came out of).
+    PuntTo(PortId),
     /// An ICMP error replaced it: send it back out of the ingress port; the original is
     /// counted as dropped for the reason.
     Reply(PortId, DropReason),
@@ -183,6 +185,8 @@ pub struct Pipeline {
     events: Vec<Event>,
     /// (port, neighbour, when last asked for).
     wanted: [(u16, u32, u64); WANT_SLOTS],
+    /// The identification of the last outer IPv4 header a tunnel made.
+    ip_id: u16,
 }
 
 impl Default for Pipeline {
@@ -255,6 +259,7 @@ impl Pipeline {
             budgets: vec![budget; shared::types::TableId::MAX_TABLES].into_boxed_slice(),
             events: Vec::with_capacity(MAX_EVENTS),
             wanted: [(0, 0, 0); WANT_SLOTS],
+            ip_id: 0,
         }
     }
 
@@ -373,6 +378,33 @@ impl Pipeline {
         pkt: &mut B,
         now_ns: u64,
     ) -> Verdict {
+        self.process_at(snap, in_port, pkt, now_ns, 0)
+    }
+
+    /// [`Self::process`] for a packet that came out of `depth` tunnels.
+    fn process_at<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &mut B,
+        now_ns: u64,
+        depth: u8,
+    ) -> Verdict {
+        let v = self.process_one(snap, in_port, pkt, now_ns, depth);
+        if snap.tunnels.any {
+            return self.through_tunnels(snap, pkt, v, now_ns, depth);
+        }
+        v
+    }
+
+    fn process_one<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &mut B,
+        now_ns: u64,
+        depth: u8,
+    ) -> Verdict {
         if !for_this_port(port_mac(snap, in_port), pkt.bytes()) {
             return Verdict::Drop(DropReason::OtherHost);
         }
@@ -385,7 +417,7 @@ impl Pipeline {
                 }
             };
         }
-        match parse(pkt) {
+        match parse(pkt).map(|p| Parsed { depth, ..p }) {
             Err(Verdict::Punt) if is_arp(pkt) => self.arp(snap, in_port, pkt, now_ns),
             Err(v) => v,
             Ok(p) if !rp_ok(snap, in_port, p.src) => Verdict::Drop(DropReason::RpFilter),
@@ -481,6 +513,11 @@ impl Pipeline {
                 j += 1;
             }
         }
+        if snap.tunnels.any {
+            for i in 0..n {
+                verdicts[i] = self.through_tunnels(snap, &mut pkts[i], verdicts[i], now_ns, 0);
+            }
+        }
     }
 
     /// Whether packets go through connection tracking and the firewall.
@@ -510,7 +547,7 @@ impl Pipeline {
             .resolve_with(NextHopId(nh), || flow_hash_of(pkt.bytes(), p.eh))
         {
             Resolved::Forward(a) => *a,
-            Resolved::Local => return Verdict::Punt,
+            Resolved::Local => return self.local(snap, in_port, pkt, p, now_ns),
             Resolved::Glean { port, src, target } => {
                 // Expired before the neighbour matters (RFC 1812: TTL first).
                 if p.ttl <= 1 {
@@ -676,6 +713,10 @@ struct Parsed {
     dst: u32,
     ttl: u8,
     df: bool,
+    /// IP protocol.
+    protocol: u8,
+    /// Tunnels it came out of in this run.
+    depth: u8,
 }
 
 /// Ethernet and IPv4 checks; `Err` carries the verdict for packets that go no further
@@ -715,6 +756,8 @@ fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
             dst,
             ttl: ip.ttl(),
             df: ip.dont_frag(),
+            protocol: ip.protocol(),
+            depth: 0,
         }
     };
     if pkt.bytes().len() > parsed.eh + parsed.ip_len {
@@ -822,6 +865,7 @@ pub const ETH_HEADER_LEN: usize = ethernet::HEADER_LEN;
 mod firewall;
 mod mpls;
 pub mod own;
+mod tunnel;
 
 #[cfg(test)]
 mod tests;

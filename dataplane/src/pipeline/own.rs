@@ -5,7 +5,7 @@
 //! next hop's MACs written in, out of the adjacency's port, the neighbour asked for when it
 //! is not resolved yet. The kernel's TTL is kept (the packet starts here).
 
-use super::Event;
+use super::{Event, Verdict};
 use crate::counters::DropReason;
 use crate::wire::ethernet::{ethertype, HEADER_LEN as ETH};
 use shared::adj::Resolved;
@@ -17,6 +17,9 @@ use shared::types::PortId;
 pub enum Own {
     /// Rewritten: send it out of this port.
     Out(u16),
+    /// Give it to this interface's kernel twin (it went through a local tunnel and came
+    /// out for the router itself).
+    Punt(u16),
     /// Dropped for this reason; with an event when a neighbour should be asked for.
     Drop(DropReason, Option<Event>),
 }
@@ -73,4 +76,31 @@ fn push(snap: &Snapshot, frame: &mut Vec<u8>, adj: &shared::adj::Adjacency) {
     super::mpls::write_stack(&mut labels, snap, adj, tos, ttl);
     frame.splice(ETH..ETH, labels);
     frame[12..14].copy_from_slice(&ethertype::MPLS.to_be_bytes());
+}
+
+/// Sends one of the router's own frames (what the kernel sent on a tunnel's twin, or
+/// routed to a tunnel) into tunnel `port`: encapsulated and routed in the underlay.
+pub fn into_tunnel(
+    pipeline: &mut super::Pipeline,
+    snap: &Snapshot,
+    port: u16,
+    frame: &mut Vec<u8>,
+    now_ns: u64,
+) -> Own {
+    if frame.len() < 34 || frame[12..14] != [0x08, 0x00] || frame[14] >> 4 != 4 {
+        return Own::Drop(DropReason::BadIpHeader, None);
+    }
+    // Events (a neighbour of the underlay to resolve) stay in the pipeline, which the
+    // worker drains.
+    let v = pipeline.through_tunnels(snap, frame, Verdict::Forward(PortId(port)), now_ns, 0);
+    match v {
+        Verdict::Forward(p) | Verdict::Reply(p, _) => Own::Out(p.0),
+        // The kernel keeps to the twin's MTU; an underlay smaller than the tunnel says
+        // is not fragmented for it.
+        Verdict::Fragment(..) => Own::Drop(DropReason::FragNeeded, None),
+        Verdict::Drop(why) => Own::Drop(why, None),
+        // A local tunnel: it came out of the far end for the router itself.
+        Verdict::PuntTo(p) => Own::Punt(p.0),
+        Verdict::Punt => Own::Drop(DropReason::TunnelLoop, None),
+    }
 }

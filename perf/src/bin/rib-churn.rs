@@ -78,6 +78,7 @@ fn plan() -> Plan {
             vrf: VrfId::MAIN,
             addrs: vec![(0x0a00_0001, 24)],
             mpls: None,
+            tunnel: None,
         },
         PortPlan {
             id: 1,
@@ -88,6 +89,7 @@ fn plan() -> Plan {
             vrf: VrfId::MAIN,
             addrs: vec![(0x0a01_0001, 24)],
             mpls: None,
+            tunnel: None,
         },
     ];
     let mut vrfs = vec!["main".to_string()];
@@ -104,6 +106,7 @@ fn plan() -> Plan {
             vrf: VrfId(1 + v as u16),
             addrs: vec![(0xac10_0001, 24)],
             mpls: None,
+            tunnel: None,
         });
         vrfs.push(format!("v{v}"));
         tables.push(format!("v{v}"));

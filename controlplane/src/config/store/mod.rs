@@ -209,10 +209,8 @@ impl Store {
     pub fn items(&self, menu: usize) -> std::borrow::Cow<'_, [Item]> {
         if menu == INTERFACE_VIEW {
             let mut out = Vec::new();
-            for (src, ty) in [
-                (m(&["interface", "ethernet"]), "ether"),
-                (m(&["interface", "bridge"]), "bridge"),
-            ] {
+            for &(path, ty) in menus::INTERFACE_MENUS {
+                let src = m(path);
                 for it in &self.lists[src] {
                     let mut it = it.clone();
                     // View ids: the source menu in the high bits keeps them unique.
@@ -242,10 +240,11 @@ impl Store {
         self.lists[menu].iter().find(|i| i.id == id)
     }
 
-    /// Names of every interface (ports and bridges).
+    /// Names of every interface (ports, bridges, tunnels).
     pub fn interface_names(&self) -> impl Iterator<Item = &str> {
-        [m(&["interface", "ethernet"]), m(&["interface", "bridge"])]
-            .into_iter()
+        menus::INTERFACE_MENUS
+            .iter()
+            .map(|&(path, _)| m(path))
             .flat_map(move |i| {
                 self.lists[i]
                     .iter()
@@ -763,17 +762,13 @@ impl Store {
         let path = def.path;
         let v = |k: &str| it.values.get(k).map(String::as_str);
         match path {
-            ["interface", "ethernet"] | ["interface", "bridge"] => {
+            _ if menus::is_interface_menu(path) => {
                 let name = v("name").unwrap_or("");
-                let own = m(&["interface", "ethernet"]) == menu;
-                let other = if own {
-                    m(&["interface", "bridge"])
-                } else {
-                    m(&["interface", "ethernet"])
-                };
-                if self.has_name(other, name)
-                    || matches!(name, "all" | "none" | "dynamic" | "static")
-                {
+                let taken = menus::INTERFACE_MENUS
+                    .iter()
+                    .map(|&(p, _)| m(p))
+                    .any(|other| other != menu && self.has_name(other, name));
+                if taken || matches!(name, "all" | "none" | "dynamic" | "static") {
                     return Err(format!("interface name {name:?} is already taken"));
                 }
             }
@@ -880,9 +875,7 @@ impl Store {
 /// The kind of reference that names items of `menu`, if items of it can be referenced.
 fn ref_kind(menu: usize) -> Option<RefTo> {
     match MENUS[menu].path {
-        ["interface", "ethernet"] | ["interface", "bridge"] => {
-            Some(RefTo::Interface { lists: false })
-        }
+        p if menus::is_interface_menu(p) => Some(RefTo::Interface { lists: false }),
         ["ip", "vrf"] => Some(RefTo::Vrf),
         ["routing", "table"] => Some(RefTo::Table),
         ["routing", "bgp", "template"] => Some(RefTo::BgpTemplate),
@@ -922,6 +915,7 @@ fn refers(kind: Kind, to: RefTo, v: &str, name: &str) -> bool {
             matches!(to, RefTo::Interface { .. }) && v.trim_start_matches('!') == name
         }
         Kind::FwTable => to == RefTo::Table && v.trim_start_matches('!') == name,
+        Kind::IpAtVrf => to == RefTo::Vrf && v.split_once('@').is_some_and(|(_, x)| x == name),
         Kind::Gateway => v.split(',').any(|g| {
             let (iface, table) = gateway_parts(g);
             match to {
@@ -949,6 +943,10 @@ fn rewrite(kind: Kind, v: &str, old: &str, new: &str) -> String {
                 new.to_owned()
             }
         }
+        Kind::IpAtVrf => match v.split_once('@') {
+            Some((a, x)) if x == old => format!("{a}@{new}"),
+            _ => v.to_owned(),
+        },
         Kind::Gateway => v
             .split(',')
             .map(|g| {
@@ -975,10 +973,9 @@ fn rewrite(kind: Kind, v: &str, old: &str, new: &str) -> String {
 impl Resolver for Store {
     fn exists(&self, to: RefTo, name: &str) -> bool {
         match to {
-            RefTo::Interface { .. } => {
-                self.has_name(m(&["interface", "ethernet"]), name)
-                    || self.has_name(m(&["interface", "bridge"]), name)
-            }
+            RefTo::Interface { .. } => menus::INTERFACE_MENUS
+                .iter()
+                .any(|&(p, _)| self.has_name(m(p), name)),
             RefTo::Vrf => self.has_name(m(&["ip", "vrf"]), name),
             RefTo::Table => self.has_name(m(&["routing", "table"]), name),
             RefTo::BgpTemplate => self.has_name(m(&["routing", "bgp", "template"]), name),

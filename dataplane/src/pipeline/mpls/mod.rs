@@ -386,7 +386,7 @@ fn mpls_mtu(snap: &Snapshot, port: PortId) -> usize {
 
 /// Writes the Ethernet header for `adj`.
 #[inline]
-fn write_l2(b: &mut [u8], adj: &Adjacency, ethertype: u16) {
+pub(super) fn write_l2(b: &mut [u8], adj: &Adjacency, ethertype: u16) {
     b[0..6].copy_from_slice(&adj.dst_mac);
     b[6..12].copy_from_slice(&adj.src_mac);
     b[12..14].copy_from_slice(&ethertype.to_be_bytes());

@@ -1,0 +1,368 @@
+//! Tunnels (IPIP, GRE) in the pipeline.
+//!
+//! Into a tunnel: a packet the lookup sent to a tunnel interface (or an ICMP error sent
+//! back through one) gets the tunnel's outer header in front of its IPv4 header (a new
+//! Ethernet header, outer IPv4 with TTL 255, DSCP and DF as the tunnel says, GRE and its
+//! key), and the outer packet is routed in the tunnel's underlay table: out of a port, or,
+//! when the far end is one of the router's own addresses (a local tunnel between two
+//! VRFs), decapsulated at once.
+//!
+//! Out of a tunnel: a packet for one of the router's addresses with protocol 4 or 47 is
+//! matched on (the table it arrived in, its addresses, protocol, key); the inner packet
+//! then arrives on the tunnel interface, in the tunnel's VRF, and goes through the whole
+//! pipeline again (routed, answered with ICMP errors through the tunnel, punted to the
+//! tunnel's kernel twin). Nesting is bounded by [`MAX_DEPTH`]: a tunnel whose outer
+//! packet would enter a tunnel again is a loop, dropped and counted.
+
+use super::{flow_hash_of, PacketBuf, Parsed, Pipeline, Verdict};
+use crate::counters::DropReason;
+use crate::wire::checksum;
+use crate::wire::ethernet::{ethertype, HEADER_LEN as ETH};
+use shared::adj::Resolved;
+use shared::snapshot::Snapshot;
+use shared::tunnel::{is_tunnel, DecapKey, Tunnel, TunnelKind, OUTER_TTL, PROTO_GRE, PROTO_IPIP};
+use shared::types::{PortId, TableId};
+
+/// Tunnels a packet may pass through in one pipeline run (in and out of local tunnels).
+pub const MAX_DEPTH: u8 = 4;
+
+/// GRE flag bits (RFC 2784, RFC 2890).
+const GRE_CHECKSUM: u16 = 0x8000;
+const GRE_ROUTING: u16 = 0x4000;
+const GRE_KEY: u16 = 0x2000;
+const GRE_SEQUENCE: u16 = 0x1000;
+const GRE_VERSION: u16 = 0x0007;
+
+impl Pipeline {
+    /// A verdict whose port is a tunnel becomes the verdict of the outer packet; others
+    /// are returned as they are.
+    #[inline]
+    pub(super) fn through_tunnels<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        pkt: &mut B,
+        v: Verdict,
+        now_ns: u64,
+        depth: u8,
+    ) -> Verdict {
+        let (port, reason) = match v {
+            Verdict::Forward(p) | Verdict::Fragment(p, _) => (p, None),
+            Verdict::Reply(p, r) => (p, Some(r)),
+            _ => return v,
+        };
+        if !is_tunnel(port) {
+            return v;
+        }
+        match (self.encap(snap, port, pkt, now_ns, depth), reason) {
+            (Verdict::Forward(p), Some(r)) => Verdict::Reply(p, r),
+            (out, _) => out,
+        }
+    }
+
+    /// Puts tunnel `port`'s outer header on the frame (its IPv4 packet after an untagged
+    /// Ethernet header) and routes the outer packet.
+    #[cold]
+    #[inline(never)]
+    fn encap<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        port: PortId,
+        pkt: &mut B,
+        now_ns: u64,
+        depth: u8,
+    ) -> Verdict {
+        let Some(t) = snap.tunnels.get(port).filter(|t| t.up).copied() else {
+            return Verdict::Drop(DropReason::NoSuchTunnel);
+        };
+        if depth >= MAX_DEPTH {
+            return Verdict::Drop(DropReason::TunnelLoop);
+        }
+        let Some(inner) = pkt.bytes().get(ETH..ETH + 20) else {
+            return Verdict::Drop(DropReason::Truncated);
+        };
+        let (tos, df) = (inner[1], inner[6] & 0x40 != 0);
+        let inner_len = usize::from(u16::from_be_bytes([inner[2], inner[3]]));
+        if t.clamp_mss {
+            clamp_mss(&mut pkt.bytes_mut()[ETH..], t.iface.mtu.saturating_sub(40));
+        }
+        let overhead = t.kind.overhead();
+        let total = inner_len + overhead;
+        if total > usize::from(u16::MAX) || !pkt.move_start(-(overhead as isize)) {
+            return Verdict::Drop(DropReason::Truncated);
+        }
+        if !pkt.set_len(ETH + total) {
+            return Verdict::Drop(DropReason::Truncated);
+        }
+        self.ip_id = self.ip_id.wrapping_add(1);
+        let tos = t.dscp.map_or(tos, |d| d << 2 | (tos & 3));
+        write_outer(
+            &mut pkt.bytes_mut()[..ETH + overhead],
+            &t,
+            tos,
+            t.df_inherit && df,
+            total as u16,
+            self.ip_id,
+        );
+        self.route_outer(snap, &t, pkt, now_ns, depth)
+    }
+
+    /// Routes an outer packet in its tunnel's underlay table.
+    fn route_outer<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        t: &Tunnel,
+        pkt: &mut B,
+        now_ns: u64,
+        depth: u8,
+    ) -> Verdict {
+        let Some(nh) = snap.lookup(t.underlay, t.remote) else {
+            return Verdict::Drop(DropReason::NoRoute);
+        };
+        let len = pkt.bytes().len() - ETH;
+        match snap
+            .next_hops
+            .resolve_with(nh, || flow_hash_of(pkt.bytes(), ETH))
+        {
+            Resolved::Forward(a) if is_tunnel(a.port) => Verdict::Drop(DropReason::TunnelLoop),
+            Resolved::Forward(a) => {
+                let adj = *a;
+                if adj.push.depth() > 0 {
+                    let room = 4 * adj.push.depth();
+                    let mpls_mtu = snap.port(adj.port).map_or(0, |p| usize::from(p.mpls_mtu));
+                    if len + room > mpls_mtu || !pkt.move_start(-(room as isize)) {
+                        return Verdict::Drop(DropReason::MplsMtu);
+                    }
+                    let b = pkt.bytes_mut();
+                    let (tos, ttl) = (b[room + ETH + 1], b[room + ETH + 8]);
+                    super::mpls::write_l2(b, &adj, ethertype::MPLS);
+                    super::mpls::write_stack(&mut b[ETH..], snap, &adj, tos, ttl);
+                    return Verdict::Forward(adj.port);
+                }
+                let b = pkt.bytes_mut();
+                b[0..6].copy_from_slice(&adj.dst_mac);
+                b[6..12].copy_from_slice(&adj.src_mac);
+                if len > usize::from(adj.mtu) {
+                    if b[ETH + 6] & 0x40 != 0 {
+                        return Verdict::Drop(DropReason::FragNeeded);
+                    }
+                    return Verdict::Fragment(adj.port, adj.mtu);
+                }
+                Verdict::Forward(adj.port)
+            }
+            Resolved::Local => match self.decap(snap, t.underlay, pkt, now_ns, depth + 1) {
+                Some(v) => v,
+                None => Verdict::Drop(DropReason::NoSuchTunnel),
+            },
+            Resolved::Glean { port, src, target } => {
+                let ip = if target == 0 { t.remote } else { target };
+                self.want(snap, port, src, ip, now_ns);
+                Verdict::Drop(DropReason::Unresolved)
+            }
+            Resolved::Blackhole => Verdict::Drop(DropReason::Blackhole),
+            Resolved::Prohibit => Verdict::Drop(DropReason::Prohibited),
+            Resolved::Unreachable => Verdict::Drop(DropReason::NoRoute),
+        }
+    }
+
+    /// A packet for one of the router's addresses that arrived on `in_port`: the inner
+    /// packet's verdict when it is a tunnel's, else a punt to the kernel.
+    #[inline]
+    pub(super) fn local<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &mut B,
+        p: &Parsed,
+        now_ns: u64,
+    ) -> Verdict {
+        if !snap.tunnels.any || !matches!(p.protocol, PROTO_IPIP | PROTO_GRE) || p.eh != ETH {
+            return Verdict::Punt;
+        }
+        let table = snap.ingress_table(in_port);
+        self.decap(snap, table, pkt, now_ns, p.depth + 1)
+            .unwrap_or(Verdict::Drop(DropReason::NoSuchTunnel))
+    }
+
+    /// Takes the outer headers off a tunnel packet (after an untagged Ethernet header) that
+    /// arrived in `table`, and runs the inner packet through the pipeline as arriving on
+    /// its tunnel. `None`: it is not a tunnel packet (not IPIP or GRE).
+    #[cold]
+    #[inline(never)]
+    fn decap<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        table: TableId,
+        pkt: &mut B,
+        now_ns: u64,
+        depth: u8,
+    ) -> Option<Verdict> {
+        if depth > MAX_DEPTH {
+            return Some(Verdict::Drop(DropReason::TunnelLoop));
+        }
+        let (t, strip) = match match_tunnel(snap, table, pkt.bytes())? {
+            Ok(found) => found,
+            Err(why) => return Some(Verdict::Drop(why)),
+        };
+        let inner_at = ETH + strip;
+        let b = pkt.bytes();
+        let Some(&first) = b.get(inner_at) else {
+            return Some(Verdict::Drop(DropReason::BadTunnelHeader));
+        };
+        if first >> 4 != 4 || b.len() < inner_at + 20 {
+            return Some(Verdict::Drop(DropReason::BadTunnelHeader));
+        }
+        if !pkt.move_start(strip as isize) {
+            return Some(Verdict::Drop(DropReason::BadTunnelHeader));
+        }
+        let b = pkt.bytes_mut();
+        b[0..6].copy_from_slice(&t.iface.mac);
+        b[6..12].copy_from_slice(&t.iface.mac);
+        b[12..14].copy_from_slice(&ethertype::IPV4.to_be_bytes());
+        if t.clamp_mss {
+            clamp_mss(&mut b[ETH..], t.iface.mtu.saturating_sub(40));
+        }
+        let v = self.process_at(snap, t.id, pkt, now_ns, depth);
+        Some(match v {
+            // What the kernel should see came in on the tunnel: its twin's.
+            Verdict::Punt => Verdict::PuntTo(t.id),
+            v => v,
+        })
+    }
+}
+
+/// The up tunnel the packet in `b` (an outer IPv4 packet after an untagged Ethernet
+/// header, looked up in `table`) belongs to, with the bytes of headers to take off; `None`
+/// when it is not IPIP or GRE; `Err` with a drop reason when it is but matches no tunnel or
+/// is malformed.
+fn match_tunnel(
+    snap: &Snapshot,
+    table: TableId,
+    b: &[u8],
+) -> Option<Result<(Tunnel, usize), DropReason>> {
+    let ip = b.get(ETH..ETH + 20)?;
+    let protocol = ip[9];
+    if !matches!(protocol, PROTO_IPIP | PROTO_GRE) {
+        return None;
+    }
+    let ihl = usize::from(ip[0] & 0x0f) * 4;
+    let frag = u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff;
+    if frag != 0 {
+        // Outer fragments are not reassembled.
+        return Some(Err(DropReason::BadTunnelHeader));
+    }
+    let src = u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]);
+    let dst = u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]);
+    let (key, gre_len) = if protocol == PROTO_GRE {
+        match gre_header(b.get(ETH + ihl..)?) {
+            Ok(x) => x,
+            Err(why) => return Some(Err(why)),
+        }
+    } else {
+        (0, 0)
+    };
+    let strip = ihl + gre_len;
+    let k = DecapKey {
+        table,
+        local: dst,
+        remote: src,
+        protocol,
+        key,
+    };
+    Some(match snap.tunnels.decap(&k) {
+        Some(t) => Ok((*t, strip)),
+        None => Err(DropReason::NoSuchTunnel),
+    })
+}
+
+/// A GRE header carrying IPv4: (its key or 0, its length). Checksums and routing are
+/// refused (RouterOS sends neither), as are other versions and payloads.
+fn gre_header(g: &[u8]) -> Result<(u32, usize), DropReason> {
+    let Some(h) = g.get(0..4) else {
+        return Err(DropReason::Truncated);
+    };
+    let flags = u16::from_be_bytes([h[0], h[1]]);
+    let proto = u16::from_be_bytes([h[2], h[3]]);
+    if flags & (GRE_CHECKSUM | GRE_ROUTING | GRE_VERSION) != 0 || proto != ethertype::IPV4 {
+        return Err(DropReason::BadTunnelHeader);
+    }
+    let mut len = 4;
+    let mut key = 0;
+    if flags & GRE_KEY != 0 {
+        let Some(k) = g.get(4..8) else {
+            return Err(DropReason::Truncated);
+        };
+        key = u32::from_be_bytes([k[0], k[1], k[2], k[3]]);
+        len += 4;
+    }
+    if flags & GRE_SEQUENCE != 0 {
+        len += 4;
+    }
+    Ok((key, len))
+}
+
+/// Writes the Ethernet header (addresses filled in by routing), the outer IPv4 header and
+/// the GRE header at the start of `b`.
+fn write_outer(b: &mut [u8], t: &Tunnel, tos: u8, df: bool, total: u16, id: u16) {
+    b[12..14].copy_from_slice(&ethertype::IPV4.to_be_bytes());
+    let ip = &mut b[ETH..ETH + 20];
+    ip[0] = 0x45;
+    ip[1] = tos;
+    ip[2..4].copy_from_slice(&total.to_be_bytes());
+    ip[4..6].copy_from_slice(&id.to_be_bytes());
+    ip[6..8].copy_from_slice(&(if df { 0x4000u16 } else { 0 }).to_be_bytes());
+    ip[8] = OUTER_TTL;
+    ip[9] = t.kind.protocol();
+    ip[10..12].copy_from_slice(&[0, 0]);
+    ip[12..16].copy_from_slice(&t.local.to_be_bytes());
+    ip[16..20].copy_from_slice(&t.remote.to_be_bytes());
+    let c = checksum::finish(checksum::sum(ip, 0));
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    if let TunnelKind::Gre { key } = t.kind {
+        let g = &mut b[ETH + 20..];
+        let flags = if key.is_some() { GRE_KEY } else { 0 };
+        g[0..2].copy_from_slice(&flags.to_be_bytes());
+        g[2..4].copy_from_slice(&ethertype::IPV4.to_be_bytes());
+        if let Some(k) = key {
+            g[4..8].copy_from_slice(&k.to_be_bytes());
+        }
+    }
+}
+
+/// Lowers the MSS option of a TCP SYN in the IPv4 packet `ip` to `mss` (with the checksum
+/// updated), as `clamp-tcp-mss` does for what crosses a tunnel.
+pub(super) fn clamp_mss(ip: &mut [u8], mss: u16) {
+    if ip.len() < 20 || ip[9] != 6 || u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff != 0 {
+        return;
+    }
+    let ihl = usize::from(ip[0] & 0x0f) * 4;
+    let Some(tcp) = ip.get_mut(ihl..) else { return };
+    if tcp.len() < 20 || tcp[13] & 0x02 == 0 {
+        return;
+    }
+    let hl = (usize::from(tcp[12] >> 4) * 4).min(tcp.len());
+    let mut i = 20;
+    while i < hl {
+        match tcp[i] {
+            0 => return,
+            1 => i += 1,
+            kind => {
+                let Some(&len) = tcp.get(i + 1) else { return };
+                let len = usize::from(len);
+                if len < 2 || i + len > hl {
+                    return;
+                }
+                if kind == 2 && len == 4 {
+                    let old = u16::from_be_bytes([tcp[i + 2], tcp[i + 3]]);
+                    if old > mss {
+                        tcp[i + 2..i + 4].copy_from_slice(&mss.to_be_bytes());
+                        let c = u16::from_be_bytes([tcp[16], tcp[17]]);
+                        let c = checksum::update(c, old, mss);
+                        tcp[16..18].copy_from_slice(&c.to_be_bytes());
+                    }
+                    return;
+                }
+                i += len;
+            }
+        }
+    }
+}
