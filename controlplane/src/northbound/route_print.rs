@@ -371,6 +371,12 @@ impl<'a> Ctx<'a> {
             .gateways
             .iter()
             .map(|g| match *g {
+                // On an interface (OSPF's neighbours): `10.0.0.2%ether1` as RouterOS shows.
+                Gateway::Ip {
+                    ip, port: Some(p), ..
+                } => {
+                    format!("{}%{}", std::net::Ipv4Addr::from(ip), self.port_name(p))
+                }
                 Gateway::Ip { ip, .. } => std::net::Ipv4Addr::from(ip).to_string(),
                 Gateway::Port(p) => self.port_name(p),
             })

@@ -38,6 +38,8 @@ pub struct IfConfig {
     pub mtu: u16,
     /// The area id.
     pub area: u32,
+    /// The area's name (`/routing ospf area`), as prints show it.
+    pub area_name: String,
     /// Point-to-point (else broadcast).
     pub ptp: bool,
     /// Cost.
@@ -132,16 +134,19 @@ fn interfaces_of(
     let templates = store.items(tm);
     for (port, ifname, addrs, mtu, loopback) in ifaces {
         for &addr in &addrs {
-            let Some(t) = templates
+            // The first template of this instance's areas: templates of other instances
+            // (the seed's leaking example has one per VRF on the same networks) do not
+            // hide it.
+            let area_of = |t: &Item| {
+                areas
+                    .iter()
+                    .find(|(n, _)| Some(n.as_str()) == t.get(tm, "area"))
+            };
+            let Some((t, (area_name, area))) = templates
                 .iter()
                 .filter(|t| !t.disabled())
-                .find(|t| matches(t, tm, &ifname, addr))
-            else {
-                continue;
-            };
-            let Some(&(_, area)) = areas
-                .iter()
-                .find(|(n, _)| Some(n.as_str()) == t.get(tm, "area"))
+                .filter(|t| matches(t, tm, &ifname, addr))
+                .find_map(|t| Some((t, area_of(t)?)))
             else {
                 continue;
             };
@@ -152,7 +157,8 @@ fn interfaces_of(
                 name: ifname.clone(),
                 addr,
                 mtu,
-                area,
+                area: *area,
+                area_name: area_name.clone(),
                 ptp: t.get(tm, "type") == Some("ptp") || addr.1 >= 31,
                 cost: num("cost", 1) as u16,
                 priority: num("priority", 128) as u8,

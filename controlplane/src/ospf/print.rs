@@ -21,6 +21,24 @@ fn item(n: usize, pairs: Vec<(&str, String)>) -> Item {
     Item::live(n as u32, values)
 }
 
+/// An address, or nothing for 0.0.0.0 (none).
+fn opt_ip(a: u32) -> String {
+    if a == 0 {
+        String::new()
+    } else {
+        ip(a)
+    }
+}
+
+/// The area as RouterOS prints it: its name (the id when the name is unknown).
+fn area_name(c: &super::config::IfConfig) -> String {
+    if c.area_name.is_empty() {
+        ip(c.area)
+    } else {
+        c.area_name.clone()
+    }
+}
+
 fn secs(s: u64) -> String {
     crate::config::value::fmt_time(s * 1000)
 }
@@ -40,13 +58,14 @@ impl Ospf {
                         out.len(),
                         vec![
                             ("instance", v.name.clone()),
-                            ("area", ip(f.cfg.area)),
+                            ("area", area_name(&f.cfg)),
                             ("interface", f.cfg.name.clone()),
                             ("address", ip(n.addr)),
                             ("priority", n.priority.to_string()),
                             ("router-id", ip(n.id)),
-                            ("dr", if n.dr == 0 { String::new() } else { ip(n.dr) }),
-                            ("bdr", if n.bdr == 0 { String::new() } else { ip(n.bdr) }),
+                            // What the neighbour declares, else what the interface elected.
+                            ("dr", opt_ip(if n.dr == 0 { f.dr } else { n.dr })),
+                            ("bdr", opt_ip(if n.bdr == 0 { f.bdr } else { n.bdr })),
                             ("state", n.state.name().to_owned()),
                             ("state-changes", n.changes.to_string()),
                             ("ls-retransmits", n.retransmit.len().to_string()),
@@ -77,7 +96,7 @@ impl Ospf {
                     vec![
                         ("address", format!("{}%{}", ip(f.cfg.addr.0), f.cfg.name)),
                         ("instance", v.name.clone()),
-                        ("area", ip(f.cfg.area)),
+                        ("area", area_name(&f.cfg)),
                         ("state", state.to_owned()),
                         (
                             "network-type",

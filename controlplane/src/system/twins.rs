@@ -39,6 +39,9 @@ pub struct TwinSpec {
     pub netns: Option<String>,
     /// IPv4 addresses with prefix lengths.
     pub addrs: Vec<(u32, u8)>,
+    /// A tunnel's twin: made when the tunnel appears, without ARP (what the kernel sends
+    /// on it goes into the tunnel).
+    pub tunnel: bool,
 }
 
 /// Everything the kernel side should look like.
@@ -78,6 +81,7 @@ pub fn specs(plan: &Plan, prefix: &str) -> Wanted {
             // nothing for the kernel to answer for.
             netns: Some(ns(p.vrf)),
             addrs: p.addrs.clone(),
+            tunnel: p.tunnel.is_some(),
         })
         .collect();
     let mut loopbacks: BTreeMap<String, Vec<u32>> = BTreeMap::new();
@@ -170,6 +174,7 @@ impl Twins {
                 spaces: HashMap::new(),
                 current: current.into_iter().collect(),
                 errors: errs,
+                exception,
             };
             rt.block_on(k.run(rx));
         })?;
@@ -227,6 +232,8 @@ struct Keeper {
     spaces: HashMap<String, (Netns, Handle)>,
     current: HashMap<u16, Current>,
     errors: Arc<Mutex<HashMap<u16, String>>>,
+    /// Where tunnels' twins are registered for the workers' punts.
+    exception: Arc<Exception>,
 }
 
 fn nl_err(what: &str, e: impl std::fmt::Display) -> io::Error {
@@ -271,6 +278,7 @@ impl Keeper {
                 wanted = newer;
             }
             let specs = &wanted.twins;
+            self.tunnel_twins(specs).await;
             for s in specs {
                 let r = self.apply_one(s).await;
                 let mut errs = self.errors.lock().unwrap_or_else(|e| e.into_inner());
@@ -312,6 +320,52 @@ impl Keeper {
             }
         }
         self.teardown().await;
+    }
+
+    /// Makes a twin for each tunnel that has none (in the daemon's namespace, under a
+    /// temporary name: [`Self::apply_one`] moves and renames it), and deletes those of
+    /// tunnels that are gone.
+    async fn tunnel_twins(&mut self, specs: &[TwinSpec]) {
+        let gone: Vec<u16> = self
+            .current
+            .keys()
+            .filter(|id| shared::tunnel::is_tunnel(shared::types::PortId(**id)))
+            .filter(|id| !specs.iter().any(|s| s.port == **id))
+            .copied()
+            .collect();
+        for id in gone {
+            self.exception.set_tunnel_twin(id, None);
+            if let Some(c) = self.current.remove(&id) {
+                if let Some(h) = self.handle(&c.netns) {
+                    if let Ok(idx) = index_of(h, &c.name).await {
+                        let _ = h.link().del(idx).execute().await;
+                    }
+                }
+            }
+        }
+        for s in specs.iter().filter(|s| s.tunnel) {
+            if self.current.contains_key(&s.port) {
+                continue;
+            }
+            let name = format!("rspe-t{}", s.port);
+            let tap = match Iface::without_packet_info(&name, Mode::Tap) {
+                Ok(t) => Arc::new(t),
+                Err(e) => {
+                    eprintln!("rspe: kernel twin of tunnel {}: {e}", s.name);
+                    continue;
+                }
+            };
+            let (ex, port, mac, reader) = (self.exception.clone(), s.port, s.mac, tap.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("rspe-twin{port}"))
+                .spawn(move || read_twin(&reader, port, mac, &ex));
+            if let Err(e) = spawned {
+                eprintln!("rspe: kernel twin of tunnel {}: {e}", s.name);
+                continue;
+            }
+            self.exception.set_tunnel_twin(port, Some(tap));
+            self.current.insert(port, Current { netns: None, name });
+        }
     }
 
     fn handle(&self, netns: &Option<String>) -> Option<&Handle> {
@@ -393,7 +447,8 @@ impl Keeper {
         }
         let link = LinkUnspec::new_with_index(idx)
             .address(s.mac.to_vec())
-            .mtu(u32::from(s.mtu));
+            .mtu(u32::from(s.mtu))
+            .arp(!s.tunnel);
         let link = if s.up { link.up() } else { link.down() };
         h.link()
             .set(link.build())

@@ -35,6 +35,7 @@ fn iface(port: u16, addr: &str, len: u8, ptp: bool) -> IfConfig {
         addr: (ip(addr), len),
         mtu: 1500,
         area: 0,
+        area_name: String::new(),
         ptp,
         cost: 10,
         priority: 1,
