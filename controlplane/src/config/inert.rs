@@ -27,6 +27,8 @@ const fn note(
 
 const ROUTING_FILTERS: &str =
     "routing filters are not built yet: refused rather than letting every route through";
+const NO_IPSEC: &str =
+    "IPsec is not built: refused rather than sending the tunnel's traffic in the clear";
 const INTERFACE_LISTS: &str =
     "interface lists are not built yet: refused rather than a rule that never matches";
 
@@ -117,6 +119,8 @@ pub static REFUSED: &[Note] = &[
         Some("out-interface-list"),
         INTERFACE_LISTS,
     ),
+    note(&["interface", "ipip"], Some("ipsec-secret"), NO_IPSEC),
+    note(&["interface", "gre"], Some("ipsec-secret"), NO_IPSEC),
     note(
         &["ip", "firewall", "filter"],
         Some("src-address-type"),
@@ -146,6 +150,7 @@ const OSPF_AUTH: &str = "only simple and MD5 authentication are built: the inter
 const NO_LOOP_DETECTION: &str =
     "LDP loop detection is not built: sessions negotiate it off (TTL guards the LSPs)";
 const NO_BFD: &str = "BFD is not built";
+const ONE_PATH: &str = "rspe has one forwarding path: tunnels are encapsulated in the workers";
 const NO_TTL: &str = "sessions use the kernel's default TTL";
 const ONE_CLOSING_STATE: &str = "the tracker keeps one closing state, timed by tcp-close-timeout";
 
@@ -161,6 +166,8 @@ pub static INERT: &[Note] = &[
         Some("allow-fast-path"),
         "rspe has one forwarding path; there is no slow path to allow a fast one beside",
     ),
+    note(&["interface", "ipip"], Some("allow-fast-path"), ONE_PATH),
+    note(&["interface", "gre"], Some("allow-fast-path"), ONE_PATH),
     note(&["mpls", "ldp"], Some("loop-detect"), NO_LOOP_DETECTION),
     note(&["mpls", "ldp"], Some("hop-limit"), NO_LOOP_DETECTION),
     note(
