@@ -277,3 +277,92 @@ fn export_loads_back_identically() {
     r4.ok(&t);
     assert_eq!(r4.ok("/export"), e1);
 }
+
+#[test]
+fn seed_leaking_block_with_tunnels_exports_and_loads_back() {
+    let mut r = R::new(2);
+    r.ok(r#"/interface bridge
+add name=dummy_custC
+add name=dummy_custB
+add name=lo1
+add name=lo2
+/ip address
+add address=111.255.255.1 interface=lo1 network=111.255.255.1
+add address=111.255.255.2 interface=lo2 network=111.255.255.2
+add address=172.16.1.0/24 interface=dummy_custC network=172.16.1.0
+add address=172.16.2.0/24 interface=dummy_custB network=172.16.2.0
+/interface ipip
+add local-address=111.255.255.1 name=ipip-tunnel1 remote-address=111.255.255.2
+add local-address=111.255.255.2 name=ipip-tunnel2 remote-address=111.255.255.1
+/ip address
+add address=192.168.1.1/24 interface=ipip-tunnel1 network=192.168.1.0
+add address=192.168.1.2/24 interface=ipip-tunnel2 network=192.168.1.0
+/ip vrf
+add interfaces=ipip-tunnel1,dummy_custC name=custC
+add interfaces=ipip-tunnel2,dummy_custB name=custB
+/interface gre add name=gre1 local-address=10.0.0.1 remote-address=10.0.0.2@custB key=7 keepalive=1s,3 dscp=46 dont-fragment=inherit
+"#);
+    let print = r.ok("/interface ipip print");
+    assert!(
+        print.contains("ipip-tunnel1  auto        1480  111.255.255.1  111.255.255.2"),
+        "{print}"
+    );
+    assert!(r
+        .ok("/interface print")
+        .contains("ipip-tunnel2  ipip-tunnel"));
+    assert!(r
+        .ok("/interface gre print detail")
+        .contains("actual-mtu=1472"));
+    let e1 = r.ok("/export");
+    assert!(
+        e1.contains(
+            "/interface gre\nadd dont-fragment=inherit dscp=46 keepalive=1s,3 key=7 local-address=10.0.0.1 \\\n    name=gre1 remote-address=10.0.0.2@custB\n"
+        ),
+        "{e1}"
+    );
+    // Tunnels come before the VRFs that list them.
+    assert!(e1.find("/interface ipip").unwrap() < e1.find("/ip vrf").unwrap());
+    let mut r2 = R::new(2);
+    r2.ok(&e1);
+    assert_eq!(r2.ok("/export"), e1);
+    // The underlay's VRF follows a rename.
+    r.ok("/ip vrf set custB name=custB2");
+    assert!(r
+        .ok("/interface gre print detail")
+        .contains("remote-address=10.0.0.2@custB2"));
+    // Bad values are refused with what was expected, and change nothing.
+    for (cmd, want) in [
+        (
+            "/interface ipip add name=x remote-address=1.2.3.999",
+            "expected an IPv4 address",
+        ),
+        (
+            "/interface ipip add name=x remote-address=1.2.3.4@",
+            "expected an IPv4 address",
+        ),
+        (
+            "/interface ipip add name=x remote-address=1.2.3.4 keepalive=0s,3",
+            "interval,retries",
+        ),
+        (
+            "/interface gre add name=x remote-address=1.2.3.4 dscp=64",
+            "inherit or an integer 0..63",
+        ),
+        (
+            "/interface ipip add name=x remote-address=1.2.3.4 mtu=big",
+            "auto or an integer",
+        ),
+        (
+            "/interface ipip add name=x remote-address=1.2.3.4 ipsec-secret=s3cret",
+            "IPsec",
+        ),
+        (
+            "/interface ipip add name=lo1 remote-address=1.2.3.4",
+            "already taken",
+        ),
+    ] {
+        let e = r.run(cmd).unwrap_err();
+        assert!(e.contains(want), "{cmd}: {e}");
+    }
+    assert!(!r.ok("/interface print").contains(" x "));
+}

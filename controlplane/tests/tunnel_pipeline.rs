@@ -340,10 +340,6 @@ fn tcp_syn_mss_is_clamped_to_the_tunnel() {
 fn a_tunnel_routed_through_itself_is_a_loop() {
     let cfg =
         format!("{GRE}/ip route add dst-address=198.51.100.2/32 gateway=gre1 routing-table=wan\n");
-    let cfg = cfg.replace(
-        "remote-address=198.51.100.2@wan key=77",
-        "remote-address=198.51.100.2@wan key=77",
-    );
     let snap = snapshot_from_config(&cfg, 2, &[(0, CUST_HOST), (1, WAN_GW)]).unwrap();
     let mut p = Pipeline::default();
     let mut f = ping(&snap, 0, CUST_HOST, FAR_HOST, 8);
@@ -351,4 +347,86 @@ fn a_tunnel_routed_through_itself_is_a_loop() {
         p.process(&snap, PortId(0), &mut f, 1),
         Verdict::Drop(DropReason::TunnelLoop)
     );
+}
+
+#[test]
+fn keepalives_come_back_through_local_tunnels() {
+    let snap = seed();
+    let mut p = Pipeline::default();
+    let t1 = *snap.tunnels.get(PortId(TUNNEL_BASE)).unwrap();
+    let mut ka = dataplane::pipeline::keepalive_frame(&t1);
+    // Into tunnel1, out of tunnel2, reflected into tunnel2 (main's table), out of tunnel1.
+    let out = dataplane::pipeline::own::into_tunnel(&mut p, &snap, TUNNEL_BASE, &mut ka, 1);
+    assert_eq!(
+        out,
+        dataplane::pipeline::own::Own::Drop(DropReason::TunnelKeepalive, None)
+    );
+    let events: Vec<_> = p.drain_events().collect();
+    assert_eq!(
+        events,
+        vec![dataplane::pipeline::Event::TunnelAlive {
+            port: PortId(TUNNEL_BASE)
+        }]
+    );
+}
+
+#[test]
+fn gre_keepalives_go_out_and_the_far_ends_are_sent_back() {
+    let snap = gre();
+    let mut p = Pipeline::default();
+    let t = *snap.tunnels.get(PortId(TUNNEL_BASE)).unwrap();
+    let mut ka = dataplane::pipeline::keepalive_frame(&t);
+    let out = dataplane::pipeline::own::into_tunnel(&mut p, &snap, TUNNEL_BASE, &mut ka, 1);
+    assert_eq!(out, dataplane::pipeline::own::Own::Out(1));
+    // Outer GRE (key 77) holding a packet from the far end to us holding GRE type 0.
+    let o = ip(&ka);
+    assert_eq!(
+        (o.src(), o.dst(), o.protocol()),
+        (GRE_LOCAL, GRE_REMOTE, 47)
+    );
+    assert_eq!(&ka[34..42], &[0x20, 0, 8, 0, 0, 0, 0, 77]);
+    let inner = ipv4::Packet::new_checked(&ka[42..]).unwrap();
+    assert!(inner.verify_checksum());
+    assert_eq!(
+        (inner.src(), inner.dst(), inner.protocol()),
+        (GRE_REMOTE, GRE_LOCAL, 47)
+    );
+    assert_eq!(&ka[42 + 20..], &[0x20, 0, 0, 0, 0, 0, 0, 77]);
+    // What the far end does with it: sends the inner packet back to us, which is ours.
+    let mut back = frame(
+        &snap,
+        1,
+        GRE_REMOTE,
+        GRE_LOCAL,
+        47,
+        &[0x20, 0, 0, 0, 0, 0, 0, 77],
+    );
+    assert_eq!(
+        p.process(&snap, PortId(1), &mut back, 2),
+        Verdict::Drop(DropReason::TunnelKeepalive)
+    );
+    assert_eq!(
+        p.drain_events().collect::<Vec<_>>(),
+        vec![dataplane::pipeline::Event::TunnelAlive {
+            port: PortId(TUNNEL_BASE)
+        }]
+    );
+    // The far end's keepalive: we send its inner packet back to it through the underlay.
+    let mut l4 = vec![0x20, 0, 8, 0, 0, 0, 0, 77];
+    let theirs = frame(
+        &snap,
+        1,
+        GRE_LOCAL,
+        GRE_REMOTE,
+        47,
+        &[0x20, 0, 0, 0, 0, 0, 0, 77],
+    );
+    l4.extend_from_slice(&theirs[14..]);
+    let mut f = frame(&snap, 1, GRE_REMOTE, GRE_LOCAL, 47, &l4);
+    assert_eq!(
+        p.process(&snap, PortId(1), &mut f, 3),
+        Verdict::Forward(PortId(1))
+    );
+    assert_eq!(&f[14..], &theirs[14..]);
+    assert_eq!(&f[0..6], &[2, 0, 0, 9, 1, 1], "to the wan gateway");
 }

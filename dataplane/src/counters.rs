@@ -92,11 +92,14 @@ pub enum DropReason {
     /// A packet that would enter tunnels more than `MAX_DEPTH` times, or whose outer packet
     /// is routed into a tunnel (recursion).
     TunnelLoop,
+    /// A tunnel keepalive of the router's own, come back from the far end (taken, not
+    /// forwarded).
+    TunnelKeepalive,
 }
 
 impl DropReason {
     /// Number of reasons.
-    pub const COUNT: usize = 36;
+    pub const COUNT: usize = 37;
     /// Every reason, in counter order.
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::NoPeer,
@@ -135,6 +138,7 @@ impl DropReason {
         DropReason::NoSuchTunnel,
         DropReason::BadTunnelHeader,
         DropReason::TunnelLoop,
+        DropReason::TunnelKeepalive,
     ];
 
     /// A name for counters output (`no-route`).
@@ -176,6 +180,7 @@ impl DropReason {
             DropReason::NoSuchTunnel => "no-such-tunnel",
             DropReason::BadTunnelHeader => "bad-tunnel-header",
             DropReason::TunnelLoop => "tunnel-loop",
+            DropReason::TunnelKeepalive => "tunnel-keepalive",
         }
     }
 }

@@ -140,6 +140,10 @@ impl Live for RouterLive {
         self.interfaces.stats(default_name)
     }
 
+    fn tunnel_running(&self, name: &str) -> bool {
+        self.rib.as_ref().is_some_and(|r| r.tunnel_running(name))
+    }
+
     fn inactive(&self, path: &[&str], item: &crate::config::store::Item) -> Option<String> {
         match (path, &self.bgp, &self.ldp) {
             (["routing", "bgp", "connection"], Some(b), _) => {

@@ -26,6 +26,8 @@ pub struct TunnelPlan {
     pub df_inherit: bool,
     /// `clamp-tcp-mss`.
     pub clamp_mss: bool,
+    /// `keepalive`: (interval in ms, retries); `None`: none sent.
+    pub keepalive: Option<(u64, u32)>,
 }
 
 impl TunnelPlan {
@@ -103,7 +105,14 @@ fn tunnel(
             dscp: get("dscp").and_then(|d| d.parse().ok()),
             df_inherit: get("dont-fragment") == Some("inherit"),
             clamp_mss: get("clamp-tcp-mss") != Some("no"),
+            keepalive: get("keepalive").and_then(keepalive),
         }),
         name,
     })
+}
+
+/// `10s,10` as (10,000 ms, 10); an empty value: none.
+fn keepalive(v: &str) -> Option<(u64, u32)> {
+    let (t, n) = v.split_once(',')?;
+    Some((crate::config::value::time(t)?, n.parse().ok()?))
 }

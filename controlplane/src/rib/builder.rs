@@ -251,6 +251,8 @@ pub struct Builder {
     hops: HopSet,
     next_hops: Arc<NextHops>,
     port_meta: Option<PortMeta>,
+    /// Tunnels whose keepalives found them down.
+    tunnels_down: std::collections::BTreeSet<u16>,
     firewall: Option<Arc<shared::firewall::Firewall>>,
     /// Label state from label distribution: what to push per prefix, what incoming labels do.
     labels: LabelState,
@@ -277,6 +279,7 @@ impl Builder {
             hops: HopSet::default(),
             next_hops: Arc::new(NextHops::default()),
             port_meta: None,
+            tunnels_down: Default::default(),
             firewall: None,
             labels: LabelState::default(),
         }
@@ -341,6 +344,21 @@ impl Builder {
         }
     }
 
+    /// Tunnel `port` is down (`true`) or up again by its keepalives: its routes follow at
+    /// the next commit.
+    pub fn set_tunnel_down(&mut self, port: u16, down: bool) {
+        if down {
+            self.tunnels_down.insert(port);
+        } else {
+            self.tunnels_down.remove(&port);
+        }
+        let configured = self
+            .plan
+            .port(port)
+            .is_some_and(|p| p.enabled && p.tunnel.as_ref().is_some_and(|t| t.runnable()));
+        self.rib.set_port_up(port, configured && !down);
+    }
+
     /// Applies the route changes made since the last call to the FIBs; returns the
     /// selected entries that changed (with the source selected before), for subscribers.
     pub fn commit(&mut self) -> crate::rib::Changes {
@@ -357,9 +375,11 @@ impl Builder {
     /// the router's own addresses. Returns the selected entries that changed.
     pub fn apply_plan(&mut self, plan: Plan) -> crate::rib::Changes {
         for p in &plan.ports {
-            // A tunnel without a local address or underlay carries nothing.
+            // A tunnel without a local address or underlay carries nothing, nor one whose
+            // keepalives stay away.
             let runs = p.tunnel.as_ref().is_none_or(|t| t.runnable());
-            self.rib.set_port_up(p.id, p.enabled && runs);
+            let alive = !self.tunnels_down.contains(&p.id);
+            self.rib.set_port_up(p.id, p.enabled && runs && alive);
         }
         for l in &plan.loopbacks {
             self.rib.set_port_up(l.id, l.enabled);

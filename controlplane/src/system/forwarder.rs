@@ -32,6 +32,9 @@ pub struct Forwarder {
     conntrack: Arc<Conntrack>,
     /// When each address conflict (port, address, claiming MAC) was last logged.
     conflicts: std::collections::HashMap<(u16, u32, [u8; 6]), u64>,
+    keepalives: crate::system::keepalive::Keepalives,
+    /// The tunnels keepalives found down, for prints.
+    tunnels_down: Arc<std::sync::Mutex<std::collections::BTreeSet<u16>>>,
 }
 
 /// An address conflict is logged at most once a minute.
@@ -76,6 +79,8 @@ impl Forwarder {
             last_tick: 0,
             conntrack,
             conflicts: std::collections::HashMap::new(),
+            keepalives: Default::default(),
+            tunnels_down: Default::default(),
         }
     }
 
@@ -105,7 +110,42 @@ impl Forwarder {
         self.builder
             .set_neighbors(self.neighbors.usable().collect());
         self.publish();
+        let now = crate::now_ns();
+        self.keepalives.configure(&self.plan, &self.current(), now);
+        *crate::lock(&self.tunnels_down) = self.keepalives.down();
         changes
+    }
+
+    /// The tunnels keepalives found down (shared: prints read it).
+    pub fn tunnels_down(&self) -> Arc<std::sync::Mutex<std::collections::BTreeSet<u16>>> {
+        self.tunnels_down.clone()
+    }
+
+    /// Sends the keepalives that are due and follows tunnels going down or up; `true` when
+    /// the RIB has changes to commit.
+    fn keepalives(&mut self, now: u64, heard: &[u16]) -> bool {
+        let mut changed: Vec<(u16, bool)> = heard
+            .iter()
+            .filter_map(|&p| self.keepalives.heard(p, now))
+            .collect();
+        let (send, down) = self.keepalives.tick(now);
+        changed.extend(down);
+        for (port, frame) in send {
+            // Full queue: the next interval sends another.
+            self.exception.send(port, frame);
+        }
+        for &(port, up) in &changed {
+            let name = self.plan.port(port).map_or("?", |p| p.name.as_str());
+            eprintln!(
+                "rspe: tunnel {name} is {} (keepalive)",
+                if up { "up" } else { "down" }
+            );
+            self.builder.set_tunnel_down(port, !up);
+        }
+        if !changed.is_empty() {
+            *crate::lock(&self.tunnels_down) = self.keepalives.down();
+        }
+        !changed.is_empty()
     }
 
     /// The DPDK ports the plan is made for.
@@ -219,10 +259,12 @@ impl Forwarder {
     }
 
     /// Takes in what the workers reported, ages the table every second, sends the ARP
-    /// requests that are due, and republishes when a neighbour changed.
-    pub fn poll(&mut self, now: u64) {
+    /// requests and tunnel keepalives that are due, and republishes when a neighbour
+    /// changed. `true`: a tunnel went down or up, and the RIB has changes to commit.
+    pub fn poll(&mut self, now: u64) -> bool {
         let mut changed = false;
         let mut requests = Vec::new();
+        let mut alive = Vec::new();
         while let Some(e) = self.exception.events.pop() {
             match e {
                 Event::Heard {
@@ -243,6 +285,7 @@ impl Forwarder {
                     }
                 }
                 Event::Conflict { port, ip, mac } => self.conflict(port.0, ip, mac, now),
+                Event::TunnelAlive { port } => alive.push(port.0),
                 Event::Want { port, ip, src } => {
                     if !self.plan.on_link(port.0, ip) {
                         continue;
@@ -281,6 +324,7 @@ impl Forwarder {
             self.publish();
         }
         self.publisher.reclaim();
+        self.keepalives(now, &alive)
     }
 
     /// The neighbour table.

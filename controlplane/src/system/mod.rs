@@ -3,6 +3,7 @@
 //! the ARP neighbour table, the kernel twins and the VRF namespaces.
 
 pub mod forwarder;
+pub mod keepalive;
 pub mod neighbor;
 pub mod netns;
 pub mod rib_service;

@@ -161,6 +161,8 @@ struct View {
     netns_prefix: String,
     /// The router's dynamic labels and the range they were made for.
     labels: Mutex<Option<((u32, u32), LabelPool)>>,
+    /// Tunnels their keepalives found down.
+    tunnels_down: Arc<Mutex<std::collections::BTreeSet<u16>>>,
 }
 
 /// The router's dynamic labels, shared by everything that hands them out (LDP, BGP VPNs):
@@ -188,6 +190,7 @@ impl RibHandle {
             twins: forwarder.has_twins(),
             netns_prefix: forwarder.netns_prefix().to_owned(),
             labels: Mutex::new(None),
+            tunnels_down: forwarder.tunnels_down(),
         });
         let (tx, rx) = mpsc::channel();
         let v = view.clone();
@@ -267,6 +270,17 @@ impl RibHandle {
     /// The plan in force.
     pub fn plan(&self) -> Arc<Plan> {
         lock(&self.view.plan).clone()
+    }
+
+    /// Whether tunnel `name` runs: enabled, with a local address and an underlay, and not
+    /// found down by its keepalives.
+    pub fn tunnel_running(&self, name: &str) -> bool {
+        let plan = self.plan();
+        let Some(p) = plan.ports.iter().find(|p| p.name == name) else {
+            return false;
+        };
+        let runnable = p.tunnel.as_ref().is_some_and(|t| t.runnable());
+        p.enabled && runnable && !lock(&self.view.tunnels_down).contains(&p.id)
     }
 
     /// The newest published snapshot.
@@ -607,7 +621,9 @@ fn run(f: Forwarder, rx: mpsc::Receiver<Msg>, view: Arc<View>) {
         if task.stop {
             break;
         }
-        task.f.poll(crate::now_ns());
+        if task.f.poll(crate::now_ns()) {
+            task.dirty = true;
+        }
     }
     task.f.shutdown();
 }

@@ -143,6 +143,11 @@ pub enum Event {
         /// Its sender MAC.
         mac: [u8; 6],
     },
+    /// A keepalive the router sent through tunnel `port` came back: the far end is there.
+    TunnelAlive {
+        /// The tunnel interface.
+        port: PortId,
+    },
     /// Packets for `ip`, a neighbour on `port`, wait for its MAC: send an ARP request from
     /// `src`.
     Want {
@@ -866,6 +871,7 @@ mod firewall;
 mod mpls;
 pub mod own;
 mod tunnel;
+pub use tunnel::keepalive_frame;
 
 #[cfg(test)]
 mod tests;

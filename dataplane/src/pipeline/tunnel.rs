@@ -14,7 +14,7 @@
 //! tunnel's kernel twin). Nesting is bounded by [`MAX_DEPTH`]: a tunnel whose outer
 //! packet would enter a tunnel again is a loop, dropped and counted.
 
-use super::{flow_hash_of, PacketBuf, Parsed, Pipeline, Verdict};
+use super::{flow_hash_of, Event, PacketBuf, Parsed, Pipeline, Verdict};
 use crate::counters::DropReason;
 use crate::wire::checksum;
 use crate::wire::ethernet::{ethertype, HEADER_LEN as ETH};
@@ -201,7 +201,11 @@ impl Pipeline {
         }
         let (t, strip) = match match_tunnel(snap, table, pkt.bytes())? {
             Ok(found) => found,
-            Err(why) => return Some(Verdict::Drop(why)),
+            Err(Keepalive::Ours(port)) => {
+                self.event(Event::TunnelAlive { port });
+                return Some(Verdict::Drop(DropReason::TunnelKeepalive));
+            }
+            Err(Keepalive::No(why)) => return Some(Verdict::Drop(why)),
         };
         let inner_at = ETH + strip;
         let b = pkt.bytes();
@@ -213,6 +217,9 @@ impl Pipeline {
         }
         if !pkt.move_start(strip as isize) {
             return Some(Verdict::Drop(DropReason::BadTunnelHeader));
+        }
+        if let Some(v) = self.keepalive(snap, &t, pkt, now_ns, depth) {
+            return Some(v);
         }
         let b = pkt.bytes_mut();
         b[0..6].copy_from_slice(&t.iface.mac);
@@ -230,6 +237,89 @@ impl Pipeline {
     }
 }
 
+impl Pipeline {
+    /// Keepalives, once the outer header is off (the inner packet at the frame's start,
+    /// after room for an Ethernet header): an inner packet from our end to the far end is
+    /// either the far end's keepalive (the protocol of the tunnel inside: sent back to it
+    /// through the underlay) or, for IPIP, ours come back (no next header inside).
+    fn keepalive<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        t: &Tunnel,
+        pkt: &mut B,
+        now_ns: u64,
+        depth: u8,
+    ) -> Option<Verdict> {
+        let ip = pkt.bytes().get(ETH..ETH + 20)?;
+        let src = u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]);
+        let dst = u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]);
+        if (src, dst) != (t.local, t.remote) {
+            return None;
+        }
+        match ip[9] {
+            p if p == t.kind.protocol() => {
+                pkt.bytes_mut()[12..14].copy_from_slice(&ethertype::IPV4.to_be_bytes());
+                Some(self.route_outer(snap, t, pkt, now_ns, depth))
+            }
+            NO_NEXT_HEADER if t.kind == TunnelKind::Ipip => {
+                self.event(Event::TunnelAlive { port: t.id });
+                Some(Verdict::Drop(DropReason::TunnelKeepalive))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// IP protocol 59: what an IPIP keepalive carries at its core.
+const NO_NEXT_HEADER: u8 = 59;
+
+/// The frame the router sends into tunnel `t` as a keepalive (Cisco's form, which RouterOS
+/// also uses): an Ethernet header, then a packet from the far end to us of the tunnel's
+/// own protocol, so the far end, once it has taken the outer header off, routes it back
+/// to us through its side of the tunnel. Inside, for GRE, a GRE header of protocol type 0
+/// (with the tunnel's key); for IPIP, an IPv4 header from us to the far end carrying
+/// nothing (protocol 59).
+pub fn keepalive_frame(t: &Tunnel) -> Vec<u8> {
+    let inner_len = match t.kind {
+        TunnelKind::Ipip => 20,
+        TunnelKind::Gre { .. } => t.kind.overhead() - 20,
+    };
+    let mut f = vec![0u8; ETH + 20 + inner_len];
+    f[12..14].copy_from_slice(&ethertype::IPV4.to_be_bytes());
+    ipv4_header(
+        &mut f[ETH..ETH + 20],
+        (t.remote, t.local),
+        t.kind.protocol(),
+        (20 + inner_len) as u16,
+    );
+    match t.kind {
+        TunnelKind::Ipip => {
+            ipv4_header(&mut f[ETH + 20..], (t.local, t.remote), NO_NEXT_HEADER, 20);
+        }
+        TunnelKind::Gre { key } => {
+            let g = &mut f[ETH + 20..];
+            let flags = if key.is_some() { GRE_KEY } else { 0 };
+            g[0..2].copy_from_slice(&flags.to_be_bytes());
+            if let Some(k) = key {
+                g[4..8].copy_from_slice(&k.to_be_bytes());
+            }
+        }
+    }
+    f
+}
+
+/// A plain IPv4 header (TTL 255, checksum filled) at the start of `h`.
+fn ipv4_header(h: &mut [u8], (src, dst): (u32, u32), protocol: u8, total: u16) {
+    h[0] = 0x45;
+    h[2..4].copy_from_slice(&total.to_be_bytes());
+    h[8] = OUTER_TTL;
+    h[9] = protocol;
+    h[12..16].copy_from_slice(&src.to_be_bytes());
+    h[16..20].copy_from_slice(&dst.to_be_bytes());
+    let c = checksum::finish(checksum::sum(&h[..20], 0));
+    h[10..12].copy_from_slice(&c.to_be_bytes());
+}
+
 /// The up tunnel the packet in `b` (an outer IPv4 packet after an untagged Ethernet
 /// header, looked up in `table`) belongs to, with the bytes of headers to take off; `None`
 /// when it is not IPIP or GRE; `Err` with a drop reason when it is but matches no tunnel or
@@ -238,7 +328,7 @@ fn match_tunnel(
     snap: &Snapshot,
     table: TableId,
     b: &[u8],
-) -> Option<Result<(Tunnel, usize), DropReason>> {
+) -> Option<Result<(Tunnel, usize), Keepalive>> {
     let ip = b.get(ETH..ETH + 20)?;
     let protocol = ip[9];
     if !matches!(protocol, PROTO_IPIP | PROTO_GRE) {
@@ -248,17 +338,17 @@ fn match_tunnel(
     let frag = u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff;
     if frag != 0 {
         // Outer fragments are not reassembled.
-        return Some(Err(DropReason::BadTunnelHeader));
+        return Some(Err(Keepalive::No(DropReason::BadTunnelHeader)));
     }
     let src = u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]);
     let dst = u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]);
-    let (key, gre_len) = if protocol == PROTO_GRE {
+    let (key, gre_len, payload) = if protocol == PROTO_GRE {
         match gre_header(b.get(ETH + ihl..)?) {
             Ok(x) => x,
-            Err(why) => return Some(Err(why)),
+            Err(why) => return Some(Err(Keepalive::No(why))),
         }
     } else {
-        (0, 0)
+        (0, 0, ethertype::IPV4)
     };
     let strip = ihl + gre_len;
     let k = DecapKey {
@@ -269,20 +359,33 @@ fn match_tunnel(
         key,
     };
     Some(match snap.tunnels.decap(&k) {
+        // A GRE keepalive of ours come back: GRE with protocol type 0 (Cisco's form).
+        Some(t) if payload == 0 => Err(Keepalive::Ours(t.id)),
         Some(t) => Ok((*t, strip)),
-        None => Err(DropReason::NoSuchTunnel),
+        None => Err(Keepalive::No(DropReason::NoSuchTunnel)),
     })
 }
 
-/// A GRE header carrying IPv4: (its key or 0, its length). Checksums and routing are
-/// refused (RouterOS sends neither), as are other versions and payloads.
-fn gre_header(g: &[u8]) -> Result<(u32, usize), DropReason> {
+/// Why a packet for the router with protocol 4 or 47 goes no further.
+enum Keepalive {
+    /// A keepalive of ours through this tunnel came back.
+    Ours(PortId),
+    /// Dropped for this reason.
+    No(DropReason),
+}
+
+/// A GRE header carrying IPv4 (or nothing: protocol type 0, a keepalive): (its key or 0,
+/// its length, its protocol type). Checksums and routing are refused (RouterOS sends
+/// neither), as are other versions and payloads.
+fn gre_header(g: &[u8]) -> Result<(u32, usize, u16), DropReason> {
     let Some(h) = g.get(0..4) else {
         return Err(DropReason::Truncated);
     };
     let flags = u16::from_be_bytes([h[0], h[1]]);
     let proto = u16::from_be_bytes([h[2], h[3]]);
-    if flags & (GRE_CHECKSUM | GRE_ROUTING | GRE_VERSION) != 0 || proto != ethertype::IPV4 {
+    if flags & (GRE_CHECKSUM | GRE_ROUTING | GRE_VERSION) != 0
+        || !matches!(proto, ethertype::IPV4 | 0)
+    {
         return Err(DropReason::BadTunnelHeader);
     }
     let mut len = 4;
@@ -297,7 +400,7 @@ fn gre_header(g: &[u8]) -> Result<(u32, usize), DropReason> {
     if flags & GRE_SEQUENCE != 0 {
         len += 4;
     }
-    Ok((key, len))
+    Ok((key, len, proto))
 }
 
 /// Writes the Ethernet header (addresses filled in by routing), the outer IPv4 header and

@@ -15,7 +15,7 @@ macro_rules! tunnel_params {
             Param::opt("local-address", Kind::Ip),
             Param::req("remote-address", Kind::IpAtVrf),
             $($extra,)*
-            Param::opt("keepalive", Kind::Keepalive),
+            Param::def("keepalive", Kind::Keepalive, "10s,10"),
             Param::def("dscp", Kind::IntOr("inherit", 0, 63), "inherit"),
             Param::def("dont-fragment", Kind::Enum(&["no", "inherit"]), "no"),
             Param::def("clamp-tcp-mss", Kind::Bool, "yes"),

@@ -223,6 +223,19 @@ impl Store {
             }
             return std::borrow::Cow::Owned(out);
         }
+        if let Some(overhead) = tunnel_overhead(MENUS[menu].path) {
+            // `actual-mtu`: what `mtu=auto` comes to (a 1500-byte underlay).
+            let mut out = self.lists[menu].clone();
+            for it in &mut out {
+                let key = it.values.contains_key("key");
+                let mtu = match it.get(menu, "mtu") {
+                    Some(v) if v != "auto" => v.to_owned(),
+                    _ => (1500 - overhead - if key { 4 } else { 0 }).to_string(),
+                };
+                it.values.insert("actual-mtu".into(), mtu);
+            }
+            return std::borrow::Cow::Owned(out);
+        }
         std::borrow::Cow::Borrowed(&self.lists[menu])
     }
 
@@ -869,6 +882,15 @@ impl Store {
     /// Number of items across the configuration (for tests and benchmarks).
     pub fn total_items(&self) -> usize {
         self.lists.iter().map(Vec::len).sum()
+    }
+}
+
+/// The bytes a tunnel menu's items put in front of what they carry (GRE's key aside).
+fn tunnel_overhead(path: &[&str]) -> Option<u16> {
+    match path {
+        ["interface", "ipip"] => Some(20),
+        ["interface", "gre"] => Some(24),
+        _ => None,
     }
 }
 
