@@ -205,6 +205,12 @@ impl dataplane::pipeline::PacketBuf for Slot<'_> {
         true
     }
     #[inline]
+    fn prefetch_headroom(&self) {
+        if self.start >= 32 {
+            shared::fib::prefetch(&self.buf[self.start - 32]);
+        }
+    }
+    #[inline]
     fn move_start(&mut self, delta: isize) -> bool {
         let start = self.start as isize + delta;
         let len = self.len as isize - delta;

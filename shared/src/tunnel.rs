@@ -8,7 +8,7 @@
 
 use crate::snapshot::PortIface;
 use crate::types::{PortId, TableId, VrfId};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Tunnel interfaces have ids from here up (below the loopbacks' `0x8000`).
 pub const TUNNEL_BASE: u16 = 0x4000;
@@ -105,12 +105,17 @@ pub struct DecapKey {
     pub key: u32,
 }
 
+/// Up to this many tunnels, decapsulation scans a list instead of hashing.
+const FEW: usize = 8;
+
 /// Every tunnel, by interface id and by what decapsulation matches.
 #[derive(Debug, Clone, Default)]
 pub struct Tunnels {
     /// By `id - TUNNEL_BASE`.
     pub list: Vec<Tunnel>,
-    by_key: HashMap<DecapKey, u16>,
+    by_key: FxHashMap<DecapKey, u16>,
+    /// The same, as a list to scan when there are few (faster than hashing).
+    few: Vec<(DecapKey, u16)>,
     /// Whether any tunnel is up: the pipeline checks for tunnel packets only then.
     pub any: bool,
 }
@@ -118,12 +123,22 @@ pub struct Tunnels {
 impl Tunnels {
     /// The tunnels `list` (each at its index), indexed for decapsulation.
     pub fn new(list: Vec<Tunnel>) -> Tunnels {
-        let mut by_key = HashMap::new();
+        let mut by_key = FxHashMap::default();
         for (i, t) in list.iter().enumerate().filter(|(_, t)| t.up) {
             by_key.entry(t.decap_key()).or_insert(i as u16);
         }
         let any = !by_key.is_empty();
-        Tunnels { list, by_key, any }
+        let few = if by_key.len() <= FEW {
+            by_key.iter().map(|(k, v)| (*k, *v)).collect()
+        } else {
+            Vec::new()
+        };
+        Tunnels {
+            list,
+            by_key,
+            few,
+            any,
+        }
     }
 
     /// The tunnel with interface id `id`.
@@ -133,10 +148,14 @@ impl Tunnels {
     }
 
     /// The tunnel a packet matching `key` arrived through.
+    #[inline]
     pub fn decap(&self, key: &DecapKey) -> Option<&Tunnel> {
-        self.by_key
-            .get(key)
-            .and_then(|&i| self.list.get(usize::from(i)))
+        let i = if self.by_key.len() <= FEW {
+            self.few.iter().find(|(k, _)| k == key).map(|&(_, i)| i)
+        } else {
+            self.by_key.get(key).copied()
+        };
+        self.list.get(usize::from(i?))
     }
 }
 

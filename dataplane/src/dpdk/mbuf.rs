@@ -138,6 +138,24 @@ impl crate::pipeline::PacketBuf for Mbuf {
     fn move_start(&mut self, delta: isize) -> bool {
         Mbuf::move_start(self, delta)
     }
+    #[inline]
+    fn prefetch_headroom(&self) {
+        // SAFETY: we own the mbuf (&self); reading its header has no side effect.
+        let m = unsafe { self.0.as_ref() };
+        if m.data_off >= 32 {
+            let p = (m.buf_addr as *const u8).wrapping_add(usize::from(m.data_off) - 32);
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `prefetcht0` is a hint: it never faults and changes no state, whatever
+            // the address (here one inside the mbuf's buffer, in its headroom).
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    p.cast::<i8>(),
+                );
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            let _ = p;
+        }
+    }
 }
 
 impl Drop for Mbuf {

@@ -39,6 +39,10 @@ pub trait PacketBuf {
     /// labels), positive drops the first bytes (popped labels); `false`, changing nothing,
     /// when there is no room or too few bytes.
     fn move_start(&mut self, delta: isize) -> bool;
+    /// A cache hint: the headroom just before the packet is about to be written (a tunnel's
+    /// outer header goes there).
+    #[inline]
+    fn prefetch_headroom(&self) {}
 }
 
 impl PacketBuf for Vec<u8> {
@@ -455,17 +459,18 @@ impl Pipeline {
             }
             return;
         }
-        let mut parsed: [Option<Parsed>; MAX_BURST] = [None; MAX_BURST];
-        let mut dsts = [0u32; MAX_BURST];
-        let mut nhs = [NO_ROUTE; MAX_BURST];
-        // The table of each looked-up packet: the ingress port's, or the one a popped label
-        // chose.
         let ingress = snap.ingress_table(in_port);
-        let mut tables = [ingress; MAX_BURST];
-        // Bring every packet's headers in at once, so their misses overlap (as l3fwd does).
+        let mut st = Stage::new(in_port, ingress);
+        let tun = snap.tunnels.any;
+        // Bring every packet's headers in at once, so their misses overlap (as l3fwd does);
+        // with tunnels, the headroom an outer header would go into too (early enough to
+        // arrive before the encapsulation writes there).
         for p in pkts.iter().take(n) {
             if let Some(b) = p.bytes().first() {
                 shared::fib::prefetch(b);
+            }
+            if tun {
+                p.prefetch_headroom();
             }
         }
         // And every labelled packet's LFIB entry.
@@ -474,7 +479,6 @@ impl Pipeline {
                 snap.lfib.prefetch(label);
             }
         }
-        let mut k = 0;
         let mac = port_mac(snap, in_port);
         let rp = snap.rp_filter != RpFilter::No;
         for i in 0..n {
@@ -485,12 +489,7 @@ impl Pipeline {
             if mpls::is_mpls(pkts[i].bytes()) {
                 match self.labelled(snap, in_port, &mut pkts[i], now_ns) {
                     mpls::Labelled::Done(v) => verdicts[i] = v,
-                    mpls::Labelled::Lookup(p, table) => {
-                        dsts[k] = p.dst;
-                        tables[k] = table;
-                        k += 1;
-                        parsed[i] = Some(p);
-                    }
+                    mpls::Labelled::Lookup(p, table) => st.look_up(i, p, table),
                 }
                 continue;
             }
@@ -498,27 +497,34 @@ impl Pipeline {
                 Ok(p) if rp && !rp_ok(snap, in_port, p.src) => {
                     verdicts[i] = Verdict::Drop(DropReason::RpFilter)
                 }
-                Ok(p) => {
-                    dsts[k] = p.dst;
-                    k += 1;
-                    parsed[i] = Some(p);
+                Ok(p) if tun && tunnel::is_tunnel_protocol(p.protocol) => {
+                    if let Some(v) = self.decap_in_burst(snap, &mut pkts[i], &mut st, i, p) {
+                        verdicts[i] = v;
+                    }
                 }
+                Ok(p) => st.look_up(i, p, ingress),
                 Err(Verdict::Punt) if is_arp(&pkts[i]) => {
                     verdicts[i] = self.arp(snap, in_port, &pkts[i], now_ns)
                 }
                 Err(v) => verdicts[i] = v,
             }
         }
-        lookup_burst(snap, &tables[..k], &dsts[..k], &mut nhs[..k]);
-        snap.next_hops.prefetch(&nhs[..k]);
+        let k = st.k;
+        lookup_burst(snap, &st.tables[..k], &st.dsts[..k], &mut st.nhs[..k]);
+        snap.next_hops.prefetch(&st.nhs[..k]);
         let mut j = 0;
         for i in 0..n {
-            if let Some(p) = parsed[i] {
-                verdicts[i] = self.finish(snap, in_port, &mut pkts[i], &p, nhs[j], now_ns);
+            if let Some(p) = st.parsed[i] {
+                let port = st.ports[i];
+                verdicts[i] = match self.finish(snap, port, &mut pkts[i], &p, st.nhs[j], now_ns) {
+                    // Out of a tunnel, for the router: its twin's.
+                    Verdict::Punt if port != in_port => Verdict::PuntTo(port),
+                    v => v,
+                };
                 j += 1;
             }
         }
-        if snap.tunnels.any {
+        if tun {
             for i in 0..n {
                 verdicts[i] = self.through_tunnels(snap, &mut pkts[i], verdicts[i], now_ns, 0);
             }
@@ -708,6 +714,44 @@ fn may_send_error_about(ip: &ipv4::Packet<&[u8]>) -> bool {
 
 /// Packets a burst holds at most.
 pub const MAX_BURST: usize = 32;
+
+/// A burst between parsing and lookup: what each packet looks up, in which table, and the
+/// interface it counts as arriving on (a tunnel's when it came out of one).
+struct Stage {
+    parsed: [Option<Parsed>; MAX_BURST],
+    dsts: [u32; MAX_BURST],
+    nhs: [u32; MAX_BURST],
+    tables: [TableId; MAX_BURST],
+    ports: [PortId; MAX_BURST],
+    /// The ingress port's table.
+    ingress: TableId,
+    /// Packets to look up so far.
+    k: usize,
+}
+
+impl Stage {
+    #[inline]
+    fn new(in_port: PortId, table: TableId) -> Stage {
+        Stage {
+            parsed: [None; MAX_BURST],
+            dsts: [0; MAX_BURST],
+            nhs: [NO_ROUTE; MAX_BURST],
+            tables: [table; MAX_BURST],
+            ports: [in_port; MAX_BURST],
+            ingress: table,
+            k: 0,
+        }
+    }
+
+    /// Packet `i`, parsed as `p`, is looked up in `table`.
+    #[inline]
+    fn look_up(&mut self, i: usize, p: Parsed, table: TableId) {
+        self.dsts[self.k] = p.dst;
+        self.tables[self.k] = table;
+        self.k += 1;
+        self.parsed[i] = Some(p);
+    }
+}
 
 /// What parsing learned of a packet to forward.
 #[derive(Debug, Clone, Copy)]

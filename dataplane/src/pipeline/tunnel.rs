@@ -33,7 +33,64 @@ const GRE_KEY: u16 = 0x2000;
 const GRE_SEQUENCE: u16 = 0x1000;
 const GRE_VERSION: u16 = 0x0007;
 
+/// Whether an IP protocol is one a tunnel carries.
+#[inline]
+pub(super) fn is_tunnel_protocol(p: u8) -> bool {
+    matches!(p, PROTO_IPIP | PROTO_GRE)
+}
+
 impl Pipeline {
+    /// In the burst, before the lookup: packet `i` (parsed as `p`) of a tunnel that
+    /// arrived for the tunnel's local address (which the plan checks is the router's) is
+    /// taken out of it, and its inner packet joins the burst's lookup in the tunnel's VRF,
+    /// as arriving on the tunnel. Keepalives, malformed packets and packets of no tunnel
+    /// go on as they are (the lookup finds them local, [`Self::local`] sees to them).
+    /// `Some`: the packet's verdict, decided here.
+    pub(super) fn decap_in_burst<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        pkt: &mut B,
+        st: &mut super::Stage,
+        i: usize,
+        p: Parsed,
+    ) -> Option<Verdict> {
+        let table = st.ingress;
+        let Some(Ok((t, strip))) = (p.eh == ETH)
+            .then(|| match_tunnel(snap, table, pkt.bytes()))
+            .flatten()
+        else {
+            st.look_up(i, p, table);
+            return None;
+        };
+        let plain = pkt
+            .bytes()
+            .get(ETH + strip..ETH + strip + 20)
+            .is_some_and(|h| {
+                h[0] >> 4 == 4
+                    && (h[12..16] != t.local.to_be_bytes() || h[16..20] != t.remote.to_be_bytes())
+            });
+        if !plain || !pkt.move_start(strip as isize) {
+            st.look_up(i, p, table);
+            return None;
+        }
+        inner_frame(&t, pkt.bytes_mut());
+        match super::parse(pkt) {
+            Ok(q)
+                if snap.rp_filter != shared::snapshot::RpFilter::No
+                    && !super::rp_ok(snap, t.id, q.src) =>
+            {
+                Some(Verdict::Drop(DropReason::RpFilter))
+            }
+            Ok(q) => {
+                st.ports[i] = t.id;
+                st.look_up(i, Parsed { depth: 1, ..q }, snap.ingress_table(t.id));
+                None
+            }
+            Err(Verdict::Punt) => Some(Verdict::PuntTo(t.id)),
+            Err(v) => Some(v),
+        }
+    }
+
     /// A verdict whose port is a tunnel becomes the verdict of the outer packet; others
     /// are returned as they are.
     #[inline]
@@ -221,13 +278,7 @@ impl Pipeline {
         if let Some(v) = self.keepalive(snap, &t, pkt, now_ns, depth) {
             return Some(v);
         }
-        let b = pkt.bytes_mut();
-        b[0..6].copy_from_slice(&t.iface.mac);
-        b[6..12].copy_from_slice(&t.iface.mac);
-        b[12..14].copy_from_slice(&ethertype::IPV4.to_be_bytes());
-        if t.clamp_mss {
-            clamp_mss(&mut b[ETH..], t.iface.mtu.saturating_sub(40));
-        }
+        inner_frame(&t, pkt.bytes_mut());
         let v = self.process_at(snap, t.id, pkt, now_ns, depth);
         Some(match v {
             // What the kernel should see came in on the tunnel: its twin's.
@@ -267,6 +318,18 @@ impl Pipeline {
             }
             _ => None,
         }
+    }
+}
+
+/// Makes the inner packet at `b[ETH..]` a frame arriving on tunnel `t` (addressed to its
+/// twin's MAC), its TCP MSS clamped when the tunnel says so.
+#[inline]
+fn inner_frame(t: &Tunnel, b: &mut [u8]) {
+    b[0..6].copy_from_slice(&t.iface.mac);
+    b[6..12].copy_from_slice(&t.iface.mac);
+    b[12..14].copy_from_slice(&ethertype::IPV4.to_be_bytes());
+    if t.clamp_mss {
+        clamp_mss(&mut b[ETH..], t.iface.mtu.saturating_sub(40));
     }
 }
 
@@ -407,19 +470,30 @@ fn gre_header(g: &[u8]) -> Result<(u32, usize, u16), DropReason> {
 /// the GRE header at the start of `b`.
 fn write_outer(b: &mut [u8], t: &Tunnel, tos: u8, df: bool, total: u16, id: u16) {
     b[12..14].copy_from_slice(&ethertype::IPV4.to_be_bytes());
+    let flags: u16 = if df { 0x4000 } else { 0 };
+    let ttl_proto = u16::from(OUTER_TTL) << 8 | u16::from(t.kind.protocol());
+    let vtos = 0x4500 | u16::from(tos);
+    // The checksum from the words themselves (reading the header back just after writing
+    // it byte by byte would stall on store forwarding).
+    let acc = u32::from(vtos)
+        + u32::from(total)
+        + u32::from(id)
+        + u32::from(flags)
+        + u32::from(ttl_proto)
+        + (t.local >> 16)
+        + (t.local & 0xffff)
+        + (t.remote >> 16)
+        + (t.remote & 0xffff);
+    let c = checksum::finish(acc);
     let ip = &mut b[ETH..ETH + 20];
-    ip[0] = 0x45;
-    ip[1] = tos;
+    ip[0..2].copy_from_slice(&vtos.to_be_bytes());
     ip[2..4].copy_from_slice(&total.to_be_bytes());
     ip[4..6].copy_from_slice(&id.to_be_bytes());
-    ip[6..8].copy_from_slice(&(if df { 0x4000u16 } else { 0 }).to_be_bytes());
-    ip[8] = OUTER_TTL;
-    ip[9] = t.kind.protocol();
-    ip[10..12].copy_from_slice(&[0, 0]);
+    ip[6..8].copy_from_slice(&flags.to_be_bytes());
+    ip[8..10].copy_from_slice(&ttl_proto.to_be_bytes());
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
     ip[12..16].copy_from_slice(&t.local.to_be_bytes());
     ip[16..20].copy_from_slice(&t.remote.to_be_bytes());
-    let c = checksum::finish(checksum::sum(ip, 0));
-    ip[10..12].copy_from_slice(&c.to_be_bytes());
     if let TunnelKind::Gre { key } = t.kind {
         let g = &mut b[ETH + 20..];
         let flags = if key.is_some() { GRE_KEY } else { 0 };
