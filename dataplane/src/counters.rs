@@ -308,6 +308,8 @@ pub struct WorkerCounters {
     ports: Box<[PortCounters]>,
     /// Per incoming label.
     pub labels: LabelCounters,
+    /// Per tunnel interface.
+    pub tunnels: TunnelCounters,
 }
 
 impl WorkerCounters {
@@ -316,6 +318,7 @@ impl WorkerCounters {
         WorkerCounters {
             ports: (0..ports).map(|_| PortCounters::default()).collect(),
             labels: LabelCounters::default(),
+            tunnels: TunnelCounters::default(),
         }
     }
 
@@ -380,6 +383,66 @@ impl LabelCounters {
                 (c[0].load(Ordering::Relaxed), c[1].load(Ordering::Relaxed))
             }
             None => (0, 0),
+        }
+    }
+}
+
+/// Tunnels per block of [`TunnelCounters`].
+const TUNNEL_BLOCK: usize = 256;
+
+/// Packets and bytes into and out of each tunnel interface, kept by one worker: blocks of
+/// 256 tunnels made when a tunnel of the block first carries a packet.
+pub struct TunnelCounters {
+    blocks: Box<[std::sync::OnceLock<TunnelBlock>]>,
+}
+
+/// (rx packets, rx bytes, tx packets, tx bytes) for each tunnel of one block.
+type TunnelBlock = Box<[[AtomicU64; 4]]>;
+
+impl std::fmt::Debug for TunnelCounters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let used = self.blocks.iter().filter(|b| b.get().is_some()).count();
+        write!(f, "TunnelCounters({used} blocks)")
+    }
+}
+
+impl Default for TunnelCounters {
+    fn default() -> Self {
+        TunnelCounters {
+            blocks: (0..shared::tunnel::MAX_TUNNELS / TUNNEL_BLOCK)
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+        }
+    }
+}
+
+impl TunnelCounters {
+    fn slot(&self, port: u16) -> Option<&[AtomicU64; 4]> {
+        let i = usize::from(port.checked_sub(shared::tunnel::TUNNEL_BASE)?);
+        let block = self.blocks.get(i / TUNNEL_BLOCK)?.get_or_init(|| {
+            (0..TUNNEL_BLOCK)
+                .map(|_| std::array::from_fn(|_| AtomicU64::new(0)))
+                .collect()
+        });
+        block.get(i % TUNNEL_BLOCK)
+    }
+
+    /// A packet of `bytes` came out of tunnel `port` (`rx`) or went into it.
+    #[inline]
+    pub fn count(&self, port: u16, rx: bool, bytes: u64) {
+        if let Some(c) = self.slot(port) {
+            let at = if rx { 0 } else { 2 };
+            bump(&c[at], 1);
+            bump(&c[at + 1], bytes);
+        }
+    }
+
+    /// (rx packets, rx bytes, tx packets, tx bytes) of tunnel `port`.
+    pub fn read(&self, port: u16) -> [u64; 4] {
+        let i = usize::from(port.saturating_sub(shared::tunnel::TUNNEL_BASE));
+        match self.blocks.get(i / TUNNEL_BLOCK).and_then(|b| b.get()) {
+            Some(b) => std::array::from_fn(|k| b[i % TUNNEL_BLOCK][k].load(Ordering::Relaxed)),
+            None => [0; 4],
         }
     }
 }

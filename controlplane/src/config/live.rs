@@ -14,6 +14,10 @@ pub trait Live {
     fn tunnel_running(&self, _name: &str) -> bool {
         true
     }
+    /// Counters of the tunnel interface named `name` (what went into it and came out).
+    fn tunnel_stats(&self, _name: &str) -> Option<IfStats> {
+        None
+    }
     /// Counters of the port named `default_name`.
     fn stats(&self, default_name: &str) -> Option<IfStats>;
     /// The items of a menu the running router keeps (`/ip arp`); `None`: the menu's items

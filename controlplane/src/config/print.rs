@@ -295,10 +295,12 @@ const STATS_COLUMNS: &[&str] = &[
 ];
 
 fn stats_of(v: &ItemView<'_>) -> IfStats {
-    v.it.values
-        .get("default-name")
-        .and_then(|d| v.live.stats(d))
-        .unwrap_or_default()
+    match v.it.values.get("default-name") {
+        Some(d) => v.live.stats(d),
+        // A tunnel (or a bridge, which counts nothing).
+        None => v.it.values.get("name").and_then(|n| v.live.tunnel_stats(n)),
+    }
+    .unwrap_or_default()
 }
 
 fn stats_table(menu: &Menu, rows: &[(usize, ItemView<'_>)]) -> String {

@@ -144,6 +144,25 @@ impl Live for RouterLive {
         self.rib.as_ref().is_some_and(|r| r.tunnel_running(name))
     }
 
+    fn tunnel_stats(&self, name: &str) -> Option<IfStats> {
+        let plan = self.rib.as_ref()?.plan();
+        let id = plan
+            .ports
+            .iter()
+            .find(|p| p.name == name && p.tunnel.is_some())?
+            .id;
+        let mut s = IfStats::default();
+        for w in &self.interfaces.counters {
+            let [rp, rb, tp, tb] = w.tunnels.read(id);
+            s.rx_packets += rp;
+            s.rx_bytes += rb;
+            s.tx_packets += tp;
+            s.tx_bytes += tb;
+            s.workers.push((rp, tp));
+        }
+        Some(s)
+    }
+
     fn inactive(&self, path: &[&str], item: &crate::config::store::Item) -> Option<String> {
         match (path, &self.bgp, &self.ldp) {
             (["routing", "bgp", "connection"], Some(b), _) => {

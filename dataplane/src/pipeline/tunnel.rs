@@ -74,6 +74,7 @@ impl Pipeline {
             return None;
         }
         inner_frame(&t, pkt.bytes_mut());
+        self.count_out_of(&t, pkt);
         match super::parse(pkt) {
             Ok(q)
                 if snap.rp_filter != shared::snapshot::RpFilter::No
@@ -149,6 +150,9 @@ impl Pipeline {
         }
         if !pkt.set_len(ETH + total) {
             return Verdict::Drop(DropReason::Truncated);
+        }
+        if let Some(c) = &self.counters {
+            c.tunnels.count(port.0, false, inner_len as u64);
         }
         self.ip_id = self.ip_id.wrapping_add(1);
         let tos = t.dscp.map_or(tos, |d| d << 2 | (tos & 3));
@@ -279,6 +283,7 @@ impl Pipeline {
             return Some(v);
         }
         inner_frame(&t, pkt.bytes_mut());
+        self.count_out_of(&t, pkt);
         let v = self.process_at(snap, t.id, pkt, now_ns, depth);
         Some(match v {
             // What the kernel should see came in on the tunnel: its twin's.
@@ -317,6 +322,17 @@ impl Pipeline {
                 Some(Verdict::Drop(DropReason::TunnelKeepalive))
             }
             _ => None,
+        }
+    }
+}
+
+impl Pipeline {
+    /// Counts a packet that came out of tunnel `t` (the inner packet's bytes).
+    #[inline]
+    fn count_out_of<B: PacketBuf>(&self, t: &Tunnel, pkt: &B) {
+        if let Some(c) = &self.counters {
+            c.tunnels
+                .count(t.id.0, true, pkt.bytes().len().saturating_sub(ETH) as u64);
         }
     }
 }
