@@ -325,6 +325,12 @@ add interfaces=ipip-tunnel2,dummy_custB name=custB
     let mut r2 = R::new(2);
     r2.ok(&e1);
     assert_eq!(r2.ok("/export"), e1);
+    // Keepalives off.
+    r.ok(r#"/interface ipip set ipip-tunnel1 keepalive="""#);
+    assert!(
+        r.ok("/export").contains("keepalive=\"\""),
+        "keepalive off is exported"
+    );
     // The underlay's VRF follows a rename.
     r.ok("/ip vrf set custB name=custB2");
     assert!(r
