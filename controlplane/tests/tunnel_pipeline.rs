@@ -430,3 +430,28 @@ fn gre_keepalives_go_out_and_the_far_ends_are_sent_back() {
     assert_eq!(&f[14..], &theirs[14..]);
     assert_eq!(&f[0..6], &[2, 0, 0, 9, 1, 1], "to the wan gateway");
 }
+
+#[test]
+fn a_tunnel_whose_local_address_is_not_ours_does_not_run() {
+    // 203.0.113.9 is another host's on wan's network: the tunnel must not take in packets
+    // meant for it.
+    let cfg = GRE.replace("local-address=203.0.113.1", "local-address=203.0.113.9");
+    let snap = snapshot_from_config(&cfg, 2, &[(0, CUST_HOST), (1, WAN_GW)]).unwrap();
+    assert!(!snap.tunnels.get(PortId(TUNNEL_BASE)).unwrap().up);
+    let mut p = Pipeline::default();
+    let mut f = ping(&snap, 0, CUST_HOST, FAR_HOST, 8);
+    assert_eq!(
+        p.process(&snap, PortId(0), &mut f, 1),
+        Verdict::Reply(PortId(0), DropReason::NoRoute),
+        "the route through the tunnel is inactive"
+    );
+    let inner = ping(&snap, 0, FAR_HOST, CUST_HOST, 8)[14..].to_vec();
+    let mut l4 = vec![0x20, 0, 8, 0, 0, 0, 0, 77];
+    l4.extend_from_slice(&inner);
+    let mut f = frame(&snap, 1, GRE_REMOTE, 0xcb00_7109, 47, &l4);
+    let v = p.process(&snap, PortId(1), &mut f, 2);
+    assert!(
+        !matches!(v, Verdict::Forward(PortId(0)) | Verdict::PuntTo(_)),
+        "not decapsulated: {v:?}"
+    );
+}

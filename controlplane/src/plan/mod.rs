@@ -251,6 +251,7 @@ impl Plan {
             });
         }
 
+        tunnel::check_locals(&mut plan_ports, &loopbacks);
         let port_named = |n: &str| plan_ports.iter().find(|p| p.name == n).map(|p| p.id);
         let route_menu = m(&["ip", "route"]);
         let mut routes = Vec::new();

@@ -28,12 +28,15 @@ pub struct TunnelPlan {
     pub clamp_mss: bool,
     /// `keepalive`: (interval in ms, retries); `None`: none sent.
     pub keepalive: Option<(u64, u32)>,
+    /// Whether `local` is one of the router's addresses in the underlay VRF (else the
+    /// tunnel would take in packets meant for another host).
+    pub local_ours: bool,
 }
 
 impl TunnelPlan {
-    /// Whether it can forward: a local address and a known underlay.
+    /// Whether it can forward: a local address of the router's in a known underlay.
     pub fn runnable(&self) -> bool {
-        self.local.is_some() && self.underlay.is_some()
+        self.local.is_some() && self.underlay.is_some() && self.local_ours
     }
 }
 
@@ -106,6 +109,7 @@ fn tunnel(
             df_inherit: get("dont-fragment") == Some("inherit"),
             clamp_mss: get("clamp-tcp-mss") != Some("no"),
             keepalive: get("keepalive").and_then(keepalive),
+            local_ours: false,
         }),
         name,
     })
@@ -115,4 +119,29 @@ fn tunnel(
 fn keepalive(v: &str) -> Option<(u64, u32)> {
     let (t, n) = v.split_once(',')?;
     Some((crate::config::value::time(t)?, n.parse().ok()?))
+}
+
+/// Marks the tunnels whose local address is one of the router's (an enabled port's,
+/// tunnel's or loopback's) in their underlay VRF.
+pub fn check_locals(ports: &mut [PortPlan], loopbacks: &[super::LoopbackPlan]) {
+    let ours: std::collections::HashSet<(VrfId, u32)> = ports
+        .iter()
+        .filter(|p| p.enabled)
+        .map(|p| (p.vrf, &p.addrs))
+        .chain(
+            loopbacks
+                .iter()
+                .filter(|l| l.enabled)
+                .map(|l| (l.vrf, &l.addrs)),
+        )
+        .flat_map(|(v, a)| a.iter().map(move |&(ip, _)| (v, ip)))
+        .collect();
+    for p in ports.iter_mut() {
+        if let Some(t) = &mut p.tunnel {
+            t.local_ours = match (t.underlay, t.local) {
+                (Some(v), Some(a)) => ours.contains(&(v, a)),
+                _ => false,
+            };
+        }
+    }
 }
