@@ -73,8 +73,8 @@ impl Pipeline {
             st.look_up(i, p, table);
             return None;
         }
-        inner_frame(&t, pkt.bytes_mut());
-        self.count_out_of(&t, pkt);
+        inner_frame(t, pkt.bytes_mut());
+        self.count_out_of(t, pkt);
         match super::parse(pkt) {
             Ok(q)
                 if snap.rp_filter != shared::snapshot::RpFilter::No
@@ -119,7 +119,6 @@ impl Pipeline {
 
     /// Puts tunnel `port`'s outer header on the frame (its IPv4 packet after an untagged
     /// Ethernet header) and routes the outer packet.
-    #[cold]
     #[inline(never)]
     fn encap<B: PacketBuf>(
         &mut self,
@@ -129,7 +128,7 @@ impl Pipeline {
         now_ns: u64,
         depth: u8,
     ) -> Verdict {
-        let Some(t) = snap.tunnels.get(port).filter(|t| t.up).copied() else {
+        let Some(t) = snap.tunnels.get(port).filter(|t| t.up) else {
             return Verdict::Drop(DropReason::NoSuchTunnel);
         };
         if depth >= MAX_DEPTH {
@@ -158,13 +157,13 @@ impl Pipeline {
         let tos = t.dscp.map_or(tos, |d| d << 2 | (tos & 3));
         write_outer(
             &mut pkt.bytes_mut()[..ETH + overhead],
-            &t,
+            t,
             tos,
             t.df_inherit && df,
             total as u16,
             self.ip_id,
         );
-        self.route_outer(snap, &t, pkt, now_ns, depth)
+        self.route_outer(snap, t, pkt, now_ns, depth)
     }
 
     /// Routes an outer packet in its tunnel's underlay table.
@@ -279,11 +278,11 @@ impl Pipeline {
         if !pkt.move_start(strip as isize) {
             return Some(Verdict::Drop(DropReason::BadTunnelHeader));
         }
-        if let Some(v) = self.keepalive(snap, &t, pkt, now_ns, depth) {
+        if let Some(v) = self.keepalive(snap, t, pkt, now_ns, depth) {
             return Some(v);
         }
-        inner_frame(&t, pkt.bytes_mut());
-        self.count_out_of(&t, pkt);
+        inner_frame(t, pkt.bytes_mut());
+        self.count_out_of(t, pkt);
         let v = self.process_at(snap, t.id, pkt, now_ns, depth);
         Some(match v {
             // What the kernel should see came in on the tunnel: its twin's.
@@ -403,11 +402,11 @@ fn ipv4_header(h: &mut [u8], (src, dst): (u32, u32), protocol: u8, total: u16) {
 /// header, looked up in `table`) belongs to, with the bytes of headers to take off; `None`
 /// when it is not IPIP or GRE; `Err` with a drop reason when it is but matches no tunnel or
 /// is malformed.
-fn match_tunnel(
-    snap: &Snapshot,
+fn match_tunnel<'s>(
+    snap: &'s Snapshot,
     table: TableId,
     b: &[u8],
-) -> Option<Result<(Tunnel, usize), Keepalive>> {
+) -> Option<Result<(&'s Tunnel, usize), Keepalive>> {
     let ip = b.get(ETH..ETH + 20)?;
     let protocol = ip[9];
     if !matches!(protocol, PROTO_IPIP | PROTO_GRE) {
@@ -440,7 +439,7 @@ fn match_tunnel(
     Some(match snap.tunnels.decap(&k) {
         // A GRE keepalive of ours come back: GRE with protocol type 0 (Cisco's form).
         Some(t) if payload == 0 => Err(Keepalive::Ours(t.id)),
-        Some(t) => Ok((*t, strip)),
+        Some(t) => Ok((t, strip)),
         None => Err(Keepalive::No(DropReason::NoSuchTunnel)),
     })
 }

@@ -31,6 +31,7 @@ pub struct Frame<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> Frame<T> {
     /// Checks that the header, including its VLAN tags, fits.
+    #[inline]
     pub fn new_checked(buf: T) -> Result<Self, WireError> {
         let b = buf.as_ref();
         if b.len() < HEADER_LEN {
@@ -62,6 +63,7 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 
     /// The EtherType of the payload (after any VLAN tags).
+    #[inline]
     pub fn ethertype(&self) -> u16 {
         be16(self.buf.as_ref(), self.type_at)
     }
@@ -72,6 +74,7 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 
     /// Length of the header including tags.
+    #[inline]
     pub fn header_len(&self) -> usize {
         self.type_at + 2
     }
@@ -82,6 +85,7 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 
     /// The payload.
+    #[inline]
     pub fn payload(&self) -> &[u8] {
         &self.buf.as_ref()[self.type_at + 2..]
     }
