@@ -223,6 +223,29 @@ impl dataplane::pipeline::PacketBuf for Slot<'_> {
     }
 }
 
+/// A 60-byte Ethernet + IPv4 + UDP frame (TTL 64, IPv4 checksum filled, 18 bytes of
+/// payload) to `dst_mac` from `src`:`sport` to `dst`, port 53: what the pipeline
+/// benchmarks forward.
+pub fn udp_frame(dst_mac: [u8; 6], src: u32, sport: u16, dst: u32) -> [u8; 60] {
+    let mut f = [0u8; 60];
+    f[0..6].copy_from_slice(&dst_mac);
+    f[6..12].copy_from_slice(&[2, 0, 0, 0, 0xaa, 1]);
+    f[12..14].copy_from_slice(&[0x08, 0x00]);
+    let ip = &mut f[14..34];
+    ip[0] = 0x45;
+    ip[2..4].copy_from_slice(&46u16.to_be_bytes());
+    ip[8] = 64;
+    ip[9] = 17;
+    ip[12..16].copy_from_slice(&src.to_be_bytes());
+    ip[16..20].copy_from_slice(&dst.to_be_bytes());
+    let c = dataplane::wire::checksum::finish(dataplane::wire::checksum::sum(ip, 0));
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    f[34..36].copy_from_slice(&sport.to_be_bytes());
+    f[36..38].copy_from_slice(&53u16.to_be_bytes());
+    f[38..40].copy_from_slice(&26u16.to_be_bytes());
+    f
+}
+
 /// The frames of one burst (slots of `slot` bytes holding `len`-byte frames) as packet
 /// buffers, without allocating.
 pub fn burst_slots(

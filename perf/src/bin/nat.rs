@@ -60,23 +60,7 @@ fn snapshot(firewall: bool) -> Snapshot {
 
 /// A UDP frame from customer host `src`:`sport` to server `dst`, port 53.
 fn frame(src: u32, sport: u16, dst: u32) -> [u8; FRAME_LEN] {
-    let mut f = [0u8; FRAME_LEN];
-    f[0..6].copy_from_slice(&[2, 0, 0, 0, 0, 1]);
-    f[6..12].copy_from_slice(&[2, 0, 0, 0, 0xaa, 1]);
-    f[12..14].copy_from_slice(&[0x08, 0x00]);
-    let ip = &mut f[14..34];
-    ip[0] = 0x45;
-    ip[2..4].copy_from_slice(&46u16.to_be_bytes());
-    ip[8] = 64;
-    ip[9] = 17;
-    ip[12..16].copy_from_slice(&src.to_be_bytes());
-    ip[16..20].copy_from_slice(&dst.to_be_bytes());
-    let c = dataplane::wire::checksum::finish(dataplane::wire::checksum::sum(ip, 0));
-    ip[10..12].copy_from_slice(&c.to_be_bytes());
-    f[34..36].copy_from_slice(&sport.to_be_bytes());
-    f[36..38].copy_from_slice(&53u16.to_be_bytes());
-    f[38..40].copy_from_slice(&26u16.to_be_bytes());
-    f
+    rspe_perf::udp_frame([2, 0, 0, 0, 0, 1], src, sport, dst)
 }
 
 /// Every frame of `arena` through the pipeline once; returns how many were forwarded.

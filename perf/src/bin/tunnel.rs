@@ -48,23 +48,7 @@ const CUST_GW: u32 = 0x0a03_0002; // 10.3.0.2
 
 /// A 60-byte UDP frame to `dst` (arriving on a port whose MAC is `mac`).
 fn frame(mac: [u8; 6], src: u32, dst: u32) -> [u8; FRAME_LEN] {
-    let mut f = [0u8; FRAME_LEN];
-    f[0..6].copy_from_slice(&mac);
-    f[6..12].copy_from_slice(&[2, 0, 0, 0, 0xaa, 1]);
-    f[12..14].copy_from_slice(&[0x08, 0x00]);
-    let ip = &mut f[14..34];
-    ip[0] = 0x45;
-    ip[2..4].copy_from_slice(&46u16.to_be_bytes());
-    ip[8] = 64;
-    ip[9] = 17;
-    ip[12..16].copy_from_slice(&src.to_be_bytes());
-    ip[16..20].copy_from_slice(&dst.to_be_bytes());
-    let c = dataplane::wire::checksum::finish(dataplane::wire::checksum::sum(ip, 0));
-    ip[10..12].copy_from_slice(&c.to_be_bytes());
-    f[34..36].copy_from_slice(&5353u16.to_be_bytes());
-    f[36..38].copy_from_slice(&53u16.to_be_bytes());
-    f[38..40].copy_from_slice(&26u16.to_be_bytes());
-    f
+    rspe_perf::udp_frame(mac, src, 5353, dst)
 }
 
 /// An arena of slots, each holding `frames[i]` after the headroom.
