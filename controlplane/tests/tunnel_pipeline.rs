@@ -148,7 +148,7 @@ fn seed_tunnel_addresses_answer_in_their_own_vrf_only() {
     ipv4::Packet::new_checked(&mut hello[14..])
         .unwrap()
         .fill_checksum();
-    let out = dataplane::pipeline::own::into_tunnel(&mut p, &snap, tunnel2.0, &mut hello, 2);
+    let out = dataplane::pipeline::own::into_tunnel(&mut p, &snap, tunnel2.0, None, &mut hello, 2);
     assert_eq!(out, dataplane::pipeline::own::Own::Punt(TUNNEL_BASE));
     assert_eq!(ip(&hello).dst(), 0xe000_0005);
     assert_eq!(ip(&hello).ttl(), 1, "the router's own packet keeps its TTL");
@@ -356,7 +356,7 @@ fn keepalives_come_back_through_local_tunnels() {
     let t1 = *snap.tunnels.get(PortId(TUNNEL_BASE)).unwrap();
     let mut ka = dataplane::pipeline::keepalive_frame(&t1);
     // Into tunnel1, out of tunnel2, reflected into tunnel2 (main's table), out of tunnel1.
-    let out = dataplane::pipeline::own::into_tunnel(&mut p, &snap, TUNNEL_BASE, &mut ka, 1);
+    let out = dataplane::pipeline::own::into_tunnel(&mut p, &snap, TUNNEL_BASE, None, &mut ka, 1);
     assert_eq!(
         out,
         dataplane::pipeline::own::Own::Drop(DropReason::TunnelKeepalive, None)
@@ -376,7 +376,7 @@ fn gre_keepalives_go_out_and_the_far_ends_are_sent_back() {
     let mut p = Pipeline::default();
     let t = *snap.tunnels.get(PortId(TUNNEL_BASE)).unwrap();
     let mut ka = dataplane::pipeline::keepalive_frame(&t);
-    let out = dataplane::pipeline::own::into_tunnel(&mut p, &snap, TUNNEL_BASE, &mut ka, 1);
+    let out = dataplane::pipeline::own::into_tunnel(&mut p, &snap, TUNNEL_BASE, None, &mut ka, 1);
     assert_eq!(out, dataplane::pipeline::own::Own::Out(1));
     // Outer GRE (key 77) holding a packet from the far end to us holding GRE type 0.
     let o = ip(&ka);

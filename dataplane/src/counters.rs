@@ -82,12 +82,13 @@ pub enum DropReason {
     /// A label bound to a path in another VRF than the ingress port's: label switching
     /// never crosses VRFs (an LDP instance in a VRF binds labels for that VRF's ports only).
     MplsOtherVrf,
-    /// A tunnel packet (IPIP, GRE) for one of the router's addresses that matches no tunnel
-    /// (unknown endpoints, key or underlay VRF), or a packet routed into a tunnel that is
-    /// down.
+    /// A tunnel packet (IPIP, GRE, EoIP, VXLAN) for one of the router's addresses that
+    /// matches no tunnel (unknown endpoints or VTEP, key, tunnel id, VNI or underlay VRF),
+    /// or a packet routed into a tunnel that is down.
     NoSuchTunnel,
     /// A malformed tunnel packet: GRE with checksum or routing bits, another GRE version or
-    /// payload, an inner packet that is not IPv4, an outer fragment.
+    /// payload, an inner packet that is not IPv4 (IPIP, GRE), EoIP whose length is not
+    /// the frame's, VXLAN with the I flag clear, an inner frame too short, an outer fragment.
     BadTunnelHeader,
     /// A packet that would enter tunnels more than `MAX_DEPTH` times, or whose outer packet
     /// is routed into a tunnel (recursion).
@@ -95,11 +96,14 @@ pub enum DropReason {
     /// A tunnel keepalive of the router's own, come back from the far end (taken, not
     /// forwarded).
     TunnelKeepalive,
+    /// A frame for a MAC that no VTEP of a VXLAN interface is known to have (the fast path
+    /// does not flood; the router's own frames are flooded to every VTEP).
+    NoVtep,
 }
 
 impl DropReason {
     /// Number of reasons.
-    pub const COUNT: usize = 37;
+    pub const COUNT: usize = 38;
     /// Every reason, in counter order.
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::NoPeer,
@@ -139,6 +143,7 @@ impl DropReason {
         DropReason::BadTunnelHeader,
         DropReason::TunnelLoop,
         DropReason::TunnelKeepalive,
+        DropReason::NoVtep,
     ];
 
     /// A name for counters output (`no-route`).
@@ -181,6 +186,7 @@ impl DropReason {
             DropReason::BadTunnelHeader => "bad-tunnel-header",
             DropReason::TunnelLoop => "tunnel-loop",
             DropReason::TunnelKeepalive => "tunnel-keepalive",
+            DropReason::NoVtep => "no-vtep",
         }
     }
 }

@@ -258,57 +258,20 @@ impl RouterWorker {
             }
             if index == 0 && !exception.inject.is_empty() {
                 busy = true;
+                let mut ctx = Injected {
+                    pipeline: &mut pipeline,
+                    snap,
+                    exception: &exception,
+                    pool: &pool,
+                    out: &mut out,
+                    counters: &counters,
+                    now,
+                };
                 for _ in 0..BURST {
-                    let Some(mut o) = exception.inject.pop() else {
+                    let Some(o) = exception.inject.pop() else {
                         break;
                     };
-                    if o.route || shared::tunnel::is_tunnel(PortId(o.port)) {
-                        let routed = if o.route {
-                            own::route(snap, o.port, &mut o.frame)
-                        } else {
-                            Own::Out(o.port)
-                        };
-                        let routed = match routed {
-                            Own::Out(p) if shared::tunnel::is_tunnel(PortId(p)) => {
-                                own::into_tunnel(&mut pipeline, snap, p, &mut o.frame, now)
-                            }
-                            r => r,
-                        };
-                        match routed {
-                            Own::Out(p) => o.port = p,
-                            Own::Punt(p) => {
-                                if !exception.punt(p, &o.frame) {
-                                    if let Some(c) = counters.port(o.port) {
-                                        c.drop(DropReason::PuntFailed, 1);
-                                    }
-                                }
-                                continue;
-                            }
-                            Own::Drop(why, event) => {
-                                if let Some(c) = counters.port(o.port) {
-                                    c.drop(why, 1);
-                                }
-                                if let Some(e) = event {
-                                    let _ = exception.events.push(e);
-                                }
-                                continue;
-                            }
-                        }
-                    }
-                    let Some(mut m) = Mbuf::alloc(&pool) else {
-                        if let Some(c) = counters.port(o.port) {
-                            c.drop(DropReason::NoBuffer, 1);
-                        }
-                        continue;
-                    };
-                    if !m.set_len(o.frame.len()) {
-                        if let Some(c) = counters.port(o.port) {
-                            c.drop(DropReason::Truncated, 1);
-                        }
-                        continue;
-                    }
-                    m.bytes_mut().copy_from_slice(&o.frame);
-                    queue_out(&mut out, &counters, o.port, m);
+                    ctx.send(o);
                 }
                 flush(&mut out, &mut tx, &counters);
             }
@@ -320,6 +283,76 @@ impl RouterWorker {
                 (true, _) => backoff.reset(),
                 (false, PollMode::Busy) => pause(),
                 (false, PollMode::Adaptive) => backoff.idle(),
+            }
+        }
+    }
+}
+
+/// What worker 0 needs to send the exception path's frames.
+struct Injected<'a> {
+    pipeline: &'a mut Pipeline,
+    snap: &'a Snapshot,
+    exception: &'a Exception,
+    pool: &'a Mempool,
+    out: &'a mut [MbufBurst],
+    counters: &'a WorkerCounters,
+    now: u64,
+}
+
+impl Injected<'_> {
+    /// Sends one frame the exception path queued: out of its port as it is, routed first
+    /// when it asks to be, encapsulated when its way out is a tunnel (copied to every VTEP
+    /// of a VXLAN tunnel when it is flooded).
+    fn send(&mut self, mut o: crate::exception::Outbound) {
+        let routed = if o.route {
+            own::route(self.snap, o.port, &mut o.frame)
+        } else {
+            Own::Out(o.port)
+        };
+        let p = match routed {
+            Own::Out(p) if shared::tunnel::is_tunnel(PortId(p)) => p,
+            r => return self.dispose(o.port, r, &o.frame),
+        };
+        let flood = own::flood_to(self.snap, p, &o.frame);
+        if flood.is_empty() {
+            let r = own::into_tunnel(self.pipeline, self.snap, p, None, &mut o.frame, self.now);
+            return self.dispose(o.port, r, &o.frame);
+        }
+        for v in flood {
+            let mut f = o.frame.clone();
+            let r = own::into_tunnel(self.pipeline, self.snap, p, Some(*v), &mut f, self.now);
+            self.dispose(o.port, r, &f);
+        }
+    }
+
+    /// What became of a frame from `from`'s twin: sent, handed to a twin, or dropped.
+    fn dispose(&mut self, from: u16, r: Own, frame: &[u8]) {
+        let drop = |why| {
+            if let Some(c) = self.counters.port(from) {
+                c.drop(why, 1);
+            }
+        };
+        match r {
+            Own::Out(p) => {
+                let Some(mut m) = Mbuf::alloc(self.pool) else {
+                    return drop(DropReason::NoBuffer);
+                };
+                if !m.set_len(frame.len()) {
+                    return drop(DropReason::Truncated);
+                }
+                m.bytes_mut().copy_from_slice(frame);
+                queue_out(self.out, self.counters, p, m);
+            }
+            Own::Punt(p) => {
+                if !self.exception.punt(p, frame) {
+                    drop(DropReason::PuntFailed);
+                }
+            }
+            Own::Drop(why, event) => {
+                drop(why);
+                if let Some(e) = event {
+                    let _ = self.exception.events.push(e);
+                }
             }
         }
     }

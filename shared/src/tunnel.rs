@@ -1,7 +1,11 @@
 //! Tunnel interfaces as the workers see them: what to put in front of a packet sent into a
 //! tunnel (the outer header's fields, the table its destination is looked up in) and how
 //! an arriving tunnel packet finds its interface (underlay table, outer addresses,
-//! protocol, key).
+//! protocol, key or VNI).
+//!
+//! IPIP and GRE carry IPv4 packets point to point; EoIP and VXLAN carry Ethernet frames
+//! (layer-2 tunnels: the interface has a MAC, ARP, neighbours), VXLAN to one of several
+//! VTEPs, chosen by the destination MAC ([`Tunnels::fdb`]).
 //!
 //! A tunnel's interface id is [`TUNNEL_BASE`] plus its index in [`Tunnels::list`]; ids below
 //! are DPDK ports, ids from `0x8000` loopbacks.
@@ -17,8 +21,16 @@ pub const MAX_TUNNELS: usize = 0x4000;
 
 /// IP protocol of IPv4 in IPv4 (RFC 2003).
 pub const PROTO_IPIP: u8 = 4;
-/// IP protocol of GRE (RFC 2784).
+/// IP protocol of GRE (RFC 2784), and of MikroTik's EoIP.
 pub const PROTO_GRE: u8 = 47;
+/// IP protocol of UDP (VXLAN's carrier).
+pub const PROTO_UDP: u8 = 17;
+/// GRE protocol type of EoIP (MikroTik's Ethernet over IP).
+pub const EOIP_TYPE: u16 = 0x6400;
+/// VXLAN's IANA port (RFC 7348).
+pub const VXLAN_PORT: u16 = 4789;
+/// An Ethernet header: what a layer-2 tunnel carries in front of the IPv4 packet.
+const ETH: usize = 14;
 /// Outer TTL of tunnel packets (as Cisco and RouterOS send them).
 pub const OUTER_TTL: u8 = 255;
 
@@ -32,6 +44,19 @@ pub enum TunnelKind {
         /// The key, when set.
         key: Option<u32>,
     },
+    /// MikroTik's Ethernet over IP: Ethernet frames behind GRE's first word with version 1
+    /// and protocol type 0x6400, then the frame's length and the tunnel id (8 bytes).
+    Eoip {
+        /// `tunnel-id`.
+        id: u16,
+    },
+    /// VXLAN (RFC 7348): Ethernet frames behind UDP and an 8-byte VXLAN header.
+    Vxlan {
+        /// The network identifier (24 bits).
+        vni: u32,
+        /// The UDP port it listens on (and, by default, sends to).
+        port: u16,
+    },
 }
 
 impl TunnelKind {
@@ -39,26 +64,62 @@ impl TunnelKind {
     pub fn protocol(self) -> u8 {
         match self {
             TunnelKind::Ipip => PROTO_IPIP,
-            TunnelKind::Gre { .. } => PROTO_GRE,
+            TunnelKind::Gre { .. } | TunnelKind::Eoip { .. } => PROTO_GRE,
+            TunnelKind::Vxlan { .. } => PROTO_UDP,
         }
     }
 
-    /// Bytes put in front of the inner IPv4 packet (outer IPv4 header included).
-    pub fn overhead(self) -> usize {
+    /// Whether it carries Ethernet frames (EoIP, VXLAN) rather than IPv4 packets.
+    #[inline]
+    pub fn is_l2(self) -> bool {
+        matches!(self, TunnelKind::Eoip { .. } | TunnelKind::Vxlan { .. })
+    }
+
+    /// Bytes of the tunnel's own header between the outer IPv4 header and what it carries.
+    #[inline]
+    pub fn header_len(self) -> usize {
         match self {
-            TunnelKind::Ipip => 20,
-            TunnelKind::Gre { key: None } => 24,
-            TunnelKind::Gre { key: Some(_) } => 28,
+            TunnelKind::Ipip => 0,
+            TunnelKind::Gre { key: None } => 4,
+            TunnelKind::Gre { key: Some(_) } | TunnelKind::Eoip { .. } => 8,
+            TunnelKind::Vxlan { .. } => 16,
         }
     }
 
-    /// The key decapsulation matches on (0 for none).
+    /// Bytes put in front of the inner IPv4 packet (outer IPv4 header included; for a
+    /// layer-2 tunnel, the inner Ethernet header too).
+    pub fn overhead(self) -> usize {
+        20 + self.header_len() + if self.is_l2() { ETH } else { 0 }
+    }
+
+    /// The key decapsulation matches on (0 for none): GRE's key, EoIP's tunnel id,
+    /// VXLAN's VNI.
     fn match_key(self) -> u32 {
         match self {
             TunnelKind::Gre { key: Some(k) } => k,
+            TunnelKind::Eoip { id } => u32::from(id),
+            TunnelKind::Vxlan { vni, .. } => vni,
             _ => 0,
         }
     }
+
+    /// What else decapsulation matches on: EoIP's GRE protocol type, VXLAN's UDP port.
+    fn match_sub(self) -> u16 {
+        match self {
+            TunnelKind::Eoip { .. } => EOIP_TYPE,
+            TunnelKind::Vxlan { port, .. } => port,
+            _ => 0,
+        }
+    }
+}
+
+/// A VXLAN tunnel's far end (`/interface vxlan vteps`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Vtep {
+    /// Its address (the outer destination).
+    pub ip: u32,
+    /// The UDP port sent to.
+    pub port: u16,
 }
 
 /// One tunnel interface.
@@ -76,7 +137,7 @@ pub struct Tunnel {
     pub underlay: TableId,
     /// Outer source.
     pub local: u32,
-    /// Outer destination.
+    /// Outer destination (a VXLAN tunnel's first VTEP, 0 without one).
     pub remote: u32,
     /// What ICMP errors and the pipeline read of an interface (MAC for its kernel twin,
     /// first address, MTU of what it carries).
@@ -101,8 +162,10 @@ pub struct DecapKey {
     pub remote: u32,
     /// IP protocol.
     pub protocol: u8,
-    /// GRE key, 0 for none.
+    /// GRE key, EoIP tunnel id or VXLAN VNI; 0 for none.
     pub key: u32,
+    /// EoIP's GRE protocol type (0x6400), VXLAN's UDP port; 0 for IPIP and GRE.
+    pub sub: u16,
 }
 
 /// Up to this many tunnels, decapsulation scans a list instead of hashing.
@@ -118,16 +181,41 @@ pub struct Tunnels {
     few: Vec<(DecapKey, u16)>,
     /// Whether any tunnel is up: the pipeline checks for tunnel packets only then.
     pub any: bool,
+    /// The UDP ports up VXLAN tunnels listen on (UDP to others is no tunnel's).
+    pub vxlan_ports: Vec<u16>,
+    /// Each VXLAN tunnel's VTEPs, by `id - TUNNEL_BASE` (empty for other tunnels).
+    pub vteps: Vec<Box<[Vtep]>>,
+    /// Where a VXLAN tunnel's neighbours are: (tunnel id, MAC) → VTEP, learned from what
+    /// arrives (`/interface vxlan fdb`).
+    pub fdb: Fdb,
 }
 
+/// Where a VXLAN tunnel's neighbours are: (tunnel id, MAC) → VTEP.
+pub type Fdb = FxHashMap<(u16, [u8; 6]), Vtep>;
+
 impl Tunnels {
-    /// The tunnels `list` (each at its index), indexed for decapsulation.
-    pub fn new(list: Vec<Tunnel>) -> Tunnels {
+    /// The tunnels `list` (each at its index), indexed for decapsulation; `vteps`: each
+    /// VXLAN tunnel's far ends, by index.
+    pub fn new(list: Vec<Tunnel>, mut vteps: Vec<Box<[Vtep]>>) -> Tunnels {
+        vteps.resize(list.len(), Box::default());
         let mut by_key = FxHashMap::default();
+        let mut vxlan_ports = Vec::new();
         for (i, t) in list.iter().enumerate().filter(|(_, t)| t.up) {
-            by_key.entry(t.decap_key()).or_insert(i as u16);
+            let mut key = t.decap_key();
+            if let TunnelKind::Vxlan { port, .. } = t.kind {
+                // One key per VTEP: a packet from another address is no tunnel's.
+                for v in vteps[i].iter() {
+                    key.remote = v.ip;
+                    by_key.entry(key).or_insert(i as u16);
+                }
+                if !vxlan_ports.contains(&port) {
+                    vxlan_ports.push(port);
+                }
+                continue;
+            }
+            by_key.entry(key).or_insert(i as u16);
         }
-        let any = !by_key.is_empty();
+        let any = !by_key.is_empty() || !vxlan_ports.is_empty();
         let few = if by_key.len() <= FEW {
             by_key.iter().map(|(k, v)| (*k, *v)).collect()
         } else {
@@ -138,7 +226,45 @@ impl Tunnels {
             by_key,
             few,
             any,
+            vxlan_ports,
+            vteps,
+            fdb: FxHashMap::default(),
         }
+    }
+
+    /// Whether packets of IP protocol `p` may be a tunnel's (IPIP, GRE; UDP when a VXLAN
+    /// tunnel is up).
+    #[inline]
+    pub fn carries(&self, p: u8) -> bool {
+        matches!(p, PROTO_IPIP | PROTO_GRE) || (p == PROTO_UDP && !self.vxlan_ports.is_empty())
+    }
+
+    /// Whether UDP to `port` may be a VXLAN tunnel's.
+    #[inline]
+    pub fn is_vxlan_port(&self, port: u16) -> bool {
+        self.vxlan_ports.contains(&port)
+    }
+
+    /// The VTEPs of tunnel `id` (none for other tunnels).
+    pub fn vteps_of(&self, id: PortId) -> &[Vtep] {
+        id.0.checked_sub(TUNNEL_BASE)
+            .and_then(|i| self.vteps.get(usize::from(i)))
+            .map_or(&[], |v| v)
+    }
+
+    /// The VTEP a frame for `mac` goes to through VXLAN tunnel `id`: the one it was
+    /// learned behind, or the only one; `None`: it must be flooded (or, in the fast path,
+    /// dropped).
+    #[inline]
+    pub fn vtep_for(&self, id: PortId, mac: &[u8; 6]) -> Option<Vtep> {
+        let vteps = self.vteps_of(id);
+        if let [only] = vteps {
+            return Some(*only);
+        }
+        if mac[0] & 1 != 0 {
+            return None;
+        }
+        self.fdb.get(&(id.0, *mac)).copied()
     }
 
     /// The tunnel with interface id `id`.
@@ -168,6 +294,7 @@ impl Tunnel {
             remote: self.remote,
             protocol: self.kind.protocol(),
             key: self.kind.match_key(),
+            sub: self.kind.match_sub(),
         }
     }
 }

@@ -193,8 +193,11 @@ pub static MENUS: &[Menu] = &[
         &[&[('X', "DISABLED")], &[('R', "RUNNING")]],
     )
     .auto_name("bridge"),
+    tunnel::EOIP,
     tunnel::IPIP,
     tunnel::GRE,
+    tunnel::VXLAN,
+    tunnel::VXLAN_VTEPS,
     Menu::list(
         &["interface", "ethernet"],
         &[
@@ -938,6 +941,8 @@ pub const INTERFACE_MENUS: &[(&[&str], &str)] = &[
     (&["interface", "bridge"], "bridge"),
     (&["interface", "ipip"], "ipip-tunnel"),
     (&["interface", "gre"], "gre-tunnel"),
+    (&["interface", "eoip"], "eoip-tunnel"),
+    (&["interface", "vxlan"], "vxlan"),
 ];
 
 /// Whether items of the menu at `path` are interfaces.

@@ -95,6 +95,11 @@ pub enum Kind {
     IntOr(&'static str, u64, u64),
     /// A keepalive: `interval,retries` (`10s,10`), or an empty value for none.
     Keepalive,
+    /// A VRF by name, not checked when set (an export lists tunnels before the VRFs
+    /// that name them); renames follow.
+    VrfLater,
+    /// A MAC address: `02:00:5E:10:00:01` (upper case kept), unicast.
+    Mac,
 }
 
 impl Kind {
@@ -153,6 +158,8 @@ impl Kind {
             Kind::IpAtVrf => "an IPv4 address, optionally @vrf (a.b.c.d@vrf1)".into(),
             Kind::IntOr(w, lo, hi) => format!("{w} or an integer {lo}..{hi}"),
             Kind::Keepalive => "interval,retries (10s,10)".into(),
+            Kind::VrfLater => "a VRF name".into(),
+            Kind::Mac => "a unicast MAC address (02:00:00:00:00:01)".into(),
         }
     }
 }

@@ -28,7 +28,7 @@ pub fn canonical(kind: Kind, raw: &str, r: &dyn Resolver) -> Result<String, Stri
             }
             Ok(raw.to_owned())
         }
-        Kind::Name | Kind::Word => {
+        Kind::Name | Kind::Word | Kind::VrfLater => {
             if raw.is_empty() || raw.len() > 255 || raw.chars().any(|c| c.is_control()) {
                 return bad();
             }
@@ -72,6 +72,10 @@ pub fn canonical(kind: Kind, raw: &str, r: &dyn Resolver) -> Result<String, Stri
                 _ => bad(),
             }
         }
+        Kind::Mac => match mac(raw) {
+            Some(m) if m[0] & 1 == 0 && m != [0; 6] => Ok(mac_text(&m)),
+            _ => bad(),
+        },
         Kind::Prefix => prefix(raw).ok_or(()).or_else(|_| bad()),
         Kind::AddrOrPrefix => match prefix(raw) {
             Some(p) => Ok(p.strip_suffix("/32").map(str::to_owned).unwrap_or(p)),
@@ -446,6 +450,20 @@ pub fn fmt_time(ms: u64) -> String {
         }
     }
     out
+}
+
+/// `02:00:5e:10:00:01` (or with dashes) as bytes.
+pub fn mac(s: &str) -> Option<[u8; 6]> {
+    let mut out = [0u8; 6];
+    let mut parts = s.split([':', '-']);
+    for b in &mut out {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 2 {
+            return None;
+        }
+        *b = u8::from_str_radix(p, 16).ok()?;
+    }
+    parts.next().is_none().then_some(out)
 }
 
 /// A MAC address as RouterOS prints it: `AA:BB:CC:DD:EE:FF`.

@@ -383,6 +383,16 @@ impl Plan {
         }
     }
 
+    /// Whether `id` is a point-to-point tunnel (IPIP, GRE): routes through it need no
+    /// neighbour (EoIP and VXLAN have neighbours, as Ethernet ports do).
+    pub fn is_p2p_tunnel(&self, id: u16) -> bool {
+        shared::tunnel::is_tunnel(shared::types::PortId(id))
+            && self
+                .port(id)
+                .and_then(|p| p.tunnel.as_ref())
+                .is_some_and(|t| !t.kind.is_l2())
+    }
+
     /// The loopback with interface id `id`.
     pub fn loopback(&self, id: u16) -> Option<&LoopbackPlan> {
         let at = usize::from(id.checked_sub(LOOPBACK_BASE)?);

@@ -251,6 +251,8 @@ pub struct Builder {
     hops: HopSet,
     next_hops: Arc<NextHops>,
     port_meta: Option<PortMeta>,
+    /// Which VTEP each VXLAN neighbour's MAC is behind.
+    fdb: shared::tunnel::Fdb,
     /// Tunnels whose keepalives found them down.
     tunnels_down: std::collections::BTreeSet<u16>,
     firewall: Option<Arc<shared::firewall::Firewall>>,
@@ -279,6 +281,7 @@ impl Builder {
             hops: HopSet::default(),
             next_hops: Arc::new(NextHops::default()),
             port_meta: None,
+            fdb: Default::default(),
             tunnels_down: Default::default(),
             firewall: None,
             labels: LabelState::default(),
@@ -341,6 +344,15 @@ impl Builder {
         match self.origins.remove(&origin) {
             Some(id) => self.rib.remove(id),
             None => false,
+        }
+    }
+
+    /// Which VTEP each MAC learned behind a VXLAN tunnel is at (the workers choose the
+    /// VTEP of a frame by it).
+    pub fn set_fdb(&mut self, fdb: shared::tunnel::Fdb) {
+        if fdb != self.fdb {
+            self.fdb = fdb;
+            self.port_meta = None;
         }
     }
 
@@ -568,7 +580,7 @@ impl Builder {
         let mut adjs = Vec::new();
         let mut glean = None;
         for i in &s.imm {
-            if shared::tunnel::is_tunnel(PortId(i.port)) {
+            if self.plan.is_p2p_tunnel(i.port) {
                 // Point to point: no neighbour to resolve.
                 if let Some(a) = self.labelled(i.port, [0; 6], s.labels) {
                     adjs.push(a);
@@ -698,7 +710,7 @@ impl Builder {
         }
         let (port_vrf, vrf_table, ports, tunnels) = self
             .port_meta
-            .get_or_insert_with(|| port_meta(&self.plan))
+            .get_or_insert_with(|| port_meta(&self.plan, &self.fdb))
             .clone();
         Snapshot {
             generation: 0,
@@ -724,7 +736,7 @@ type PortMeta = (
     Arc<shared::tunnel::Tunnels>,
 );
 
-fn port_meta(plan: &Plan) -> PortMeta {
+fn port_meta(plan: &Plan, fdb: &shared::tunnel::Fdb) -> PortMeta {
     let dpdk = || plan.ports.iter().filter(|p| p.tunnel.is_none());
     let max_port = dpdk().map(|p| usize::from(p.id) + 1).max();
     let mut port_vrf = vec![VrfId::MAIN; max_port.unwrap_or(0)];
@@ -753,15 +765,24 @@ fn port_meta(plan: &Plan) -> PortMeta {
     } else {
         plan.vrf_table.clone()
     };
-    let tunnels = Arc::new(tunnels_of(plan, &vrf_table));
+    let mut tunnels = tunnels_of(plan, &vrf_table);
+    // Only what is behind a VTEP the tunnel still has.
+    tunnels.fdb = fdb
+        .iter()
+        .filter(|((port, _), v)| tunnels.vteps_of(PortId(*port)).contains(v))
+        .map(|(k, v)| (*k, *v))
+        .collect();
+    let tunnels = Arc::new(tunnels);
     (port_vrf.into(), vrf_table.into(), ports.into(), tunnels)
 }
 
 /// The snapshot's tunnels: one per tunnel port, at its id's place.
 fn tunnels_of(plan: &Plan, vrf_table: &[TableId]) -> shared::tunnel::Tunnels {
     let mut list = Vec::new();
+    let mut vteps = Vec::new();
     for p in &plan.ports {
         let Some(t) = &p.tunnel else { continue };
+        vteps.push(t.vteps.clone().into_boxed_slice());
         let underlay = t
             .underlay
             .and_then(|v| vrf_table.get(usize::from(v.0)).copied());
@@ -785,7 +806,7 @@ fn tunnels_of(plan: &Plan, vrf_table: &[TableId]) -> shared::tunnel::Tunnels {
             clamp_mss: t.clamp_mss,
         });
     }
-    shared::tunnel::Tunnels::new(list)
+    shared::tunnel::Tunnels::new(list, vteps)
 }
 
 /// The snapshot for `plan` with the `usable` neighbours, built from nothing.

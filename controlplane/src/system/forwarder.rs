@@ -35,7 +35,13 @@ pub struct Forwarder {
     keepalives: crate::system::keepalive::Keepalives,
     /// The tunnels keepalives found down, for prints.
     tunnels_down: Arc<std::sync::Mutex<std::collections::BTreeSet<u16>>>,
+    /// Which VTEP each neighbour behind a VXLAN tunnel is at.
+    fdb: shared::tunnel::Fdb,
 }
+
+/// MACs learned behind VXLAN tunnels at most (a VTEP sending ARP from ever new MACs
+/// teaches no more).
+const MAX_FDB: usize = 65_536;
 
 /// An address conflict is logged at most once a minute.
 const CONFLICT_LOG_NS: u64 = 60_000_000_000;
@@ -81,6 +87,7 @@ impl Forwarder {
             conflicts: std::collections::HashMap::new(),
             keepalives: Default::default(),
             tunnels_down: Default::default(),
+            fdb: Default::default(),
         }
     }
 
@@ -286,6 +293,7 @@ impl Forwarder {
                 }
                 Event::Conflict { port, ip, mac } => self.conflict(port.0, ip, mac, now),
                 Event::TunnelAlive { port } => alive.push(port.0),
+                Event::Vtep { port, mac, vtep } => changed |= self.learn_vtep(port.0, mac, vtep),
                 Event::Want { port, ip, src } => {
                     if !self.plan.on_link(port.0, ip) {
                         continue;
@@ -321,10 +329,34 @@ impl Forwarder {
         if changed {
             self.builder
                 .set_neighbors(self.neighbors.usable().collect());
+            self.builder.set_fdb(self.fdb.clone());
             self.publish();
         }
         self.publisher.reclaim();
         self.keepalives(now, &alive)
+    }
+
+    /// `mac` is behind VTEP address `ip` of VXLAN tunnel `port`: `true` when that is news.
+    fn learn_vtep(&mut self, port: u16, mac: [u8; 6], ip: u32) -> bool {
+        let Some(vtep) = self
+            .plan
+            .port(port)
+            .and_then(|p| p.tunnel.as_ref())
+            .and_then(|t| t.vteps.iter().find(|v| v.ip == ip).copied())
+        else {
+            return false;
+        };
+        let full = self.fdb.len() >= MAX_FDB && !self.fdb.contains_key(&(port, mac));
+        if full || self.fdb.get(&(port, mac)) == Some(&vtep) {
+            return false;
+        }
+        self.fdb.insert((port, mac), vtep);
+        true
+    }
+
+    /// What the VXLAN tunnels learned: (tunnel, MAC, VTEP).
+    pub fn fdb(&self) -> &shared::tunnel::Fdb {
+        &self.fdb
     }
 
     /// The neighbour table.

@@ -39,9 +39,12 @@ pub struct TwinSpec {
     pub netns: Option<String>,
     /// IPv4 addresses with prefix lengths.
     pub addrs: Vec<(u32, u8)>,
-    /// A tunnel's twin: made when the tunnel appears, without ARP (what the kernel sends
-    /// on it goes into the tunnel).
+    /// A tunnel's twin: made when the tunnel appears (what the kernel sends on it goes
+    /// into the tunnel).
     pub tunnel: bool,
+    /// Whether the kernel does ARP on it: on ports and layer-2 tunnels (EoIP, VXLAN), not
+    /// on IPIP and GRE.
+    pub arp: bool,
 }
 
 /// Everything the kernel side should look like.
@@ -82,6 +85,7 @@ pub fn specs(plan: &Plan, prefix: &str) -> Wanted {
             netns: Some(ns(p.vrf)),
             addrs: p.addrs.clone(),
             tunnel: p.tunnel.is_some(),
+            arp: p.tunnel.as_ref().is_none_or(|t| t.kind.is_l2()),
         })
         .collect();
     let mut loopbacks: BTreeMap<String, Vec<u32>> = BTreeMap::new();
@@ -448,7 +452,7 @@ impl Keeper {
         let link = LinkUnspec::new_with_index(idx)
             .address(s.mac.to_vec())
             .mtu(u32::from(s.mtu))
-            .arp(!s.tunnel);
+            .arp(s.arp);
         let link = if s.up { link.up() } else { link.down() };
         h.link()
             .set(link.build())

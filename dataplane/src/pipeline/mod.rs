@@ -152,6 +152,16 @@ pub enum Event {
         /// The tunnel interface.
         port: PortId,
     },
+    /// An ARP packet from `mac` came out of VXLAN tunnel `port` from VTEP `vtep`: frames
+    /// for `mac` go to that VTEP.
+    Vtep {
+        /// The VXLAN interface.
+        port: PortId,
+        /// The neighbour's MAC.
+        mac: [u8; 6],
+        /// The VTEP it is behind (the outer source).
+        vtep: u32,
+    },
     /// Packets for `ip`, a neighbour on `port`, wait for its MAC: send an ARP request from
     /// `src`.
     Want {
@@ -497,8 +507,9 @@ impl Pipeline {
                 Ok(p) if rp && !rp_ok(snap, in_port, p.src) => {
                     verdicts[i] = Verdict::Drop(DropReason::RpFilter)
                 }
-                Ok(p) if tun && tunnel::is_tunnel_protocol(p.protocol) => {
-                    if let Some(v) = self.decap_in_burst(snap, &mut pkts[i], &mut st, i, p) {
+                Ok(p) if tun && snap.tunnels.carries(p.protocol) => {
+                    if let Some(v) = self.decap_in_burst(snap, &mut pkts[i], &mut st, i, p, now_ns)
+                    {
                         verdicts[i] = v;
                     }
                 }

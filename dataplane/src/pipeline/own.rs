@@ -10,6 +10,7 @@ use crate::counters::DropReason;
 use crate::wire::ethernet::{ethertype, HEADER_LEN as ETH};
 use shared::adj::Resolved;
 use shared::snapshot::Snapshot;
+use shared::tunnel::{TunnelKind, Vtep};
 use shared::types::PortId;
 
 /// What becomes of one of the router's own frames.
@@ -79,20 +80,27 @@ fn push(snap: &Snapshot, frame: &mut Vec<u8>, adj: &shared::adj::Adjacency) {
 }
 
 /// Sends one of the router's own frames (what the kernel sent on a tunnel's twin, or
-/// routed to a tunnel) into tunnel `port`: encapsulated and routed in the underlay.
+/// routed to a tunnel) into tunnel `port`, to VTEP `vtep` when given (a flooded frame):
+/// encapsulated and routed in the underlay. A layer-2 tunnel takes any frame (ARP too; an
+/// empty one is an EoIP keepalive), the others IPv4 only.
 pub fn into_tunnel(
     pipeline: &mut super::Pipeline,
     snap: &Snapshot,
     port: u16,
+    vtep: Option<Vtep>,
     frame: &mut Vec<u8>,
     now_ns: u64,
 ) -> Own {
-    if frame.len() < 34 || frame[12..14] != [0x08, 0x00] || frame[14] >> 4 != 4 {
+    let l2 = snap
+        .tunnels
+        .get(PortId(port))
+        .is_some_and(|t| t.kind.is_l2());
+    if !l2 && (frame.len() < 34 || frame[12..14] != [0x08, 0x00] || frame[14] >> 4 != 4) {
         return Own::Drop(DropReason::BadIpHeader, None);
     }
     // Events (a neighbour of the underlay to resolve) stay in the pipeline, which the
     // worker drains.
-    let v = pipeline.through_tunnels(snap, frame, Verdict::Forward(PortId(port)), now_ns, 0);
+    let v = pipeline.encap_own(snap, PortId(port), vtep, frame, now_ns);
     match v {
         Verdict::Forward(p) | Verdict::Reply(p, _) => Own::Out(p.0),
         // The kernel keeps to the twin's MTU; an underlay smaller than the tunnel says
@@ -103,4 +111,20 @@ pub fn into_tunnel(
         Verdict::PuntTo(p) => Own::Punt(p.0),
         Verdict::Punt => Own::Drop(DropReason::TunnelLoop, None),
     }
+}
+
+/// The VTEPs one of the router's own frames into tunnel `port` is copied to: every VTEP of
+/// a VXLAN tunnel for a broadcast, a multicast or a MAC not learned behind one; none when
+/// it goes to one place (any other frame, or tunnel).
+pub fn flood_to<'s>(snap: &'s Snapshot, port: u16, frame: &[u8]) -> &'s [Vtep] {
+    let Some(t) = snap.tunnels.get(PortId(port)) else {
+        return &[];
+    };
+    let Some(dst) = frame.get(0..6).and_then(|d| <[u8; 6]>::try_from(d).ok()) else {
+        return &[];
+    };
+    if !matches!(t.kind, TunnelKind::Vxlan { .. }) || snap.tunnels.vtep_for(t.id, &dst).is_some() {
+        return &[];
+    }
+    snap.tunnels.vteps_of(t.id)
 }

@@ -1,8 +1,9 @@
-//! `/interface ipip` and `/interface gre`: layer-3 tunnels. A tunnel is an interface like
-//! any other (VRF member, addresses, routes, OSPF); `remote-address=IP@vrf` puts its
-//! underlay in a VRF, as the seed writes it.
+//! `/interface ipip` and `/interface gre` (layer-3 tunnels), `/interface eoip` and
+//! `/interface vxlan` (layer-2 tunnels: Ethernet interfaces with a MAC and ARP). A tunnel is
+//! an interface like any other (VRF member, addresses, routes, OSPF); `remote-address=IP@vrf`
+//! puts its underlay in a VRF, as the seed writes it (VXLAN: `vrf=`).
 
-use super::{COMMENT, DISABLED};
+use super::{COMMENT, DISABLED, IFACE};
 use crate::config::schema::{Kind, Menu, Param, PrintStyle};
 
 /// What ipip and gre share, in print order.
@@ -60,3 +61,89 @@ pub const GRE: Menu = Menu::list(
     LEGEND,
 )
 .auto_name("gre-tunnel");
+
+/// `/interface eoip`: MikroTik's Ethernet over IP (GRE protocol type 0x6400).
+pub const EOIP: Menu = Menu::list(
+    &["interface", "eoip"],
+    &[
+        Param::req("name", Kind::Name),
+        Param::def("mtu", Kind::IntOr("auto", 68, 65535), "auto"),
+        Param::ro("actual-mtu", Kind::Int(0, 65535)),
+        Param::opt("mac-address", Kind::Mac).shown(),
+        Param::opt("local-address", Kind::Ip),
+        Param::req("remote-address", Kind::IpAtVrf),
+        Param::req("tunnel-id", Kind::Int(0, 65535)),
+        Param::def("keepalive", Kind::Keepalive, "10s,10"),
+        Param::def("dscp", Kind::IntOr("inherit", 0, 63), "inherit"),
+        Param::def("dont-fragment", Kind::Enum(&["no", "inherit"]), "no"),
+        Param::def("clamp-tcp-mss", Kind::Bool, "yes"),
+        Param::def("allow-fast-path", Kind::Bool, "yes"),
+        Param::opt("ipsec-secret", Kind::Text),
+        COMMENT,
+        DISABLED,
+    ],
+    Some("name"),
+    PrintStyle::Table(&[
+        "name",
+        "mtu",
+        "actual-mtu",
+        "mac-address",
+        "local-address",
+        "remote-address",
+        "tunnel-id",
+    ]),
+    LEGEND,
+)
+.auto_name("eoip-tunnel");
+
+/// `/interface vxlan`: VXLAN (RFC 7348) to the VTEPs of `/interface vxlan vteps`, the
+/// underlay in `vrf`.
+pub const VXLAN: Menu = Menu::list(
+    &["interface", "vxlan"],
+    &[
+        Param::req("name", Kind::Name),
+        Param::def("mtu", Kind::IntOr("auto", 68, 65535), "auto"),
+        Param::ro("actual-mtu", Kind::Int(0, 65535)),
+        Param::opt("mac-address", Kind::Mac).shown(),
+        Param::req("vni", Kind::Int(1, 16_777_215)),
+        Param::def("port", Kind::Int(1, 65535), "4789"),
+        Param::opt("local-address", Kind::Ip),
+        Param::def("vrf", Kind::VrfLater, "main"),
+        Param::def("dscp", Kind::IntOr("inherit", 0, 63), "inherit"),
+        Param::def(
+            "dont-fragment",
+            Kind::Enum(&["disabled", "inherit"]),
+            "disabled",
+        ),
+        Param::def("allow-fast-path", Kind::Bool, "yes"),
+        COMMENT,
+        DISABLED,
+    ],
+    Some("name"),
+    PrintStyle::Table(&[
+        "name",
+        "mtu",
+        "actual-mtu",
+        "mac-address",
+        "vni",
+        "port",
+        "vrf",
+    ]),
+    LEGEND,
+)
+.auto_name("vxlan");
+
+/// `/interface vxlan vteps`: a VXLAN interface's far ends (unicast; what the interface
+/// floods goes to each).
+pub const VXLAN_VTEPS: Menu = Menu::list(
+    &["interface", "vxlan", "vteps"],
+    &[
+        Param::req("interface", Kind::Ref(IFACE)),
+        Param::req("remote-ip", Kind::Ip),
+        Param::def("port", Kind::Int(1, 65535), "4789"),
+        COMMENT,
+    ],
+    None,
+    PrintStyle::Table(&["interface", "remote-ip", "port"]),
+    &[],
+);

@@ -367,6 +367,19 @@ impl Store {
                 format!("02:42:{:02X}:{:02X}:{:02X}:{:02X}", b[0], b[1], b[2], b[3]),
             );
         }
+        let l2_tunnel = match def.path {
+            ["interface", "eoip"] => Some(0x45),
+            ["interface", "vxlan"] => Some(0x56),
+            _ => None,
+        };
+        if let (Some(kind), false) = (l2_tunnel, candidate.values.contains_key("mac-address")) {
+            // As RouterOS makes one: locally administered, here derived from the id.
+            let b = id.to_be_bytes();
+            candidate.values.insert(
+                "mac-address".into(),
+                format!("02:4C:{kind:02X}:{:02X}:{:02X}:{:02X}", b[1], b[2], b[3]),
+            );
+        }
         self.next_id[menu] += 1;
         self.index_name(menu, &candidate);
         match before {
@@ -383,16 +396,6 @@ impl Store {
             );
         }
         Ok(id)
-    }
-
-    fn check_new_table(&self, name: &str) -> Result<(), String> {
-        if self.has_name(m(&["routing", "table"]), name) {
-            return Err(format!("routing table {name:?} already exists"));
-        }
-        if self.lists[m(&["routing", "table"])].len() >= MAX_TABLES {
-            return Err(format!("at most {MAX_TABLES} routing tables"));
-        }
-        Ok(())
     }
 
     /// Sets `values` and clears `unset` on the items `ids`, all or none.
@@ -527,31 +530,6 @@ impl Store {
         }
         *self = trial;
         Ok(())
-    }
-
-    fn check_builtin_change(&self, menu: usize, old: &Item, new: &Item) -> Result<(), String> {
-        let path = MENUS[menu].path;
-        let changed = |k: &str| old.values.get(k) != new.values.get(k);
-        match path {
-            ["ip", "vrf"] if changed("name") || changed("interfaces") => {
-                Err("the builtin main VRF cannot be renamed or given other interfaces".into())
-            }
-            ["routing", "bgp", "template"] if changed("name") => {
-                Err("the builtin default template cannot be renamed".into())
-            }
-            ["ip", "service"] if changed("name") => Err("services cannot be renamed".into()),
-            ["ip", "service"]
-                if changed("vrf") && old.values.get("name").map(String::as_str) == Some("ftp") =>
-            {
-                Err("the ftp service does not support a VRF".into())
-            }
-            ["interface", "ethernet"]
-                if changed("default-name") || changed("mac-address") || changed("driver") =>
-            {
-                Err("default-name, mac-address and driver are read-only".into())
-            }
-            _ => Ok(()),
-        }
     }
 
     /// Removes the items `ids`, all or none.
@@ -752,91 +730,6 @@ impl Store {
         self.pos(menu, id)
     }
 
-    /// Checks one item as it would be stored at `pos` (None: a new item).
-    fn check(&self, menu: usize, it: &Item, pos: Option<usize>) -> Result<(), String> {
-        let def = &MENUS[menu];
-        let others = self.lists[menu]
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != pos)
-            .map(|(_, x)| x);
-        if let Some(key) = def.key {
-            if let Some(name) = it.values.get(key) {
-                let taken = if key == "name" && pos.is_none() {
-                    self.has_name(menu, name)
-                } else {
-                    others.clone().any(|o| o.values.get(key) == Some(name))
-                };
-                if taken {
-                    return Err(format!("{key} {name:?} already exists"));
-                }
-            }
-        }
-        let path = def.path;
-        let v = |k: &str| it.values.get(k).map(String::as_str);
-        match path {
-            _ if menus::is_interface_menu(path) => {
-                let name = v("name").unwrap_or("");
-                let taken = menus::INTERFACE_MENUS
-                    .iter()
-                    .map(|&(p, _)| m(p))
-                    .any(|other| other != menu && self.has_name(other, name));
-                if taken || matches!(name, "all" | "none" | "dynamic" | "static") {
-                    return Err(format!("interface name {name:?} is already taken"));
-                }
-            }
-            ["mpls", "ldp"] => {
-                let vrf = it.get(menu, "vrf").unwrap_or("main");
-                if others
-                    .clone()
-                    .any(|o| o.get(menu, "vrf").unwrap_or("main") == vrf)
-                {
-                    return Err(format!("an LDP instance for VRF {vrf:?} already exists"));
-                }
-            }
-            ["ip", "firewall", table] => {
-                let action = it.get(menu, "action").unwrap_or("accept");
-                let need = |k: &str| -> Result<(), String> {
-                    if v(k).is_none() {
-                        Err(format!("action={action} needs {k}"))
-                    } else {
-                        Ok(())
-                    }
-                };
-                match action {
-                    "mark-connection" => need("new-connection-mark")?,
-                    "mark-routing" => need("new-routing-mark")?,
-                    "mark-packet" => need("new-packet-mark")?,
-                    "jump" => need("jump-target")?,
-                    "src-nat" | "dst-nat" | "netmap"
-                        if v("to-addresses").is_none() && v("to-ports").is_none() =>
-                    {
-                        return Err(format!("action={action} needs to-addresses or to-ports"));
-                    }
-                    _ => {}
-                }
-                let chain = v("chain").unwrap_or("");
-                let builtin = menus::firewall_chains(path).contains(&chain);
-                if builtin {
-                    let wrong = match (*table, action) {
-                        ("nat", "masquerade" | "src-nat") => chain != "srcnat",
-                        ("nat", "dst-nat" | "redirect") => chain != "dstnat",
-                        ("mangle", "mark-routing") => !matches!(chain, "prerouting" | "output"),
-                        _ => false,
-                    };
-                    if wrong {
-                        return Err(format!("action={action} does not work in chain={chain}"));
-                    }
-                }
-                if v("passthrough").is_some() && *table != "mangle" {
-                    return Err("passthrough is a mangle parameter".into());
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
     /// The first item (as `menu *id`) that refers to `name` of kind `to`.
     fn user_of(&self, to: RefTo, name: &str) -> Option<String> {
         for (mi, menu) in MENUS.iter().enumerate() {
@@ -890,6 +783,8 @@ fn tunnel_overhead(path: &[&str]) -> Option<u16> {
     match path {
         ["interface", "ipip"] => Some(20),
         ["interface", "gre"] => Some(24),
+        ["interface", "eoip"] => Some(42),
+        ["interface", "vxlan"] => Some(50),
         _ => None,
     }
 }
@@ -938,6 +833,7 @@ fn refers(kind: Kind, to: RefTo, v: &str, name: &str) -> bool {
         }
         Kind::FwTable => to == RefTo::Table && v.trim_start_matches('!') == name,
         Kind::IpAtVrf => to == RefTo::Vrf && v.split_once('@').is_some_and(|(_, x)| x == name),
+        Kind::VrfLater => to == RefTo::Vrf && v == name,
         Kind::Gateway => v.split(',').any(|g| {
             let (iface, table) = gateway_parts(g);
             match to {
@@ -952,7 +848,7 @@ fn refers(kind: Kind, to: RefTo, v: &str, name: &str) -> bool {
 
 fn rewrite(kind: Kind, v: &str, old: &str, new: &str) -> String {
     match kind {
-        Kind::Ref(_) => new.to_owned(),
+        Kind::Ref(_) | Kind::VrfLater => new.to_owned(),
         Kind::RefList(_) => v
             .split(',')
             .map(|x| if x == old { new } else { x })
@@ -1007,5 +903,6 @@ impl Resolver for Store {
     }
 }
 
+mod check;
 #[cfg(test)]
 mod tests;

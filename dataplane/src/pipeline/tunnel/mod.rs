@@ -1,4 +1,5 @@
-//! Tunnels (IPIP, GRE) in the pipeline.
+//! Tunnels in the pipeline: IPIP and GRE here, EoIP and VXLAN (layer 2) in [`l2`], the
+//! headers in [`wire`].
 //!
 //! Into a tunnel: a packet the lookup sent to a tunnel interface (or an ICMP error sent
 //! back through one) gets the tunnel's outer header in front of its IPv4 header (a new
@@ -7,12 +8,16 @@
 //! when the far end is one of the router's own addresses (a local tunnel between two
 //! VRFs), decapsulated at once.
 //!
-//! Out of a tunnel: a packet for one of the router's addresses with protocol 4 or 47 is
-//! matched on (the table it arrived in, its addresses, protocol, key); the inner packet
+//! Out of a tunnel: a packet for one of the router's addresses with protocol 4 or 47 (or
+//! UDP to a VXLAN port) is matched on (the table it arrived in, its addresses, protocol,
+//! key, VNI); the inner packet
 //! then arrives on the tunnel interface, in the tunnel's VRF, and goes through the whole
 //! pipeline again (routed, answered with ICMP errors through the tunnel, punted to the
 //! tunnel's kernel twin). Nesting is bounded by [`MAX_DEPTH`]: a tunnel whose outer
 //! packet would enter a tunnel again is a loop, dropped and counted.
+
+mod l2;
+mod wire;
 
 use super::{flow_hash_of, Event, PacketBuf, Parsed, Pipeline, Verdict};
 use crate::counters::DropReason;
@@ -20,24 +25,12 @@ use crate::wire::checksum;
 use crate::wire::ethernet::{ethertype, HEADER_LEN as ETH};
 use shared::adj::Resolved;
 use shared::snapshot::Snapshot;
-use shared::tunnel::{is_tunnel, DecapKey, Tunnel, TunnelKind, OUTER_TTL, PROTO_GRE, PROTO_IPIP};
+use shared::tunnel::{is_tunnel, Tunnel, TunnelKind, Vtep};
 use shared::types::{PortId, TableId};
+use wire::{match_tunnel, Keepalive, Outer, GRE_KEY};
 
 /// Tunnels a packet may pass through in one pipeline run (in and out of local tunnels).
 pub const MAX_DEPTH: u8 = 4;
-
-/// GRE flag bits (RFC 2784, RFC 2890).
-const GRE_CHECKSUM: u16 = 0x8000;
-const GRE_ROUTING: u16 = 0x4000;
-const GRE_KEY: u16 = 0x2000;
-const GRE_SEQUENCE: u16 = 0x1000;
-const GRE_VERSION: u16 = 0x0007;
-
-/// Whether an IP protocol is one a tunnel carries.
-#[inline]
-pub(super) fn is_tunnel_protocol(p: u8) -> bool {
-    matches!(p, PROTO_IPIP | PROTO_GRE)
-}
 
 impl Pipeline {
     /// In the burst, before the lookup: packet `i` (parsed as `p`) of a tunnel that
@@ -53,15 +46,20 @@ impl Pipeline {
         st: &mut super::Stage,
         i: usize,
         p: Parsed,
+        now_ns: u64,
     ) -> Option<Verdict> {
         let table = st.ingress;
-        let Some(Ok((t, strip))) = (p.eh == ETH)
+        let Some(Ok(f)) = (p.eh == ETH)
             .then(|| match_tunnel(snap, table, pkt.bytes()))
             .flatten()
         else {
             st.look_up(i, p, table);
             return None;
         };
+        if f.t.kind.is_l2() {
+            return self.l2_in_burst(snap, pkt, st, i, f, now_ns);
+        }
+        let (t, strip) = (f.t, f.strip);
         let plain = pkt
             .bytes()
             .get(ETH + strip..ETH + strip + 20)
@@ -118,7 +116,7 @@ impl Pipeline {
     }
 
     /// Puts tunnel `port`'s outer header on the frame (its IPv4 packet after an untagged
-    /// Ethernet header) and routes the outer packet.
+    /// Ethernet header; a layer-2 tunnel's whole frame) and routes the outer packet.
     #[inline(never)]
     fn encap<B: PacketBuf>(
         &mut self,
@@ -128,11 +126,27 @@ impl Pipeline {
         now_ns: u64,
         depth: u8,
     ) -> Verdict {
+        self.encap_to(snap, port, None, pkt, now_ns, depth)
+    }
+
+    /// [`Self::encap`], to VTEP `vtep` when given (a VXLAN tunnel's flooded frame).
+    fn encap_to<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        port: PortId,
+        vtep: Option<Vtep>,
+        pkt: &mut B,
+        now_ns: u64,
+        depth: u8,
+    ) -> Verdict {
         let Some(t) = snap.tunnels.get(port).filter(|t| t.up) else {
             return Verdict::Drop(DropReason::NoSuchTunnel);
         };
         if depth >= MAX_DEPTH {
             return Verdict::Drop(DropReason::TunnelLoop);
+        }
+        if t.kind.is_l2() {
+            return self.encap_l2(snap, t, vtep, pkt, now_ns, depth);
         }
         let Some(inner) = pkt.bytes().get(ETH..ETH + 20) else {
             return Verdict::Drop(DropReason::Truncated);
@@ -154,16 +168,34 @@ impl Pipeline {
             c.tunnels.count(port.0, false, inner_len as u64);
         }
         self.ip_id = self.ip_id.wrapping_add(1);
-        let tos = t.dscp.map_or(tos, |d| d << 2 | (tos & 3));
-        write_outer(
-            &mut pkt.bytes_mut()[..ETH + overhead],
-            t,
-            tos,
-            t.df_inherit && df,
-            total as u16,
-            self.ip_id,
-        );
-        self.route_outer(snap, t, pkt, now_ns, depth)
+        let to = Vtep {
+            ip: t.remote,
+            port: 0,
+        };
+        let o = Outer {
+            to,
+            tos: t.dscp.map_or(tos, |d| d << 2 | (tos & 3)),
+            df: t.df_inherit && df,
+            total: total as u16,
+            id: self.ip_id,
+            inner: inner_len as u16,
+            sport: 0,
+        };
+        wire::write_outer(&mut pkt.bytes_mut()[..ETH + overhead], t, &o);
+        self.route_outer(snap, t, to.ip, pkt, now_ns, depth)
+    }
+
+    /// One of the router's own frames into tunnel `port` (to VTEP `vtep` when given): the
+    /// outer packet's verdict.
+    pub(super) fn encap_own<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        port: PortId,
+        vtep: Option<Vtep>,
+        pkt: &mut B,
+        now_ns: u64,
+    ) -> Verdict {
+        self.encap_to(snap, port, vtep, pkt, now_ns, 0)
     }
 
     /// Routes an outer packet in its tunnel's underlay table.
@@ -171,11 +203,12 @@ impl Pipeline {
         &mut self,
         snap: &Snapshot,
         t: &Tunnel,
+        remote: u32,
         pkt: &mut B,
         now_ns: u64,
         depth: u8,
     ) -> Verdict {
-        let Some(nh) = snap.lookup(t.underlay, t.remote) else {
+        let Some(nh) = snap.lookup(t.underlay, remote) else {
             return Verdict::Drop(DropReason::NoRoute);
         };
         let len = pkt.bytes().len() - ETH;
@@ -214,7 +247,7 @@ impl Pipeline {
                 None => Verdict::Drop(DropReason::NoSuchTunnel),
             },
             Resolved::Glean { port, src, target } => {
-                let ip = if target == 0 { t.remote } else { target };
+                let ip = if target == 0 { remote } else { target };
                 self.want(snap, port, src, ip, now_ns);
                 Verdict::Drop(DropReason::Unresolved)
             }
@@ -235,12 +268,13 @@ impl Pipeline {
         p: &Parsed,
         now_ns: u64,
     ) -> Verdict {
-        if !snap.tunnels.any || !matches!(p.protocol, PROTO_IPIP | PROTO_GRE) || p.eh != ETH {
+        if !snap.tunnels.any || !snap.tunnels.carries(p.protocol) || p.eh != ETH {
             return Verdict::Punt;
         }
         let table = snap.ingress_table(in_port);
+        // Not a tunnel's after all (UDP to another port): the kernel's.
         self.decap(snap, table, pkt, now_ns, p.depth + 1)
-            .unwrap_or(Verdict::Drop(DropReason::NoSuchTunnel))
+            .unwrap_or(Verdict::Punt)
     }
 
     /// Takes the outer headers off a tunnel packet (after an untagged Ethernet header) that
@@ -259,7 +293,7 @@ impl Pipeline {
         if depth > MAX_DEPTH {
             return Some(Verdict::Drop(DropReason::TunnelLoop));
         }
-        let (t, strip) = match match_tunnel(snap, table, pkt.bytes())? {
+        let f = match match_tunnel(snap, table, pkt.bytes())? {
             Ok(found) => found,
             Err(Keepalive::Ours(port)) => {
                 self.event(Event::TunnelAlive { port });
@@ -267,6 +301,10 @@ impl Pipeline {
             }
             Err(Keepalive::No(why)) => return Some(Verdict::Drop(why)),
         };
+        if f.t.kind.is_l2() {
+            return Some(self.decap_l2(snap, pkt, f, now_ns, depth));
+        }
+        let (t, strip) = (f.t, f.strip);
         let inner_at = ETH + strip;
         let b = pkt.bytes();
         let Some(&first) = b.get(inner_at) else {
@@ -314,7 +352,7 @@ impl Pipeline {
         match ip[9] {
             p if p == t.kind.protocol() => {
                 pkt.bytes_mut()[12..14].copy_from_slice(&ethertype::IPV4.to_be_bytes());
-                Some(self.route_outer(snap, t, pkt, now_ns, depth))
+                Some(self.route_outer(snap, t, t.remote, pkt, now_ns, depth))
             }
             NO_NEXT_HEADER if t.kind == TunnelKind::Ipip => {
                 self.event(Event::TunnelAlive { port: t.id });
@@ -357,167 +395,34 @@ const NO_NEXT_HEADER: u8 = 59;
 /// to us through its side of the tunnel. Inside, for GRE, a GRE header of protocol type 0
 /// (with the tunnel's key); for IPIP, an IPv4 header from us to the far end carrying
 /// nothing (protocol 59).
+///
+/// EoIP's keepalive (MikroTik's) is an EoIP header with length 0, carrying nothing: an
+/// empty frame here, which encapsulation turns into it; VXLAN has none.
 pub fn keepalive_frame(t: &Tunnel) -> Vec<u8> {
     let inner_len = match t.kind {
         TunnelKind::Ipip => 20,
         TunnelKind::Gre { .. } => t.kind.overhead() - 20,
+        TunnelKind::Eoip { .. } | TunnelKind::Vxlan { .. } => return Vec::new(),
     };
     let mut f = vec![0u8; ETH + 20 + inner_len];
     f[12..14].copy_from_slice(&ethertype::IPV4.to_be_bytes());
-    ipv4_header(
+    wire::ipv4_header(
         &mut f[ETH..ETH + 20],
         (t.remote, t.local),
         t.kind.protocol(),
         (20 + inner_len) as u16,
     );
-    match t.kind {
-        TunnelKind::Ipip => {
-            ipv4_header(&mut f[ETH + 20..], (t.local, t.remote), NO_NEXT_HEADER, 20);
-        }
-        TunnelKind::Gre { key } => {
-            let g = &mut f[ETH + 20..];
-            let flags = if key.is_some() { GRE_KEY } else { 0 };
-            g[0..2].copy_from_slice(&flags.to_be_bytes());
-            if let Some(k) = key {
-                g[4..8].copy_from_slice(&k.to_be_bytes());
-            }
-        }
-    }
-    f
-}
-
-/// A plain IPv4 header (TTL 255, checksum filled) at the start of `h`.
-fn ipv4_header(h: &mut [u8], (src, dst): (u32, u32), protocol: u8, total: u16) {
-    h[0] = 0x45;
-    h[2..4].copy_from_slice(&total.to_be_bytes());
-    h[8] = OUTER_TTL;
-    h[9] = protocol;
-    h[12..16].copy_from_slice(&src.to_be_bytes());
-    h[16..20].copy_from_slice(&dst.to_be_bytes());
-    let c = checksum::finish(checksum::sum(&h[..20], 0));
-    h[10..12].copy_from_slice(&c.to_be_bytes());
-}
-
-/// The up tunnel the packet in `b` (an outer IPv4 packet after an untagged Ethernet
-/// header, looked up in `table`) belongs to, with the bytes of headers to take off; `None`
-/// when it is not IPIP or GRE; `Err` with a drop reason when it is but matches no tunnel or
-/// is malformed.
-fn match_tunnel<'s>(
-    snap: &'s Snapshot,
-    table: TableId,
-    b: &[u8],
-) -> Option<Result<(&'s Tunnel, usize), Keepalive>> {
-    let ip = b.get(ETH..ETH + 20)?;
-    let protocol = ip[9];
-    if !matches!(protocol, PROTO_IPIP | PROTO_GRE) {
-        return None;
-    }
-    let ihl = usize::from(ip[0] & 0x0f) * 4;
-    let frag = u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff;
-    if frag != 0 {
-        // Outer fragments are not reassembled.
-        return Some(Err(Keepalive::No(DropReason::BadTunnelHeader)));
-    }
-    let src = u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]);
-    let dst = u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]);
-    let (key, gre_len, payload) = if protocol == PROTO_GRE {
-        match gre_header(b.get(ETH + ihl..)?) {
-            Ok(x) => x,
-            Err(why) => return Some(Err(Keepalive::No(why))),
-        }
-    } else {
-        (0, 0, ethertype::IPV4)
-    };
-    let strip = ihl + gre_len;
-    let k = DecapKey {
-        table,
-        local: dst,
-        remote: src,
-        protocol,
-        key,
-    };
-    Some(match snap.tunnels.decap(&k) {
-        // A GRE keepalive of ours come back: GRE with protocol type 0 (Cisco's form).
-        Some(t) if payload == 0 => Err(Keepalive::Ours(t.id)),
-        Some(t) => Ok((t, strip)),
-        None => Err(Keepalive::No(DropReason::NoSuchTunnel)),
-    })
-}
-
-/// Why a packet for the router with protocol 4 or 47 goes no further.
-enum Keepalive {
-    /// A keepalive of ours through this tunnel came back.
-    Ours(PortId),
-    /// Dropped for this reason.
-    No(DropReason),
-}
-
-/// A GRE header carrying IPv4 (or nothing: protocol type 0, a keepalive): (its key or 0,
-/// its length, its protocol type). Checksums and routing are refused (RouterOS sends
-/// neither), as are other versions and payloads.
-fn gre_header(g: &[u8]) -> Result<(u32, usize, u16), DropReason> {
-    let Some(h) = g.get(0..4) else {
-        return Err(DropReason::Truncated);
-    };
-    let flags = u16::from_be_bytes([h[0], h[1]]);
-    let proto = u16::from_be_bytes([h[2], h[3]]);
-    if flags & (GRE_CHECKSUM | GRE_ROUTING | GRE_VERSION) != 0
-        || !matches!(proto, ethertype::IPV4 | 0)
-    {
-        return Err(DropReason::BadTunnelHeader);
-    }
-    let mut len = 4;
-    let mut key = 0;
-    if flags & GRE_KEY != 0 {
-        let Some(k) = g.get(4..8) else {
-            return Err(DropReason::Truncated);
-        };
-        key = u32::from_be_bytes([k[0], k[1], k[2], k[3]]);
-        len += 4;
-    }
-    if flags & GRE_SEQUENCE != 0 {
-        len += 4;
-    }
-    Ok((key, len, proto))
-}
-
-/// Writes the Ethernet header (addresses filled in by routing), the outer IPv4 header and
-/// the GRE header at the start of `b`.
-fn write_outer(b: &mut [u8], t: &Tunnel, tos: u8, df: bool, total: u16, id: u16) {
-    b[12..14].copy_from_slice(&ethertype::IPV4.to_be_bytes());
-    let flags: u16 = if df { 0x4000 } else { 0 };
-    let ttl_proto = u16::from(OUTER_TTL) << 8 | u16::from(t.kind.protocol());
-    let vtos = 0x4500 | u16::from(tos);
-    // The checksum from the words themselves (reading the header back just after writing
-    // it byte by byte would stall on store forwarding).
-    let acc = u32::from(vtos)
-        + u32::from(total)
-        + u32::from(id)
-        + u32::from(flags)
-        + u32::from(ttl_proto)
-        + (t.local >> 16)
-        + (t.local & 0xffff)
-        + (t.remote >> 16)
-        + (t.remote & 0xffff);
-    let c = checksum::finish(acc);
-    let ip = &mut b[ETH..ETH + 20];
-    ip[0..2].copy_from_slice(&vtos.to_be_bytes());
-    ip[2..4].copy_from_slice(&total.to_be_bytes());
-    ip[4..6].copy_from_slice(&id.to_be_bytes());
-    ip[6..8].copy_from_slice(&flags.to_be_bytes());
-    ip[8..10].copy_from_slice(&ttl_proto.to_be_bytes());
-    ip[10..12].copy_from_slice(&c.to_be_bytes());
-    ip[12..16].copy_from_slice(&t.local.to_be_bytes());
-    ip[16..20].copy_from_slice(&t.remote.to_be_bytes());
     if let TunnelKind::Gre { key } = t.kind {
-        let g = &mut b[ETH + 20..];
+        let g = &mut f[ETH + 20..];
         let flags = if key.is_some() { GRE_KEY } else { 0 };
         g[0..2].copy_from_slice(&flags.to_be_bytes());
-        g[2..4].copy_from_slice(&ethertype::IPV4.to_be_bytes());
         if let Some(k) = key {
             g[4..8].copy_from_slice(&k.to_be_bytes());
         }
+    } else {
+        wire::ipv4_header(&mut f[ETH + 20..], (t.local, t.remote), NO_NEXT_HEADER, 20);
     }
+    f
 }
 
 /// Lowers the MSS option of a TCP SYN in the IPv4 packet `ip` to `mss` (with the checksum
