@@ -372,3 +372,89 @@ add interfaces=ipip-tunnel2,dummy_custB name=custB
     }
     assert!(!r.ok("/interface print").contains(" x "));
 }
+
+#[test]
+fn layer2_tunnels_export_and_load_back() {
+    let mut r = R::new(2);
+    r.ok(r#"/interface eoip add name=eoip1 local-address=10.0.0.1 remote-address=10.0.0.2@wan tunnel-id=300
+/interface eoip add name=eoip2 remote-address=10.0.0.3 tunnel-id=301 mac-address=02:aa:bb:cc:dd:ee keepalive=""
+/interface vxlan add name=vx1 vni=5000 local-address=10.0.0.1 vrf=wan
+/interface vxlan vteps add interface=vx1 remote-ip=10.0.0.2
+/interface vxlan vteps add interface=vx1 remote-ip=10.0.0.3 port=8472
+/ip vrf add name=wan interfaces=ether1
+/ip vrf add name=cust interfaces=ether2,eoip1,vx1
+/ip address add address=10.9.9.1/24 interface=eoip1
+"#);
+    let print = r.ok("/interface eoip print");
+    assert!(
+        print.contains("eoip1  auto        1458  02:4C:45:"),
+        "{print}"
+    );
+    assert!(print.contains("02:AA:BB:CC:DD:EE"), "{print}");
+    let vx = r.ok("/interface vxlan print");
+    assert!(vx.contains("vx1   auto        1450"), "{vx}");
+    assert!(r
+        .ok("/interface vxlan vteps print")
+        .contains("vx1        10.0.0.3   8472"));
+    let all = r.ok("/interface print");
+    assert!(all.contains("eoip1") && all.contains("eoip-tunnel") && all.contains("vxlan"));
+    let e1 = r.ok("/export");
+    assert!(e1.contains("/interface eoip\nadd "), "{e1}");
+    assert!(
+        e1.contains("/interface vxlan vteps\nadd interface=vx1 remote-ip=10.0.0.2\n"),
+        "{e1}"
+    );
+    // Tunnels come before the VRFs that list them, VTEPs after their interface.
+    assert!(e1.find("/interface eoip").unwrap() < e1.find("/ip vrf").unwrap());
+    assert!(e1.find("/interface vxlan\n").unwrap() < e1.find("/interface vxlan vteps").unwrap());
+    let mut r2 = R::new(2);
+    r2.ok(&e1);
+    assert_eq!(r2.ok("/export"), e1);
+    // The underlay VRF follows a rename; a VRF in use is not removed.
+    r.ok("/ip vrf set wan name=wan2");
+    assert!(r.ok("/interface vxlan print detail").contains("vrf=wan2"));
+    assert!(r.run("/ip vrf remove wan2").is_err());
+    for (cmd, want) in [
+        ("/interface eoip add name=x remote-address=1.2.3.4", "tunnel-id"),
+        (
+            "/interface eoip add name=x remote-address=1.2.3.4 tunnel-id=70000",
+            "0..65535",
+        ),
+        (
+            "/interface eoip add name=x remote-address=1.2.3.4 tunnel-id=1 mac-address=01:00:00:00:00:01",
+            "unicast MAC",
+        ),
+        ("/interface vxlan add name=x vni=0", "1..16777215"),
+        ("/interface vxlan add name=x", "vni"),
+        (
+            "/interface vxlan vteps add interface=eoip1 remote-ip=1.2.3.4",
+            "not a VXLAN interface",
+        ),
+        (
+            "/interface vxlan add name=x vni=5 group=239.0.0.1",
+            "group",
+        ),
+    ] {
+        let e = r.run(cmd).unwrap_err();
+        assert!(e.contains(want), "{cmd}: {e}");
+    }
+}
+
+#[test]
+fn address_lists_and_tracking_settings_are_exported() {
+    let mut r = R::new(1);
+    r.ok("/ip firewall address-list add list=nets address=10.1.0.0/16");
+    r.ok("/ip firewall connection tracking set udp-timeout=45s");
+    let e1 = r.ok("/export");
+    assert!(
+        e1.contains("/ip firewall address-list\nadd address=10.1.0.0/16 list=nets\n"),
+        "{e1}"
+    );
+    assert!(
+        e1.contains("/ip firewall connection tracking\nset udp-timeout=45s\n"),
+        "{e1}"
+    );
+    let mut r2 = R::new(1);
+    r2.ok(&e1);
+    assert_eq!(r2.ok("/export"), e1);
+}

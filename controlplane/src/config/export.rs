@@ -15,8 +15,11 @@ use super::store::{m, Store};
 pub const EXPORT_ORDER: &[&[&str]] = &[
     &["interface", "ethernet"],
     &["interface", "bridge"],
+    &["interface", "eoip"],
     &["interface", "gre"],
     &["interface", "ipip"],
+    &["interface", "vxlan"],
+    &["interface", "vxlan", "vteps"],
     &["routing", "table"],
     &["ip", "vrf"],
     &["routing", "id"],
@@ -24,6 +27,8 @@ pub const EXPORT_ORDER: &[&[&str]] = &[
     &["ip", "route"],
     &["ip", "settings"],
     &["ip", "service"],
+    &["ip", "firewall", "address-list"],
+    &["ip", "firewall", "connection", "tracking"],
     &["ip", "firewall", "filter"],
     &["ip", "firewall", "nat"],
     &["ip", "firewall", "mangle"],
@@ -223,4 +228,24 @@ pub fn export(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A menu missing from [`EXPORT_ORDER`] would be left out of every export (and lost by
+    /// an export and import): every menu with a value to set is in it.
+    #[test]
+    fn every_settable_menu_is_exported() {
+        let missing: Vec<String> = MENUS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != super::super::menus::INTERFACE_VIEW)
+            .filter(|(_, m)| m.params.iter().any(|p| !p.read_only))
+            .filter(|(_, m)| !EXPORT_ORDER.contains(&m.path))
+            .map(|(_, m)| m.path.join(" "))
+            .collect();
+        assert!(missing.is_empty(), "not exported: {missing:?}");
+    }
 }
