@@ -1050,12 +1050,17 @@ impl ItemView<'_> {
         match self.it.values.get("type").map(String::as_str) {
             Some("bridge") => true,
             _ if MENUS[self.mi].path == ["interface", "bridge"] => true,
-            Some("ipip-tunnel" | "gre-tunnel") => self
+            Some("ipip-tunnel" | "gre-tunnel" | "eoip-tunnel" | "vxlan") => self
                 .live
                 .tunnel_running(self.it.values.get("name").map_or("", String::as_str)),
-            _ if matches!(MENUS[self.mi].path, ["interface", "ipip" | "gre"]) => self
-                .live
-                .tunnel_running(self.it.values.get("name").map_or("", String::as_str)),
+            _ if matches!(
+                MENUS[self.mi].path,
+                ["interface", "ipip" | "gre" | "eoip" | "vxlan"]
+            ) =>
+            {
+                self.live
+                    .tunnel_running(self.it.values.get("name").map_or("", String::as_str))
+            }
             _ => self
                 .it
                 .values

@@ -198,6 +198,7 @@ pub static MENUS: &[Menu] = &[
     tunnel::GRE,
     tunnel::VXLAN,
     tunnel::VXLAN_VTEPS,
+    tunnel::VXLAN_FDB,
     Menu::list(
         &["interface", "ethernet"],
         &[

@@ -229,6 +229,7 @@ impl Live for RouterLive {
         };
         match path {
             ["ip", "arp"] => rib.query(|f| super::live_print::arp_items(f)),
+            ["interface", "vxlan", "fdb"] => rib.query(|f| super::live_print::fdb_items(f)),
             ["ip", "route"] => routes(false),
             ["routing", "route"] => {
                 let mut items = routes(true)?;

@@ -40,6 +40,29 @@ pub fn arp_items(f: &Forwarder) -> Vec<Item> {
         .collect()
 }
 
+/// `/interface vxlan fdb` items (dynamic, in interface and MAC order): `interface`,
+/// `mac-address`, `remote-ip` (the VTEP).
+pub fn fdb_items(f: &Forwarder) -> Vec<Item> {
+    let plan = f.plan();
+    let mut entries: Vec<_> = f
+        .fdb()
+        .iter()
+        .filter_map(|(&(port, mac), v)| Some((plan.port(port)?.name.clone(), mac, v.ip)))
+        .collect();
+    entries.sort();
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, (iface, mac, ip))| {
+            let mut values = BTreeMap::new();
+            values.insert("interface".to_string(), iface);
+            values.insert("mac-address".into(), mac_text(&mac));
+            values.insert("remote-ip".into(), Ipv4Addr::from(ip).to_string());
+            Item::live(i as u32 + 1, values)
+        })
+        .collect()
+}
+
 /// `/ip firewall connection` items: flags `S` seen reply, `A` assured (replies seen),
 /// protocol, addresses with ports, reply addresses, timeout, connection mark, NAT.
 pub fn connection_items(f: &Forwarder, now: u64) -> Vec<Item> {

@@ -133,6 +133,21 @@ pub const VXLAN: Menu = Menu::list(
 )
 .auto_name("vxlan");
 
+/// `/interface vxlan fdb`: where each MAC learned behind a VXLAN interface is (items
+/// come from the running router).
+pub const VXLAN_FDB: Menu = Menu::list(
+    &["interface", "vxlan", "fdb"],
+    &[
+        Param::ro("interface", Kind::Text),
+        Param::ro("mac-address", Kind::Text),
+        Param::ro("remote-ip", Kind::Ip),
+    ],
+    None,
+    PrintStyle::Table(&["interface", "mac-address", "remote-ip"]),
+    &[&[('D', "DYNAMIC")]],
+)
+.fixed();
+
 /// `/interface vxlan vteps`: a VXLAN interface's far ends (unicast; what the interface
 /// floods goes to each).
 pub const VXLAN_VTEPS: Menu = Menu::list(
