@@ -1,6 +1,7 @@
-//! Any bytes as the payload of an IPIP or GRE packet (or as a whole frame) arriving for a
-//! router with tunnels: the seed's local IPIP tunnels between two VRFs, and a GRE tunnel
-//! with a key whose underlay is in another VRF. The first byte picks the form. A verdict,
+//! Any bytes as the payload of an IPIP, GRE (EoIP too) or VXLAN packet (or as a whole
+//! frame) arriving for a router with tunnels: the seed's local IPIP tunnels between two
+//! VRFs, a GRE tunnel with a key, an EoIP tunnel and a VXLAN tunnel with two VTEPs whose
+//! underlay is in another VRF. The first byte picks the form. A verdict,
 //! never a panic, never a loop; a forwarded frame is still an IPv4 packet; the one-by-one
 //! and the burst paths agree on every verdict.
 #![no_main]
@@ -19,18 +20,26 @@ const CONFIG: &str = "\
 /interface ipip add local-address=111.255.255.1 name=t1 remote-address=111.255.255.2
 /interface ipip add local-address=111.255.255.2 name=t2 remote-address=111.255.255.1
 /interface gre add name=g1 local-address=203.0.113.1 remote-address=198.51.100.2@wan key=77
+/interface eoip add name=e1 local-address=203.0.113.1 remote-address=198.51.100.2@wan tunnel-id=300
+/interface vxlan add name=x1 vni=100 local-address=203.0.113.1 vrf=wan
+/interface vxlan vteps add interface=x1 remote-ip=198.51.100.2
+/interface vxlan vteps add interface=x1 remote-ip=198.51.100.3
 /ip vrf add interfaces=t1,ether1 name=c
-/ip vrf add interfaces=t2,g1,ether2 name=b
+/ip vrf add interfaces=t2,g1,e1,x1,ether2 name=b
 /ip vrf add interfaces=ether3 name=wan
 /ip address add address=192.168.1.1/24 interface=t1
 /ip address add address=192.168.1.2/24 interface=t2
 /ip address add address=10.9.9.1/30 interface=g1
+/ip address add address=10.8.8.1/24 interface=e1
+/ip address add address=10.7.7.1/24 interface=x1
 /ip address add address=172.16.1.1/24 interface=ether1
 /ip address add address=172.16.2.1/24 interface=ether2
 /ip address add address=203.0.113.1/24 interface=ether3
 /ip route add dst-address=172.16.2.0/24 gateway=192.168.1.2@c routing-table=c
 /ip route add dst-address=172.16.1.0/24 gateway=192.168.1.1@b routing-table=b
 /ip route add dst-address=0.0.0.0/0 gateway=10.9.9.2@b routing-table=b
+/ip route add dst-address=10.80.0.0/16 gateway=10.8.8.2@b routing-table=b
+/ip route add dst-address=10.70.0.0/16 gateway=10.7.7.2@b routing-table=b
 /ip route add dst-address=198.51.100.0/24 gateway=203.0.113.254@wan routing-table=wan
 ";
 
@@ -40,7 +49,13 @@ fn snapshot() -> &'static Snapshot {
         rspe_controlplane::rib::builder::snapshot_from_config(
             CONFIG,
             3,
-            &[(0, 0xac10_010a), (1, 0xac10_020a), (2, 0xcb00_71fe)],
+            &[
+                (0, 0xac10_010a),
+                (1, 0xac10_020a),
+                (2, 0xcb00_71fe),
+                (0x4003, 0x0a08_0802),
+                (0x4004, 0x0a07_0702),
+            ],
         )
         .unwrap_or_else(|e| panic!("{e}"))
     })
@@ -69,11 +84,20 @@ fuzz_target!(|data: &[u8]| {
     };
     let snap = snapshot();
     let mac = |p: u16| snap.port(PortId(p)).map(|i| i.mac).unwrap_or_default();
-    // Form: GRE from the far end on ether3, IPIP between the loopbacks (as if from the
-    // wire on ether2, which is not their VRF), or the bytes as a frame on any port.
-    let (port, f) = match first % 3 {
+    // Form: GRE (EoIP) from the far end on ether3, IPIP between the loopbacks (as if
+    // from the wire on ether2, which is not their VRF), UDP to VXLAN's port from a VTEP,
+    // or the bytes as a frame on any port.
+    let (port, f) = match first % 4 {
         0 => (2, frame(mac(2), 0xc633_6402, 0xcb00_7101, 47, rest)),
         1 => (1, frame(mac(1), 0x6fff_ff02, 0x6fff_ff01, 4, rest)),
+        2 => {
+            let mut udp = vec![0xc0, 0, 0x12, 0xb5];
+            udp.extend_from_slice(&((8 + rest.len()).min(65535) as u16).to_be_bytes());
+            udp.extend_from_slice(&[0, 0]);
+            udp.extend_from_slice(rest);
+            let vtep = 0xc633_6402 + u32::from(first >> 7);
+            (2, frame(mac(2), vtep, 0xcb00_7101, 17, &udp))
+        }
         _ => (u16::from(first >> 2) % 3, rest.to_vec()),
     };
     let mut p = Pipeline::default();
