@@ -1,21 +1,24 @@
-//! `scripts/bench tunnel`: the forwarding pipeline into and out of an IPIP tunnel on one
-//! core, against plain IPv4 forwarding of the same 64-byte inner frames in the same run.
-//! The router (a RouterOS configuration): VRF cust on ether1 (where the customer's frames
-//! come in) and ether3 (towards its hosts), VRF wan on ether2 (the underlay), and ipip1 in
-//! cust with its underlay in wan. Three workloads of 1,048,576 frames each, in bursts of
-//! 32, to random hosts of a /16:
+//! `scripts/bench tunnel`: the forwarding pipeline into and out of an IPIP tunnel and a
+//! VXLAN tunnel on one core, against plain IPv4 forwarding of the same 64-byte inner frames
+//! in the same run. The router (a RouterOS configuration): VRF cust on ether1 (where the
+//! customer's frames come in) and ether3 (towards its hosts), VRF wan on ether2 (the
+//! underlay), ipip1 and vx1 (one VTEP, a neighbour behind it) in cust with their underlay
+//! in wan. Five workloads of 1,048,576 frames each, in bursts of 32, to random hosts of a
+//! /16:
 //! - plain: ether1 → ether3, a routed 64-byte frame (the baseline);
 //! - encap: ether1 → ipip1 → ether2: the same frames, routed into the tunnel, the outer
 //!   header put on and routed in wan;
 //! - decap: ether2 → ipip1 → ether3: the encap run's output as the far end would send it
 //!   (the same inner frames in IPIP), the outer header taken off and the inner routed in
-//!   cust.
+//!   cust;
+//! - vxlan encap and decap: the same through vx1 (the whole inner frame, 50 bytes of
+//!   outer headers).
 //!
 //! Byte buffers with headroom (as an mbuf has), no NIC: the figures are the pipeline's own.
 //! Every frame of every run must be forwarded. Medians of 5 runs.
 //!
 //! Last line: `tunnel: encap <Mpps> (<r> of IPv4 forwarding), decap <Mpps> (<r>); vxlan:
-//! not built`.
+//! encap <Mpps> (<r>), decap <Mpps> (<r>)`.
 
 use controlplane::rib::builder::snapshot_from_config;
 use dataplane::pipeline::{PacketBuf, Pipeline, Verdict, MAX_BURST};
@@ -34,14 +37,22 @@ const RUNS: usize = 5;
 const CONFIG: &str = "\
 /interface ipip add name=ipip1 local-address=203.0.113.1 remote-address=203.0.113.2@wan
 /ip vrf add name=wan interfaces=ether2
-/ip vrf add name=cust interfaces=ether1,ether3,ipip1
+/interface vxlan add name=vx1 vni=100 local-address=203.0.113.1 vrf=wan
+/interface vxlan vteps add interface=vx1 remote-ip=203.0.113.2
+/ip vrf add name=cust interfaces=ether1,ether3,ipip1,vx1
 /ip address add address=10.1.0.1/24 interface=ether1
 /ip address add address=203.0.113.1/24 interface=ether2
 /ip address add address=10.3.0.1/24 interface=ether3
 /ip address add address=192.168.99.1/30 interface=ipip1
+/ip address add address=192.168.98.1/24 interface=vx1
 /ip route add dst-address=10.50.0.0/16 gateway=10.3.0.2@cust routing-table=cust
 /ip route add dst-address=10.60.0.0/16 gateway=192.168.99.2@cust routing-table=cust
+/ip route add dst-address=10.70.0.0/16 gateway=192.168.98.2@cust routing-table=cust
 ";
+
+/// vx1's interface id (after ipip1) and its neighbour.
+const VX1: u16 = shared::tunnel::TUNNEL_BASE + 1;
+const VX_NEIGHBOR: u32 = 0xc0a8_6202; // 192.168.98.2
 
 const FAR_END: u32 = 0xcb00_7102; // 203.0.113.2
 const CUST_GW: u32 = 0x0a03_0002; // 10.3.0.2
@@ -117,19 +128,42 @@ impl Workload {
 /// The far end's IPIP packet holding `inner`'s IPv4 packet: `ours` (what we sent) with the
 /// outer addresses swapped, arriving on a port whose MAC is `mac`.
 fn far_end(ours: &[u8], inner: &[u8], mac: [u8; 6]) -> Vec<u8> {
-    let mut f = ours[..34].to_vec();
+    let mut f = outer_back(ours, mac, 34);
+    f.extend_from_slice(&inner[14..]);
+    f
+}
+
+/// The far end's VXLAN packet holding `inner`'s IPv4 packet in a frame from `from` to
+/// `to`: `ours` with the outer addresses swapped.
+fn far_end_vxlan(
+    ours: &[u8],
+    inner: &[u8],
+    mac: [u8; 6],
+    (to, from): ([u8; 6], [u8; 6]),
+) -> Vec<u8> {
+    let mut f = outer_back(ours, mac, 50);
+    f.extend_from_slice(&to);
+    f.extend_from_slice(&from);
+    f.extend_from_slice(&[0x08, 0x00]);
+    f.extend_from_slice(&inner[14..]);
+    f
+}
+
+/// The first `n` bytes of `ours` (Ethernet, outer IPv4 and tunnel headers) as the far end
+/// sends them back: to `mac`, the outer addresses swapped.
+fn outer_back(ours: &[u8], mac: [u8; 6], n: usize) -> Vec<u8> {
+    let mut f = ours[..n].to_vec();
     f[0..6].copy_from_slice(&mac);
     f[14 + 12..14 + 16].copy_from_slice(&FAR_END.to_be_bytes());
     f[14 + 16..14 + 20].copy_from_slice(&0xcb00_7101u32.to_be_bytes());
     f[14 + 10..14 + 12].copy_from_slice(&[0, 0]);
     let c = dataplane::wire::checksum::finish(dataplane::wire::checksum::sum(&f[14..34], 0));
     f[14 + 10..14 + 12].copy_from_slice(&c.to_be_bytes());
-    f.extend_from_slice(&inner[14..]);
     f
 }
 
 fn main() {
-    let snap = snapshot_from_config(CONFIG, 3, &[(1, FAR_END), (2, CUST_GW)])
+    let snap = snapshot_from_config(CONFIG, 3, &[(1, FAR_END), (2, CUST_GW), (VX1, VX_NEIGHBOR)])
         .unwrap_or_else(|e| panic!("{e}"));
     let mac = |p: u16| snap.port(PortId(p)).map(|i| i.mac).unwrap_or_default();
     println!("tunnel: {FRAMES} frames of {FRAME_LEN} bytes (inner), bursts of {MAX_BURST}, medians of {RUNS}");
@@ -159,11 +193,28 @@ fn main() {
         .map(|(o, p)| far_end(o, p, mac(1)))
         .collect();
     let mut decap_w = Workload::new(&decap, 1, 2);
+    // VXLAN: to 10.70/16 into vx1 and back, as the far end's VTEP sends it.
+    let to_vx: Vec<Vec<u8>> = hosts
+        .iter()
+        .map(|h| frame(mac(0), src, 0x0a46_0000 | h).to_vec())
+        .collect();
+    let mut vx_encap_w = Workload::new(&to_vx, 0, 1);
+    let vx_outer = vx_encap_w.pass(&snap, &mut pipeline, true);
+    let vx_mac = mac(VX1);
+    let neighbor_mac = [2, 0, 0, 9, VX1 as u8, 1];
+    let vx_decap: Vec<Vec<u8>> = vx_outer
+        .iter()
+        .zip(&plain)
+        .map(|(o, p)| far_end_vxlan(o, p, mac(1), (vx_mac, neighbor_mac)))
+        .collect();
+    let mut vx_decap_w = Workload::new(&vx_decap, 1, 2);
     // For a profiler: `RSPE_PROFILE=plain|encap|decap` runs only that workload, 50 times.
     if let Ok(which) = std::env::var("RSPE_PROFILE") {
         let w = match which.as_str() {
             "plain" => &mut plain_w,
             "encap" => &mut encap_w,
+            "vxlan-encap" => &mut vx_encap_w,
+            "vxlan-decap" => &mut vx_decap_w,
             _ => &mut decap_w,
         };
         for _ in 0..50 {
@@ -173,7 +224,13 @@ fn main() {
     }
     // Interleaved, so the machine's moods weigh on all three alike.
     for _ in 0..RUNS {
-        for w in [&mut plain_w, &mut encap_w, &mut decap_w] {
+        for w in [
+            &mut plain_w,
+            &mut encap_w,
+            &mut decap_w,
+            &mut vx_encap_w,
+            &mut vx_decap_w,
+        ] {
             w.pass(&snap, &mut pipeline, false);
         }
     }
@@ -182,10 +239,13 @@ fn main() {
         median(&encap_w.rates),
         median(&decap_w.rates),
     );
-    println!("  plain IPv4 forwarding {plain_rate:.2} Mpps, encap {encap_rate:.2} Mpps, decap {decap_rate:.2} Mpps");
+    let (vx_encap, vx_decap) = (median(&vx_encap_w.rates), median(&vx_decap_w.rates));
+    println!("  plain IPv4 forwarding {plain_rate:.2} Mpps; IPIP encap {encap_rate:.2} Mpps, decap {decap_rate:.2} Mpps; VXLAN encap {vx_encap:.2} Mpps, decap {vx_decap:.2} Mpps");
     println!(
-        "tunnel: encap {encap_rate:.2} Mpps ({:.2} of IPv4 forwarding), decap {decap_rate:.2} Mpps ({:.2}); vxlan: not built",
+        "tunnel: encap {encap_rate:.2} Mpps ({:.2} of IPv4 forwarding), decap {decap_rate:.2} Mpps ({:.2}); vxlan: encap {vx_encap:.2} Mpps ({:.2}), decap {vx_decap:.2} Mpps ({:.2})",
         encap_rate / plain_rate,
-        decap_rate / plain_rate
+        decap_rate / plain_rate,
+        vx_encap / plain_rate,
+        vx_decap / plain_rate
     );
 }
