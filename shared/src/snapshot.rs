@@ -93,7 +93,7 @@ impl Default for Snapshot {
 
 impl Snapshot {
     /// The VRF of `port` (main for unknown ports).
-    #[inline]
+    #[inline(always)]
     pub fn ingress_vrf(&self, port: PortId) -> VrfId {
         match self.port_vrf.get(usize::from(port.0)) {
             Some(&v) => v,
@@ -102,7 +102,7 @@ impl Snapshot {
     }
 
     /// The table a packet arriving on `port` is looked up in (main for unknown ports).
-    #[inline]
+    #[inline(always)]
     pub fn ingress_table(&self, port: PortId) -> TableId {
         let vrf = self.ingress_vrf(port);
         self.vrf_table

@@ -206,6 +206,8 @@ pub struct Pipeline {
     wanted: [(u16, u32, u64); WANT_SLOTS],
     /// The identification of the last outer IPv4 header a tunnel made.
     ip_id: u16,
+    /// The adjacency the last outer packet of this burst left by.
+    outer_hop: Option<tunnel::OuterHop>,
 }
 
 impl Default for Pipeline {
@@ -279,6 +281,7 @@ impl Pipeline {
             events: Vec::with_capacity(MAX_EVENTS),
             wanted: [(0, 0, 0); WANT_SLOTS],
             ip_id: 0,
+            outer_hop: None,
         }
     }
 
@@ -397,6 +400,7 @@ impl Pipeline {
         pkt: &mut B,
         now_ns: u64,
     ) -> Verdict {
+        self.outer_hop = None;
         self.process_at(snap, in_port, pkt, now_ns, 0)
     }
 
@@ -462,6 +466,7 @@ impl Pipeline {
         now_ns: u64,
     ) {
         let n = pkts.len().min(verdicts.len()).min(MAX_BURST);
+        self.outer_hop = None;
         if self.tracking(snap) {
             // Rules and connections decide per packet (marks may choose the table).
             for i in 0..n {
@@ -507,7 +512,7 @@ impl Pipeline {
                 Ok(p) if rp && !rp_ok(snap, in_port, p.src) => {
                     verdicts[i] = Verdict::Drop(DropReason::RpFilter)
                 }
-                Ok(p) if tun && snap.tunnels.carries(p.protocol) => {
+                Ok(p) if tun && tunnel::may_carry(snap, &p, pkts[i].bytes()) => {
                     if let Some(v) = self.decap_in_burst(snap, &mut pkts[i], &mut st, i, p, now_ns)
                     {
                         verdicts[i] = v;
@@ -755,7 +760,7 @@ impl Stage {
     }
 
     /// Packet `i`, parsed as `p`, is looked up in `table`.
-    #[inline]
+    #[inline(always)]
     fn look_up(&mut self, i: usize, p: Parsed, table: TableId) {
         self.dsts[self.k] = p.dst;
         self.tables[self.k] = table;

@@ -20,7 +20,7 @@ pub fn sum(data: &[u8], initial: u32) -> u32 {
 /// Whether `data` (an even number of bytes, as IP headers are) sums to all ones, i.e. its
 /// checksum field is right. Adds 32-bit words in native order: the one's-complement sum is
 /// independent of byte order (RFC 1071 §2(B)), and all ones reads the same either way.
-#[inline]
+#[inline(always)]
 pub fn verify(data: &[u8]) -> bool {
     let mut acc: u64 = 0;
     let mut words = data.chunks_exact(4);

@@ -31,7 +31,7 @@ pub struct Frame<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> Frame<T> {
     /// Checks that the header, including its VLAN tags, fits.
-    #[inline]
+    #[inline(always)]
     pub fn new_checked(buf: T) -> Result<Self, WireError> {
         let b = buf.as_ref();
         if b.len() < HEADER_LEN {
@@ -63,7 +63,7 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 
     /// The EtherType of the payload (after any VLAN tags).
-    #[inline]
+    #[inline(always)]
     pub fn ethertype(&self) -> u16 {
         be16(self.buf.as_ref(), self.type_at)
     }
@@ -74,7 +74,7 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 
     /// Length of the header including tags.
-    #[inline]
+    #[inline(always)]
     pub fn header_len(&self) -> usize {
         self.type_at + 2
     }

@@ -29,7 +29,7 @@ pub struct Packet<T: AsRef<[u8]>> {
 impl<T: AsRef<[u8]>> Packet<T> {
     /// Checks version 4, header length ≥ 20 within the buffer, and total length between the
     /// header length and the buffer's length.
-    #[inline]
+    #[inline(always)]
     pub fn new_checked(buf: T) -> Result<Self, WireError> {
         let b = buf.as_ref();
         if b.len() < MIN_HEADER_LEN {
@@ -65,6 +65,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// Total length.
+    #[inline(always)]
     pub fn total_len(&self) -> u16 {
         be16(self.b(), 2)
     }
@@ -125,7 +126,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// Whether the header checksum is right.
-    #[inline]
+    #[inline(always)]
     pub fn verify_checksum(&self) -> bool {
         checksum::verify(&self.b()[..self.header_len()])
     }

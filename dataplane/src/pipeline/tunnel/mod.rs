@@ -32,6 +32,31 @@ use wire::{match_tunnel, Keepalive, Outer, GRE_KEY};
 /// Tunnels a packet may pass through in one pipeline run (in and out of local tunnels).
 pub const MAX_DEPTH: u8 = 4;
 
+/// Where the last outer packet went (its underlay table and destination, the adjacency it
+/// left by): the next of the same burst through the same tunnel skips the lookup. Kept for
+/// one burst only (a burst reads one snapshot), and only when no flow hash chose it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct OuterHop {
+    table: TableId,
+    remote: u32,
+    adj: shared::adj::Adjacency,
+}
+
+/// Whether the parsed packet `p` (in `b`) may be a tunnel's: IPIP, GRE, UDP to a port a
+/// VXLAN tunnel listens on. Checked in the burst before anything else is spent on it.
+#[inline]
+pub(super) fn may_carry(snap: &Snapshot, p: &Parsed, b: &[u8]) -> bool {
+    match p.protocol {
+        shared::tunnel::PROTO_IPIP | shared::tunnel::PROTO_GRE => true,
+        shared::tunnel::PROTO_UDP if !snap.tunnels.vxlan_ports.is_empty() => {
+            let ihl = b.get(p.eh).map_or(0, |v| usize::from(v & 0x0f) * 4);
+            b.get(p.eh + ihl + 2..p.eh + ihl + 4)
+                .is_some_and(|d| snap.tunnels.is_vxlan_port(u16::from_be_bytes([d[0], d[1]])))
+        }
+        _ => false,
+    }
+}
+
 impl Pipeline {
     /// In the burst, before the lookup: packet `i` (parsed as `p`) of a tunnel that
     /// arrived for the tunnel's local address (which the plan checks is the router's) is
@@ -195,6 +220,7 @@ impl Pipeline {
         pkt: &mut B,
         now_ns: u64,
     ) -> Verdict {
+        self.outer_hop = None;
         self.encap_to(snap, port, vtep, pkt, now_ns, 0)
     }
 
@@ -208,39 +234,71 @@ impl Pipeline {
         now_ns: u64,
         depth: u8,
     ) -> Verdict {
-        let Some(nh) = snap.lookup(t.underlay, remote) else {
-            return Verdict::Drop(DropReason::NoRoute);
+        let adj = match self.outer_hop {
+            Some(c) if c.table == t.underlay && c.remote == remote => c.adj,
+            _ => match self.resolve_outer(snap, t, remote, pkt, now_ns, depth) {
+                Ok(a) => a,
+                Err(v) => return v,
+            },
         };
         let len = pkt.bytes().len() - ETH;
-        match snap
-            .next_hops
-            .resolve_with(nh, || flow_hash_of(pkt.bytes(), ETH))
-        {
+        if adj.push.depth() > 0 {
+            let room = 4 * adj.push.depth();
+            let mpls_mtu = snap.port(adj.port).map_or(0, |p| usize::from(p.mpls_mtu));
+            if len + room > mpls_mtu || !pkt.move_start(-(room as isize)) {
+                return Verdict::Drop(DropReason::MplsMtu);
+            }
+            let b = pkt.bytes_mut();
+            let (tos, ttl) = (b[room + ETH + 1], b[room + ETH + 8]);
+            super::mpls::write_l2(b, &adj, ethertype::MPLS);
+            super::mpls::write_stack(&mut b[ETH..], snap, &adj, tos, ttl);
+            return Verdict::Forward(adj.port);
+        }
+        let b = pkt.bytes_mut();
+        b[0..6].copy_from_slice(&adj.dst_mac);
+        b[6..12].copy_from_slice(&adj.src_mac);
+        if len > usize::from(adj.mtu) {
+            if b[ETH + 6] & 0x40 != 0 {
+                return Verdict::Drop(DropReason::FragNeeded);
+            }
+            return Verdict::Fragment(adj.port, adj.mtu);
+        }
+        Verdict::Forward(adj.port)
+    }
+
+    /// The adjacency an outer packet to `remote` leaves by, looked up in the tunnel's
+    /// underlay (and kept for the rest of the burst when no flow hash chose it); `Err`: the
+    /// packet's verdict when it does not leave by one (a local tunnel's far end is the
+    /// router: decapsulated at once).
+    #[inline(never)]
+    fn resolve_outer<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        t: &Tunnel,
+        remote: u32,
+        pkt: &mut B,
+        now_ns: u64,
+        depth: u8,
+    ) -> Result<shared::adj::Adjacency, Verdict> {
+        let Some(nh) = snap.lookup(t.underlay, remote) else {
+            return Err(Verdict::Drop(DropReason::NoRoute));
+        };
+        let mut hashed = false;
+        let resolved = snap.next_hops.resolve_with(nh, || {
+            hashed = true;
+            flow_hash_of(pkt.bytes(), ETH)
+        });
+        Err(match resolved {
             Resolved::Forward(a) if is_tunnel(a.port) => Verdict::Drop(DropReason::TunnelLoop),
             Resolved::Forward(a) => {
-                let adj = *a;
-                if adj.push.depth() > 0 {
-                    let room = 4 * adj.push.depth();
-                    let mpls_mtu = snap.port(adj.port).map_or(0, |p| usize::from(p.mpls_mtu));
-                    if len + room > mpls_mtu || !pkt.move_start(-(room as isize)) {
-                        return Verdict::Drop(DropReason::MplsMtu);
-                    }
-                    let b = pkt.bytes_mut();
-                    let (tos, ttl) = (b[room + ETH + 1], b[room + ETH + 8]);
-                    super::mpls::write_l2(b, &adj, ethertype::MPLS);
-                    super::mpls::write_stack(&mut b[ETH..], snap, &adj, tos, ttl);
-                    return Verdict::Forward(adj.port);
+                if !hashed {
+                    self.outer_hop = Some(OuterHop {
+                        table: t.underlay,
+                        remote,
+                        adj: *a,
+                    });
                 }
-                let b = pkt.bytes_mut();
-                b[0..6].copy_from_slice(&adj.dst_mac);
-                b[6..12].copy_from_slice(&adj.src_mac);
-                if len > usize::from(adj.mtu) {
-                    if b[ETH + 6] & 0x40 != 0 {
-                        return Verdict::Drop(DropReason::FragNeeded);
-                    }
-                    return Verdict::Fragment(adj.port, adj.mtu);
-                }
-                Verdict::Forward(adj.port)
+                return Ok(*a);
             }
             Resolved::Local => match self.decap(snap, t.underlay, pkt, now_ns, depth + 1) {
                 Some(v) => v,
@@ -254,7 +312,7 @@ impl Pipeline {
             Resolved::Blackhole => Verdict::Drop(DropReason::Blackhole),
             Resolved::Prohibit => Verdict::Drop(DropReason::Prohibited),
             Resolved::Unreachable => Verdict::Drop(DropReason::NoRoute),
-        }
+        })
     }
 
     /// A packet for one of the router's addresses that arrived on `in_port`: the inner
