@@ -121,6 +121,7 @@ pub static REFUSED: &[Note] = &[
     ),
     note(&["interface", "ipip"], Some("ipsec-secret"), NO_IPSEC),
     note(&["interface", "gre"], Some("ipsec-secret"), NO_IPSEC),
+    note(&["interface", "eoip"], Some("ipsec-secret"), NO_IPSEC),
     note(
         &["ip", "firewall", "filter"],
         Some("src-address-type"),
@@ -168,6 +169,8 @@ pub static INERT: &[Note] = &[
     ),
     note(&["interface", "ipip"], Some("allow-fast-path"), ONE_PATH),
     note(&["interface", "gre"], Some("allow-fast-path"), ONE_PATH),
+    note(&["interface", "eoip"], Some("allow-fast-path"), ONE_PATH),
+    note(&["interface", "vxlan"], Some("allow-fast-path"), ONE_PATH),
     note(&["mpls", "ldp"], Some("loop-detect"), NO_LOOP_DETECTION),
     note(&["mpls", "ldp"], Some("hop-limit"), NO_LOOP_DETECTION),
     note(
