@@ -44,10 +44,14 @@ pub enum Mode {
     /// Console input, in the connection's session (its current menu, its print numbers).
     Command,
     /// A script (`rspectl import`): run from the root menu, stop at the first failing
-    /// command and name its line; `name` is used in messages.
+    /// command and name its line; `name` is used in messages. With `keep_going`, every
+    /// command that can be applied is, and each refused one is listed with its line.
     Script {
         /// The file name.
         name: String,
+        /// Go on past refused commands (`rspectl import --keep-going`).
+        #[serde(default)]
+        keep_going: bool,
     },
     /// Interrupts the command this connection is running (Ctrl-C in the console): a
     /// `/ping` stops and answers with what it has. Sent while waiting for an answer; it
@@ -217,6 +221,7 @@ mod tests {
             format: Format::Json,
             mode: Mode::Script {
                 name: "x.rsc".into(),
+                keep_going: true,
             },
         };
         let mut wire = Vec::new();

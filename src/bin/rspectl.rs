@@ -3,6 +3,8 @@
 //! ```text
 //! rspectl [--socket PATH] [--json] 'COMMAND'   one command, output on stdout
 //! rspectl [--socket PATH] import FILE.rsc      run a script; stops at its first failing line
+//! rspectl [--socket PATH] import --keep-going FILE.rsc
+//!                                              applies every command it can; lists the rest
 //! rspectl [--socket PATH]                      the console
 //! ```
 
@@ -23,11 +25,13 @@ use std::sync::Arc;
 
 const USAGE: &str = "\
 usage: rspectl [--socket PATH] [--json] 'COMMAND'
-       rspectl [--socket PATH] import FILE.rsc
+       rspectl [--socket PATH] import [--keep-going] FILE.rsc
        rspectl [--socket PATH]                 (console)
 
   --socket PATH   the daemon's control socket (default /run/rspe/rspe.sock)
   --json          print output as JSON, for scripts
+  --keep-going    (import) apply every command that can be, list each refused one with
+                  its line and reason (loading another router's export)
   COMMAND         a RouterOS command, e.g. '/ip vrf print'";
 
 fn main() -> ExitCode {
@@ -53,9 +57,12 @@ fn main() -> ExitCode {
     }
     match words.first().map(String::as_str) {
         None => console(&socket),
-        Some("import") => match words.as_slice() {
-            [_, file] => import(&socket, Path::new(file), format),
-            _ => usage("import takes one file: rspectl import FILE.rsc"),
+        Some("import") => match words.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            [_, file] if file != "--keep-going" => import(&socket, Path::new(file), format, false),
+            [_, "--keep-going", file] | [_, file, "--keep-going"] => {
+                import(&socket, Path::new(file), format, true)
+            }
+            _ => usage("import takes one file: rspectl import [--keep-going] FILE.rsc"),
         },
         Some(_) => one_shot(&socket, words.join(" "), format),
     }
@@ -157,7 +164,7 @@ fn one_shot(socket: &Path, command: String, format: Format) -> ExitCode {
     report(socket, r)
 }
 
-fn import(socket: &Path, file: &Path, format: Format) -> ExitCode {
+fn import(socket: &Path, file: &Path, format: Format, keep_going: bool) -> ExitCode {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {
@@ -170,7 +177,7 @@ fn import(socket: &Path, file: &Path, format: Format) -> ExitCode {
         c.call(&Request {
             command: text,
             format,
-            mode: Mode::Script { name },
+            mode: Mode::Script { name, keep_going },
         })
     });
     report(socket, r)

@@ -90,6 +90,16 @@ pub fn run(ctx: &mut Ctx<'_>, src: &str) -> Result<Outcome, Failure> {
         error,
         before: Outcome::default(),
     })?;
+    for (cmd, end) in split_commands(&toks) {
+        exec_one(ctx, cmd, end, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// The commands of a script: its tokens split at line ends and `;` outside brackets, each
+/// with the position of its end.
+fn split_commands(toks: &[Tok]) -> Vec<(&[Tok], Pos)> {
+    let mut out = Vec::new();
     let mut start = 0;
     let mut depth = 0i32;
     for (i, t) in toks.iter().enumerate() {
@@ -97,7 +107,7 @@ pub fn run(ctx: &mut Ctx<'_>, src: &str) -> Result<Outcome, Failure> {
             Tok::Open(_) => depth += 1,
             Tok::Close(_) => depth -= 1,
             Tok::End(_) if depth <= 0 => {
-                exec_one(ctx, &toks[start..i], t.pos(), &mut out)?;
+                out.push((&toks[start..i], t.pos()));
                 start = i + 1;
                 depth = 0;
             }
@@ -105,8 +115,64 @@ pub fn run(ctx: &mut Ctx<'_>, src: &str) -> Result<Outcome, Failure> {
         }
     }
     let end = toks.last().map(Tok::pos).unwrap_or_default();
-    exec_one(ctx, &toks[start..], end, &mut out)?;
-    Ok(out)
+    out.push((&toks[start..], end));
+    out
+}
+
+/// Runs a script as [`run`] does, except that a failing command does not stop it: each
+/// command applies whole or not at all, and every refused one is returned with its line
+/// and reason (`rspectl import --keep-going`, for loading another router's export). The
+/// lines under a menu line that was refused (`/ip dhcp-server` then `add ...`) are refused
+/// with it, not run in the menu before.
+pub fn run_keep_going(ctx: &mut Ctx<'_>, src: &str) -> (Outcome, Vec<Error>) {
+    let mut out = Outcome::default();
+    let toks = match lex(src) {
+        Ok(t) => t,
+        Err(e) => return (out, vec![e]),
+    };
+    let mut refused = Vec::new();
+    let mut lost: Option<String> = None;
+    for (cmd, end) in split_commands(&toks) {
+        let Some(first) = cmd.first() else { continue };
+        let first_word = match first {
+            Tok::Word { text, .. } => text.as_str(),
+            _ => "",
+        };
+        let absolute = first_word.starts_with('/');
+        let menu_line = absolute
+            && cmd
+                .iter()
+                .all(|t| matches!(t, Tok::Word { text, quoted: false, .. } if !text.contains('=')));
+        if let (Some(menu), false) = (&lost, absolute) {
+            let why = format!("skipped: its menu {menu} was refused");
+            refused.push(Error::at(first.pos(), why));
+            continue;
+        }
+        match command(ctx, cmd, end) {
+            Ok((text, changed)) => {
+                out.output.push_str(&text);
+                out.changed |= changed;
+                out.commands += 1;
+                if menu_line {
+                    lost = None;
+                }
+            }
+            Err(e) => {
+                if menu_line {
+                    let words: Vec<&str> = cmd
+                        .iter()
+                        .filter_map(|t| match t {
+                            Tok::Word { text, .. } => Some(text.as_str()),
+                            _ => None,
+                        })
+                        .collect();
+                    lost = Some(words.join(" "));
+                }
+                refused.push(e);
+            }
+        }
+    }
+    (out, refused)
 }
 
 fn exec_one(ctx: &mut Ctx<'_>, toks: &[Tok], end: Pos, out: &mut Outcome) -> Result<(), Failure> {
@@ -175,6 +241,13 @@ fn resolve_step(path: &[&'static str], word: &str, pos: Pos) -> Result<Step, Err
     match (k.len(), c.len()) {
         (1, 0) => Ok(Step::Child(k[0])),
         (0, 1) => Ok(Step::Command(c[0])),
+        (0, 0) if super::unsupported::not_built(path, word).is_some() => Err(Error::at(
+            pos,
+            format!(
+                "not supported by rspe: {}",
+                super::unsupported::not_built(path, word).unwrap_or_default()
+            ),
+        )),
         (0, 0) => Err(Error::at(
             pos,
             format!(
@@ -293,6 +366,21 @@ pub fn action_of(
 fn command(ctx: &mut Ctx<'_>, toks: &[Tok], end: Pos) -> Result<(String, bool), Error> {
     let (path, verb, i) = walk(&ctx.session.cwd, toks)?;
     let Some((verb, vpos)) = verb else {
+        if let Some(Tok::Word {
+            text,
+            quoted: false,
+            pos,
+        }) = toks.get(i)
+        {
+            // A word where a submenu or command would be: a menu rspe does not have.
+            if !text.contains('=') && !text.starts_with('!') {
+                let msg = match super::unsupported::not_built(&path, text) {
+                    Some(menu) => format!("not supported by rspe: {menu}"),
+                    None => format!("unknown menu {text:?} in /{}", path.join(" ")),
+                };
+                return Err(Error::at(*pos, msg));
+            }
+        }
         if i < toks.len() {
             return Err(Error::at(
                 toks[i].pos(),

@@ -16,4 +16,5 @@ pub mod persist;
 pub mod print;
 pub mod schema;
 pub mod store;
+pub mod unsupported;
 pub mod value;

@@ -223,7 +223,13 @@ impl Router {
             live: &*self.live,
             format,
         };
-        let result = exec::run(&mut ctx, &req.command);
+        let result = match &req.mode {
+            Mode::Script {
+                name,
+                keep_going: true,
+            } => keep_going(&mut ctx, name, &req.command),
+            _ => exec::run(&mut ctx, &req.command),
+        };
         let changed = match &result {
             Ok(o) => o.changed,
             Err(f) => f.before.changed,
@@ -254,7 +260,13 @@ impl Router {
         let result = match (result, &req.mode) {
             (Ok(o), _) => saved.map(|()| o.output),
             (Err(f), Mode::Command | Mode::Cancel) => Err(f.error.to_string()),
-            (Err(f), Mode::Script { name }) => Err(format!(
+            (
+                Err(f),
+                Mode::Script {
+                    keep_going: true, ..
+                },
+            ) => Err(f.error.msg),
+            (Err(f), Mode::Script { name, .. }) => Err(format!(
                 "{name}: {} ({} command(s) before it were applied; this one changed nothing)",
                 f.error, f.before.commands
             )),
@@ -266,6 +278,34 @@ impl Router {
             warnings,
         }
     }
+}
+
+/// Runs a script past refused commands; when any was refused, a failure whose message
+/// lists each with its line and reason (what was applied stays applied).
+fn keep_going(
+    ctx: &mut exec::Ctx<'_>,
+    name: &str,
+    src: &str,
+) -> Result<exec::Outcome, exec::Failure> {
+    let (out, refused) = exec::run_keep_going(ctx, src);
+    if refused.is_empty() {
+        return Ok(out);
+    }
+    let mut msg = format!(
+        "{name}: {} command(s) applied, {} refused:",
+        out.commands,
+        refused.len()
+    );
+    for e in &refused {
+        msg.push_str(&format!("\n  {e}"));
+    }
+    Err(exec::Failure {
+        error: crate::config::lex::Error {
+            pos: Default::default(),
+            msg,
+        },
+        before: out,
+    })
 }
 
 fn saved_form(store: &Store, pristine: &Store, live: &dyn Live) -> String {

@@ -1,0 +1,161 @@
+//! Loading another RouterOS router's export: menus rspe does not have are refused as "not
+//! supported by rspe", a mistyped menu as unknown, and `--keep-going` applies every whole
+//! command it can and lists each refused line (the lines under a refused menu line too).
+
+use rspe_controlplane::config::exec::{run, run_keep_going, Ctx, Format, NoLive, Session};
+use rspe_controlplane::config::store::{PortDesc, Store};
+
+fn store(ports: usize) -> (Store, Store) {
+    let p: Vec<PortDesc> = (1..=ports)
+        .map(|i| PortDesc {
+            default_name: format!("ether{i}"),
+            mac: format!("02:00:00:00:00:{i:02X}"),
+            driver: "net_null".into(),
+        })
+        .collect();
+    let s = Store::new(&p);
+    (s.clone(), s)
+}
+
+fn one(store: &mut Store, pristine: &Store, src: &str) -> Result<String, String> {
+    let mut session = Session::default();
+    let mut ctx = Ctx {
+        store,
+        pristine,
+        session: &mut session,
+        live: &NoLive,
+        format: Format::Text,
+    };
+    run(&mut ctx, src)
+        .map(|o| o.output)
+        .map_err(|f| f.error.to_string())
+}
+
+#[test]
+fn menus_rspe_lacks_are_named_as_such() {
+    let (mut s, p) = store(2);
+    for (cmd, want) in [
+        (
+            "/ip dhcp-client add interface=ether1",
+            "not supported by rspe: /ip dhcp-client",
+        ),
+        (
+            "/interface vrrp add interface=ether1",
+            "not supported by rspe: /interface vrrp",
+        ),
+        (
+            "/interface bridge port add bridge=b interface=ether1",
+            "not supported by rspe: /interface bridge port",
+        ),
+        (
+            "/ip dhcp-server network add address=10.0.0.0/24",
+            "not supported by rspe: /ip dhcp-server",
+        ),
+        (
+            "/ipv6 settings set disable-ipv6=yes",
+            "not supported by rspe: /ipv6",
+        ),
+        (
+            "/system clock set time-zone-name=Europe/Riga",
+            "not supported by rspe: /system clock",
+        ),
+        (
+            "/interface vrpp add interface=ether1",
+            "unknown menu \"vrpp\" in /interface",
+        ),
+    ] {
+        let e = one(&mut s, &p, cmd).unwrap_err();
+        assert!(e.contains(want), "{cmd}: {e}");
+    }
+    assert_eq!(s.total_items(), p.total_items(), "nothing changed");
+}
+
+/// A RouterOS v7 CHR export with menus rspe has and menus it does not.
+const CHR_EXPORT: &str = r#"# 2026-11-30 10:00:00 by RouterOS 7.16
+# software id =
+#
+/interface bridge
+add name=lo0
+/interface vlan
+add interface=ether1 name=vlan10 vlan-id=10
+/ip pool
+add name=dhcp ranges=10.0.0.100-10.0.0.200
+/ip dhcp-server
+add address-pool=dhcp interface=ether2 name=dhcp1
+/ip vrf
+add interfaces=ether2 name=cust
+/ip address
+add address=10.255.0.1 interface=lo0 network=10.255.0.1
+add address=10.0.0.1/24 interface=ether2 network=10.0.0.0
+add address=192.0.2.1/24 interface=nonexistent network=192.0.2.0
+/ip dhcp-server network
+add address=10.0.0.0/24 gateway=10.0.0.1
+/ip dns
+set servers=9.9.9.9
+/ip route
+add dst-address=0.0.0.0/0 gateway=192.0.2.254
+/system identity
+set name=chr1
+/system note
+set show-at-login=no
+"#;
+
+#[test]
+fn keep_going_applies_what_it_can_and_lists_the_rest() {
+    let (mut s, p) = store(2);
+    let mut session = Session::default();
+    let mut ctx = Ctx {
+        store: &mut s,
+        pristine: &p,
+        session: &mut session,
+        live: &NoLive,
+        format: Format::Text,
+    };
+    let (out, refused) = run_keep_going(&mut ctx, CHR_EXPORT);
+    let lines: Vec<String> = refused.iter().map(|e| e.to_string()).collect();
+    let line_of = |e: &rspe_controlplane::config::lex::Error| e.pos.line;
+    // The menu lines rspe lacks, the lines under them, and a bad reference.
+    let want = [
+        (6, "not supported by rspe: /interface vlan"),
+        (7, "skipped: its menu /interface vlan was refused"),
+        (8, "not supported by rspe: /ip pool"),
+        (9, "skipped"),
+        (10, "not supported by rspe: /ip dhcp-server"),
+        (11, "skipped"),
+        (17, "nonexistent"),
+        (18, "not supported by rspe: /ip dhcp-server"),
+        (19, "skipped"),
+        (20, "not supported by rspe: /ip dns"),
+        (21, "skipped"),
+        (26, "not supported by rspe: /system note"),
+        (27, "skipped"),
+    ];
+    assert_eq!(refused.len(), want.len(), "{lines:#?}");
+    for (e, (line, text)) in refused.iter().zip(want) {
+        assert_eq!(line_of(e), line, "{lines:#?}");
+        assert!(e.to_string().contains(text), "line {line}: {e}");
+    }
+    assert!(out.changed);
+    // Everything else is in.
+    let export = one(&mut s, &p, "/export").unwrap();
+    for line in [
+        "add name=lo0",
+        "add interfaces=ether2 name=cust",
+        "add address=10.0.0.1/24 interface=ether2 network=10.0.0.0",
+        "gateway=192.0.2.254",
+        "set name=chr1",
+    ] {
+        assert!(export.contains(line), "{line}\n{export}");
+    }
+    assert!(!export.contains("192.0.2.1/24"));
+}
+
+#[test]
+fn without_keep_going_a_script_stops_at_the_first_refused_line() {
+    let (mut s, p) = store(2);
+    let e = one(&mut s, &p, CHR_EXPORT).unwrap_err();
+    assert!(e.contains("line 6") && e.contains("/interface vlan"), "{e}");
+    let export = one(&mut s, &p, "/export").unwrap();
+    assert!(export.contains("add name=lo0"), "what came before stays");
+    assert!(!export.contains("name=cust"));
+}
