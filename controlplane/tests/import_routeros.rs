@@ -159,3 +159,47 @@ fn without_keep_going_a_script_stops_at_the_first_refused_line() {
     assert!(export.contains("add name=lo0"), "what came before stays");
     assert!(!export.contains("name=cust"));
 }
+
+#[test]
+fn chr_link_and_bridge_settings_load_warn_and_export_back() {
+    let (mut s, p) = store(2);
+    let src = "/interface bridge
+add admin-mac=02:11:22:33:44:55 auto-mac=no name=bridge protocol-mode=none vlan-filtering=yes
+/interface ethernet
+set [ find default-name=ether1 ] disable-running-check=no
+set [ find default-name=ether2 ] auto-negotiation=no speed=1G-baseT-full l2mtu=1514 name=wan
+";
+    let mut session = Session::default();
+    let mut ctx = Ctx {
+        store: &mut s,
+        pristine: &p,
+        session: &mut session,
+        live: &NoLive,
+        format: Format::Text,
+    };
+    run(&mut ctx, src).map_err(|f| f.error.to_string()).unwrap();
+    let warnings = session.warnings.join("\n");
+    for w in [
+        "/interface ethernet disable-running-check has no effect",
+        "/interface bridge vlan-filtering has no effect",
+        "/interface ethernet speed has no effect",
+    ] {
+        assert!(warnings.contains(w), "{w}\n{warnings}");
+    }
+    let e1 = one(&mut s, &p, "/export").unwrap();
+    for line in [
+        "set [ find default-name=ether1 ] disable-running-check=no",
+        "auto-negotiation=no",
+        "name=wan",
+        "admin-mac=02:11:22:33:44:55 auto-mac=no",
+        "protocol-mode=none",
+    ] {
+        assert!(e1.contains(line), "{line}\n{e1}");
+    }
+    let (mut s2, p2) = store(2);
+    one(&mut s2, &p2, &e1).unwrap();
+    assert_eq!(one(&mut s2, &p2, "/export").unwrap(), e1);
+    assert!(one(&mut s, &p, "/interface ethernet print detail")
+        .unwrap()
+        .contains("disable-running-check=no"));
+}

@@ -32,6 +32,10 @@ const NO_IPSEC: &str =
 const INTERFACE_LISTS: &str =
     "interface lists are not built yet: refused rather than a rule that never matches";
 
+const LINK: &str = "DPDK brings the link up as the NIC negotiates it; rspe sets no link \
+    parameters (and its neighbour timers are its own)";
+const NO_BRIDGING: &str = "rspe has no bridging: a bridge is a loopback, with no ports";
+
 /// Parameters refused when set.
 pub static REFUSED: &[Note] = &[
     note(
@@ -157,6 +161,70 @@ const ONE_CLOSING_STATE: &str = "the tracker keeps one closing state, timed by t
 
 /// Parameters and menus stored and exported but without effect yet.
 pub static INERT: &[Note] = &[
+    note(&["interface", "ethernet"], Some("l2mtu"), LINK),
+    note(&["interface", "ethernet"], Some("arp-timeout"), LINK),
+    note(&["interface", "ethernet"], Some("auto-negotiation"), LINK),
+    note(&["interface", "ethernet"], Some("advertise"), LINK),
+    note(&["interface", "ethernet"], Some("speed"), LINK),
+    note(&["interface", "ethernet"], Some("full-duplex"), LINK),
+    note(&["interface", "ethernet"], Some("rx-flow-control"), LINK),
+    note(&["interface", "ethernet"], Some("tx-flow-control"), LINK),
+    note(&["interface", "ethernet"], Some("mdix-enable"), LINK),
+    note(&["interface", "ethernet"], Some("loop-protect"), LINK),
+    note(
+        &["interface", "ethernet"],
+        Some("loop-protect-disable-time"),
+        LINK,
+    ),
+    note(
+        &["interface", "ethernet"],
+        Some("loop-protect-send-interval"),
+        LINK,
+    ),
+    note(
+        &["interface", "ethernet"],
+        Some("disable-running-check"),
+        LINK,
+    ),
+    note(&["interface", "ethernet"], Some("bandwidth"), LINK),
+    note(&["interface", "bridge"], Some("admin-mac"), NO_BRIDGING),
+    note(&["interface", "bridge"], Some("auto-mac"), NO_BRIDGING),
+    note(&["interface", "bridge"], Some("ageing-time"), NO_BRIDGING),
+    note(&["interface", "bridge"], Some("arp-timeout"), NO_BRIDGING),
+    note(&["interface", "bridge"], Some("protocol-mode"), NO_BRIDGING),
+    note(&["interface", "bridge"], Some("priority"), NO_BRIDGING),
+    note(
+        &["interface", "bridge"],
+        Some("vlan-filtering"),
+        NO_BRIDGING,
+    ),
+    note(&["interface", "bridge"], Some("igmp-snooping"), NO_BRIDGING),
+    note(&["interface", "bridge"], Some("dhcp-snooping"), NO_BRIDGING),
+    note(&["interface", "bridge"], Some("fast-forward"), NO_BRIDGING),
+    note(&["interface", "bridge"], Some("forward-delay"), NO_BRIDGING),
+    note(
+        &["interface", "bridge"],
+        Some("max-message-age"),
+        NO_BRIDGING,
+    ),
+    note(
+        &["interface", "bridge"],
+        Some("transmit-hold-count"),
+        NO_BRIDGING,
+    ),
+    note(&["interface", "bridge"], Some("ether-type"), NO_BRIDGING),
+    note(&["interface", "bridge"], Some("pvid"), NO_BRIDGING),
+    note(&["interface", "bridge"], Some("frame-types"), NO_BRIDGING),
+    note(
+        &["interface", "bridge"],
+        Some("ingress-filtering"),
+        NO_BRIDGING,
+    ),
+    note(
+        &["interface", "bridge"],
+        Some("port-cost-mode"),
+        NO_BRIDGING,
+    ),
     note(
         &["ip", "service"],
         None,
