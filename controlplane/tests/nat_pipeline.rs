@@ -29,6 +29,7 @@ const CONFIG: &str = "\
 /ip firewall mangle add action=mark-routing chain=prerouting connection-mark=cust_a_conn in-interface=public new-routing-mark=cust_a
 /ip firewall mangle add action=mark-routing chain=prerouting connection-mark=cust_b_conn in-interface=public new-routing-mark=cust_b
 /ip firewall filter add chain=forward protocol=tcp dst-port=23 action=drop
+/ip firewall filter add chain=forward protocol=tcp dst-port=25 action=reject reject-with=tcp-reset
 /ip firewall address-list add list=blocked address=9.9.9.0/24
 /ip firewall address-list add list=blocked address=1.1.1.1
 /ip firewall filter add chain=forward dst-address-list=blocked action=reject reject-with=icmp-admin-prohibited
@@ -336,4 +337,45 @@ fn nat_hygiene_strays_scans_and_errors() {
         .find(|c| c.orig.proto == 1)
         .expect("the echo's connection");
     assert!(c.srcnat() && !c.dstnat(), "{c:?}");
+}
+
+#[test]
+fn reject_with_tcp_reset_answers_with_a_reset() {
+    let snap = snapshot();
+    let mut p = Pipeline::default().with_conntrack(Arc::new(Conntrack::new(1024)));
+    let host_mac = [2, 0, 0, 0, 0, 0x42];
+    // A SYN (sequence 1000): RST+ACK acknowledging it, from the server's address.
+    let mut f = tcp_frame(HOST, 40000, SERVER, 25, 0x02);
+    f[6..12].copy_from_slice(&host_mac);
+    f[38..42].copy_from_slice(&1000u32.to_be_bytes());
+    assert_eq!(
+        process(&mut p, &snap, 0, &mut f, 1),
+        Verdict::Reply(PortId(0), DropReason::Filtered)
+    );
+    assert_eq!(
+        tuple(&f),
+        (SERVER, 25, HOST, 40000),
+        "from the server, checksums right"
+    );
+    assert_eq!(&f[0..6], &host_mac, "back to the host");
+    assert_eq!(f.len(), 14 + 40);
+    let t = &f[34..];
+    assert_eq!(t[13], 0x14, "RST+ACK");
+    assert_eq!(&t[4..8], &[0, 0, 0, 0]);
+    assert_eq!(u32::from_be_bytes([t[8], t[9], t[10], t[11]]), 1001);
+    // A segment with an ACK: a reset whose sequence number is that acknowledgment.
+    let mut f = tcp_frame(HOST, 40001, SERVER, 25, 0x10);
+    f[42..46].copy_from_slice(&777u32.to_be_bytes());
+    assert_eq!(
+        process(&mut p, &snap, 0, &mut f, 2),
+        Verdict::Reply(PortId(0), DropReason::Filtered)
+    );
+    assert_eq!(f[34 + 13], 0x04, "RST");
+    assert_eq!(&f[34 + 4..34 + 8], &777u32.to_be_bytes());
+    // A reset is never answered.
+    let mut f = tcp_frame(HOST, 40002, SERVER, 25, 0x04);
+    assert!(matches!(
+        process(&mut p, &snap, 0, &mut f, 3),
+        Verdict::Drop(_)
+    ));
 }

@@ -145,6 +145,9 @@ impl Pipeline {
         }
         match fwl.run(&fwl.filter, filter_chain, &info, &mut marks) {
             Outcome::Drop => return Verdict::Drop(DropReason::Filtered),
+            Outcome::Reject(None) if p.protocol == protocol::TCP => {
+                return self.tcp_reset(snap, in_port, pkt, p.eh, now);
+            }
             Outcome::Reject(code) => {
                 return self.icmp(
                     snap,
@@ -430,5 +433,110 @@ fn rewrite(b: &mut [u8], eh: usize, f: &Flow, to: (u32, u16, u32, u16)) {
             }
         }
         _ => {}
+    }
+}
+
+/// TCP flags a reset looks at.
+const TCP_FIN: u8 = 0x01;
+const TCP_SYN: u8 = 0x02;
+const TCP_RST: u8 = 0x04;
+const TCP_ACK: u8 = 0x10;
+
+impl Pipeline {
+    /// Replaces a TCP segment that `reject-with=tcp-reset` refuses with the reset that
+    /// answers it (RFC 9293 §3.10.7.1): from its destination to its source, back out of the
+    /// port it came in by; with the segment's ACK, sequence number its acknowledgment,
+    /// else RST+ACK acknowledging all it carried. Never for a reset, a later fragment or a
+    /// source that is not a unicast host; within the VRF's budget for ICMP errors.
+    #[cold]
+    #[inline(never)]
+    fn tcp_reset<B: PacketBuf>(
+        &mut self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &mut B,
+        eh: usize,
+        now_ns: u64,
+    ) -> Verdict {
+        let why = DropReason::Filtered;
+        let Some(port) = snap.port(in_port).copied() else {
+            return Verdict::Drop(DropReason::UnknownPort);
+        };
+        let b = pkt.bytes();
+        let Ok(ip) = ipv4::Packet::new_checked(&b[eh..]) else {
+            return Verdict::Drop(why);
+        };
+        let later_fragment = u16::from_be_bytes([b[eh + 6], b[eh + 7]]) & 0x1fff != 0;
+        if later_fragment || !may_send_error_about(&ip) {
+            return Verdict::Drop(why);
+        }
+        let (src, dst) = (ip.src(), ip.dst());
+        let seg = ip.payload();
+        if seg.len() < 20 || seg[13] & TCP_RST != 0 {
+            return Verdict::Drop(why);
+        }
+        let flags = seg[13];
+        let (sport, dport) = (&seg[0..2], &seg[2..4]);
+        let seq = u32::from_be_bytes([seg[4], seg[5], seg[6], seg[7]]);
+        let ack = u32::from_be_bytes([seg[8], seg[9], seg[10], seg[11]]);
+        let data = seg.len().saturating_sub(usize::from(seg[12] >> 4) * 4);
+        let seg_len =
+            data as u32 + u32::from(flags & TCP_SYN != 0) + u32::from(flags & TCP_FIN != 0);
+        let (rseq, rack, rflags) = if flags & TCP_ACK != 0 {
+            (ack, 0, TCP_RST)
+        } else {
+            (0, seq.wrapping_add(seg_len), TCP_RST | TCP_ACK)
+        };
+        let mut tcp = [0u8; 20];
+        tcp[0..2].copy_from_slice(dport);
+        tcp[2..4].copy_from_slice(sport);
+        tcp[4..8].copy_from_slice(&rseq.to_be_bytes());
+        tcp[8..12].copy_from_slice(&rack.to_be_bytes());
+        tcp[12] = 5 << 4;
+        tcp[13] = rflags;
+        let c = checksum::finish(checksum::sum(
+            &tcp,
+            checksum::pseudo_header(dst, src, protocol::TCP, 20),
+        ));
+        tcp[16..18].copy_from_slice(&c.to_be_bytes());
+        if !self.budget(snap, in_port).icmp.take(now_ns) {
+            return Verdict::Drop(DropReason::IcmpRateLimited);
+        }
+        if !pkt.set_len(eh + 40) {
+            return Verdict::Drop(why);
+        }
+        let b = pkt.bytes_mut();
+        let peer: [u8; 6] = b[6..12].try_into().unwrap_or([0; 6]);
+        b[0..6].copy_from_slice(&peer);
+        b[6..12].copy_from_slice(&port.mac);
+        let h = &mut b[eh..eh + 20];
+        h.copy_from_slice(&[
+            0x45,
+            0,
+            0,
+            40,
+            0,
+            0,
+            0x40,
+            0,
+            64,
+            protocol::TCP,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ]);
+        h[12..16].copy_from_slice(&dst.to_be_bytes());
+        h[16..20].copy_from_slice(&src.to_be_bytes());
+        let c = checksum::finish(checksum::sum(h, 0));
+        h[10..12].copy_from_slice(&c.to_be_bytes());
+        b[eh + 20..eh + 40].copy_from_slice(&tcp);
+        Verdict::Reply(in_port, why)
     }
 }
