@@ -51,6 +51,8 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             _ if a.starts_with("--socket=") => socket = PathBuf::from(&a["--socket=".len()..]),
+            // Import's own option, wherever it is written.
+            "--keep-going" => words.push(a),
             _ if a.starts_with("--") => return usage(&format!("unknown option {a:?}")),
             _ => words.push(a),
         }
