@@ -379,3 +379,107 @@ fn reject_with_tcp_reset_answers_with_a_reset() {
         Verdict::Drop(_)
     ));
 }
+
+/// An ICMP error (`msg_type`, `code`, MTU `mtu` for fragmentation needed) from `from` to
+/// `to` quoting the first bytes of the IPv4 packet in `quoted` (a frame).
+fn icmp_error(from: u32, to: u32, msg_type: u8, code: u8, mtu: u16, quoted: &[u8]) -> Vec<u8> {
+    let q = &quoted[14..quoted.len().min(14 + 28)];
+    let mut l4 = vec![msg_type, code, 0, 0, 0, 0];
+    l4.extend_from_slice(&mtu.to_be_bytes());
+    l4.extend_from_slice(q);
+    frame(from, to, 1, &l4)
+}
+
+/// The ICMP error in `f` checked whole: outer and quoted IPv4 checksums, the ICMP checksum,
+/// and (UDP) the quoted checksum over what the quoted packet would be: its (src, sport,
+/// dst, dport).
+fn error_quote(f: &[u8]) -> (u32, u32, (u32, u16, u32, u16)) {
+    let ip = ipv4::Packet::new_checked(&f[14..]).unwrap();
+    assert!(ip.verify_checksum(), "outer IPv4 checksum");
+    let m = icmp::Packet::new_checked(ip.payload()).unwrap();
+    assert!(m.verify_checksum(), "ICMP checksum");
+    // The quoted packet is cut short (28 bytes): read it by hand.
+    let q = &ip.payload()[8..];
+    assert!(
+        dataplane::wire::checksum::verify(&q[..20]),
+        "quoted IPv4 checksum"
+    );
+    let addr = |at: usize| u32::from_be_bytes([q[at], q[at + 1], q[at + 2], q[at + 3]]);
+    let port = |at: usize| u16::from_be_bytes([q[20 + at], q[21 + at]]);
+    (ip.src(), ip.dst(), (addr(12), port(0), addr(16), port(2)))
+}
+
+#[test]
+fn icmp_errors_about_masqueraded_packets_go_back_to_their_host() {
+    let snap = snapshot();
+    let mut p = Pipeline::default().with_conntrack(Arc::new(Conntrack::new(1024)));
+    let hop = 0x0909_0901; // a router past the gateway
+                           // Customer A's datagram (TTL 1 for a traceroute): masqueraded on its way out.
+    let mut out = udp_frame(HOST, 33434, SERVER, 33435, b"trace");
+    assert_eq!(
+        process(&mut p, &snap, 0, &mut out, 1),
+        Verdict::Forward(PortId(2))
+    );
+    let (_, public_port, _, _) = tuple(&out);
+    // Time exceeded from the hop, about the packet as it left: back to A, as A sent it.
+    let mut te = icmp_error(hop, PUBLIC, icmp::TIME_EXCEEDED, 0, 0, &out);
+    assert_eq!(
+        process(&mut p, &snap, 2, &mut te, 2),
+        Verdict::Forward(PortId(0))
+    );
+    let (src, dst, quoted) = error_quote(&te);
+    assert_eq!((src, dst), (hop, HOST));
+    assert_eq!(quoted, (HOST, 33434, SERVER, 33435));
+    assert_eq!(
+        &te[0..6],
+        &[2, 0, 0, 9, 0, 1],
+        "to customer A's host, in its VRF"
+    );
+    // The quoted UDP checksum still matches the quoted datagram as A sent it.
+    let q = &te[14 + 20 + 8..];
+    let qudp_sum = u16::from_be_bytes([q[26], q[27]]);
+    let orig = udp_frame(HOST, 33434, SERVER, 33435, b"trace");
+    assert_eq!(qudp_sum, u16::from_be_bytes([orig[40], orig[41]]));
+    // Fragmentation needed (path MTU discovery) likewise, its MTU untouched.
+    let mut fnd = icmp_error(hop, PUBLIC, icmp::DEST_UNREACHABLE, 4, 1400, &out);
+    assert_eq!(
+        process(&mut p, &snap, 2, &mut fnd, 3),
+        Verdict::Forward(PortId(0))
+    );
+    let (_, dst, quoted) = error_quote(&fnd);
+    assert_eq!((dst, quoted.0, quoted.1), (HOST, HOST, 33434));
+    assert_eq!(&fnd[14 + 20 + 6..14 + 20 + 8], &1400u16.to_be_bytes());
+    // Customer B's identical flow gets its own errors.
+    let mut out_b = udp_frame(HOST, 33434, SERVER, 33435, b"trace");
+    assert_eq!(
+        process(&mut p, &snap, 1, &mut out_b, 4),
+        Verdict::Forward(PortId(2))
+    );
+    let (_, public_b, _, _) = tuple(&out_b);
+    assert_ne!(public_b, public_port);
+    let mut te_b = icmp_error(hop, PUBLIC, icmp::TIME_EXCEEDED, 0, 0, &out_b);
+    assert_eq!(
+        process(&mut p, &snap, 2, &mut te_b, 5),
+        Verdict::Forward(PortId(1))
+    );
+    // A packet that expires here is answered before any translation: to A, quoting A's.
+    let mut ttl1 = udp_frame(HOST, 33500, SERVER, 33435, b"ttl1");
+    ttl1[14 + 8] = 1;
+    ipv4::Packet::new_checked(&mut ttl1[14..])
+        .unwrap()
+        .fill_checksum();
+    assert_eq!(
+        process(&mut p, &snap, 0, &mut ttl1, 6),
+        Verdict::Reply(PortId(0), DropReason::TtlExpired)
+    );
+    let (_, dst, quoted) = error_quote(&ttl1);
+    assert_eq!((dst, quoted), (HOST, (HOST, 33500, SERVER, 33435)));
+    // An error quoting a flow nobody has, or cut short: dropped.
+    let mut stray = udp_frame(PUBLIC, 40000, SERVER, 33435, b"x");
+    stray[14 + 8] = 1;
+    let mut unknown = icmp_error(hop, PUBLIC, icmp::TIME_EXCEEDED, 0, 0, &stray);
+    assert!(matches!(
+        process(&mut p, &snap, 2, &mut unknown, 6),
+        Verdict::Drop(_) | Verdict::Punt
+    ));
+}

@@ -440,6 +440,15 @@ impl Conntrack {
         self.shard(key.shard()).keys.contains_key(key)
     }
 
+    /// The connection `key` is a direction of, and which, without counting a packet (an
+    /// ICMP error about one of its packets).
+    pub fn find(&self, key: &FlowKey) -> Option<(Conn, Dir)> {
+        let (id, dir) = *self.shard(key.shard()).keys.get(key)?;
+        let sh = self.shard(usize::from(id.shard));
+        let conn = sh.conns.get(id.slot as usize)?.as_ref()?;
+        Some((conn.clone(), dir))
+    }
+
     /// Sets a connection's mark.
     pub fn set_mark(&self, id: ConnId, mark: u16) {
         let mut sh = self.shard(usize::from(id.shard));

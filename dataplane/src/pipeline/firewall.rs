@@ -50,6 +50,12 @@ impl Pipeline {
             (None, _) => fw::state::NEW,
         };
         let is_new = seen.is_none() && st == fw::state::NEW;
+        // An ICMP error about a translated packet of a connection: it takes the
+        // connection's mark, and goes back to the host the connection hides.
+        let related = match (&seen, f.related) {
+            (None, true) => related_conn(&ct, pkt.bytes(), &f, vrf),
+            _ => None,
+        };
         // The tuple the packet leaves with: an established connection's translation.
         let (mut nsrc, mut nsport, mut ndst, mut ndport) = (f.src, f.sport, f.dst, f.dport);
         if let Some(s) = &seen {
@@ -59,8 +65,15 @@ impl Pipeline {
             };
             (nsrc, nsport, ndst, ndport) = (out.src, out.sport, out.dst, out.dport);
         }
+        if let Some((c, _)) = &related {
+            ndst = c.orig.src;
+        }
         let mut marks = Marks {
-            conn: seen.as_ref().map_or(0, |s| s.conn.mark),
+            conn: seen
+                .as_ref()
+                .map(|s| s.conn.mark)
+                .or(related.as_ref().map(|(c, _)| c.mark))
+                .unwrap_or(0),
             ..Marks::default()
         };
         let vrf_table = snap.ingress_table(in_port);
@@ -130,6 +143,11 @@ impl Pipeline {
             _ => (false, None),
         };
         info.out_port = out_port;
+        if !local && out_port.is_some() && p.ttl <= 1 && related.is_none() {
+            // Expired before any translation (as Linux checks before its forward hook): the
+            // error quotes the packet as its sender sent it, and goes back to that sender.
+            return self.icmp(snap, in_port, pkt, p.eh, now, IcmpError::time_exceeded());
+        }
         if !local && seen.is_none() && !self.belongs(&ct, pkt.bytes(), &f, st, vrf) {
             return Verdict::Drop(DropReason::NoConnection);
         }
@@ -265,7 +283,11 @@ impl Pipeline {
                 ct.set_mark(s.id, marks.conn);
             }
         }
-        if (nsrc, nsport, ndst, ndport) != (f.src, f.sport, f.dst, f.dport) {
+        if let Some((c, _)) = &related {
+            if !translate_error(pkt.bytes_mut(), p.eh, f.l4, c.orig.src, c.orig.sport) {
+                return Verdict::Drop(DropReason::BadIpHeader);
+            }
+        } else if (nsrc, nsport, ndst, ndport) != (f.src, f.sport, f.dst, f.dport) {
             rewrite(pkt.bytes_mut(), p.eh, &f, (nsrc, nsport, ndst, ndport));
         }
         let p2 = Parsed { dst: ndst, ..p };
@@ -284,10 +306,7 @@ impl Pipeline {
         }
         // The quoted packet went towards the error's sender: its flow, turned around, is
         // a direction of a tracked connection in the VRF the error arrived in.
-        let Some(q) = bytes
-            .get(f.l4 + icmp::HEADER_LEN..)
-            .and_then(|b| flow_of(b, 0))
-        else {
+        let Some(q) = bytes.get(f.l4 + icmp::HEADER_LEN..).and_then(quoted_flow) else {
             return false;
         };
         ct.contains(&FlowKey {
@@ -299,6 +318,111 @@ impl Pipeline {
             dport: q.sport,
         })
     }
+}
+
+/// The connection an ICMP error (`f`, in `bytes`) is about, when its quoted packet is one
+/// the router translated on its way out (the quoted flow, turned around, is the
+/// connection's reply direction, and the connection changed its source): the error goes
+/// back to the connection's original source, untranslated. `None` for errors about
+/// untranslated packets (they need nothing) or no connection.
+fn related_conn(ct: &Conntrack, bytes: &[u8], f: &Flow, vrf: u16) -> Option<(Conn, Dir)> {
+    let q = bytes.get(f.l4 + icmp::HEADER_LEN..).and_then(quoted_flow)?;
+    let (conn, dir) = ct.find(&FlowKey {
+        vrf,
+        proto: q.proto,
+        src: q.dst,
+        dst: q.src,
+        sport: q.dport,
+        dport: q.sport,
+    })?;
+    let hidden = (conn.orig.src, conn.orig.sport) != (q.src, q.sport);
+    (dir == Dir::Reply && hidden).then_some((conn, dir))
+}
+
+/// Translates an ICMP error about a packet the router source-translated back to the host
+/// it came from: the error's destination becomes `host`, the quoted packet's source
+/// `host`:`port` (its IPv4 checksum updated, and its TCP/UDP checksum or ICMP echo
+/// identifier and checksum when quoted), and the ICMP checksum is computed again (RFC
+/// 5508 §4.2, RFC 3022 §4.3). `false`: the error is too short to hold what it quotes.
+fn translate_error(b: &mut [u8], eh: usize, l4: usize, host: u32, port: u16) -> bool {
+    let be16 = |b: &[u8], at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
+    let be32 = |b: &[u8], at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+    let total = usize::from(be16(b, eh + 2));
+    let end = (eh + total).min(b.len());
+    let q = l4 + icmp::HEADER_LEN;
+    if end < q + 20 {
+        return false;
+    }
+    // Replaces the 32-bit value at `at` and updates the checksum at `sum`.
+    let swap32 = |b: &mut [u8], at: usize, sum: usize, v: u32| {
+        let old = be32(b, at);
+        let mut c = be16(b, sum);
+        c = checksum::update(c, (old >> 16) as u16, (v >> 16) as u16);
+        c = checksum::update(c, old as u16, v as u16);
+        b[sum..sum + 2].copy_from_slice(&c.to_be_bytes());
+        b[at..at + 4].copy_from_slice(&v.to_be_bytes());
+    };
+    swap32(b, eh + 16, eh + 10, host);
+    let old_src = be32(b, q + 12);
+    swap32(b, q + 12, q + 10, host);
+    let ql4 = q + usize::from(b[q] & 0x0f) * 4;
+    let proto = b[q + 9];
+    if ql4 + 8 <= end {
+        let (port_at, sum_at) = match proto {
+            protocol::UDP if be16(b, ql4 + 6) != 0 => (Some(ql4), Some(ql4 + 6)),
+            protocol::UDP => (Some(ql4), None),
+            protocol::TCP => (Some(ql4), (ql4 + 18 <= end).then_some(ql4 + 16)),
+            protocol::ICMP if b[ql4] == icmp::ECHO_REQUEST => (Some(ql4 + 4), Some(ql4 + 2)),
+            _ => (None, None),
+        };
+        if let Some(at) = port_at {
+            let old = be16(b, at);
+            b[at..at + 2].copy_from_slice(&port.to_be_bytes());
+            if let Some(s) = sum_at {
+                let mut c = be16(b, s);
+                if proto != protocol::ICMP {
+                    // The pseudo-header's source address too.
+                    c = checksum::update(c, (old_src >> 16) as u16, (host >> 16) as u16);
+                    c = checksum::update(c, old_src as u16, host as u16);
+                }
+                c = checksum::update(c, old, port);
+                b[s..s + 2].copy_from_slice(&c.to_be_bytes());
+            }
+        }
+    }
+    b[l4 + 2..l4 + 4].copy_from_slice(&[0, 0]);
+    let c = checksum::finish(checksum::sum(&b[l4..end], 0));
+    b[l4 + 2..l4 + 4].copy_from_slice(&c.to_be_bytes());
+    true
+}
+
+/// The flow of the packet an ICMP error quotes: its IPv4 header and the first 8 bytes
+/// after it are enough (RFC 792), however long the packet said it was.
+fn quoted_flow(q: &[u8]) -> Option<Flow> {
+    let h = q.get(..20)?;
+    let ihl = usize::from(h[0] & 0x0f) * 4;
+    if h[0] >> 4 != 4 || ihl < 20 {
+        return None;
+    }
+    let l4 = q.get(ihl..ihl + 8)?;
+    let proto = h[9];
+    let be = |at: usize| u16::from_be_bytes([l4[at], l4[at + 1]]);
+    let (sport, dport) = match proto {
+        protocol::TCP | protocol::UDP => (be(0), be(2)),
+        protocol::ICMP if matches!(l4[0], icmp::ECHO_REQUEST | icmp::ECHO_REPLY) => (be(4), be(4)),
+        _ => (0, 0),
+    };
+    Some(Flow {
+        proto,
+        src: u32::from_be_bytes([h[12], h[13], h[14], h[15]]),
+        dst: u32::from_be_bytes([h[16], h[17], h[18], h[19]]),
+        sport,
+        dport,
+        flags: 0,
+        trackable: u16::from_be_bytes([h[6], h[7]]) & 0x1fff == 0,
+        related: false,
+        l4: ihl,
+    })
 }
 
 /// What connection tracking reads of a packet.
