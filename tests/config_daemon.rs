@@ -278,8 +278,8 @@ fn inert_parameters_warn_and_unsafe_ones_are_refused() {
     let (ok, _, err) = d.ctl(&["/routing bgp connection add name=c remote.address=10.0.0.2 remote.as=65001 local.role=ebgp input.filter=in"]);
     assert!(!ok && err.contains("input.filter is refused"), "{err}");
     let (ok, _, err) =
-        d.ctl(&["/ip firewall filter add chain=forward in-interface-list=WAN action=drop"]);
-    assert!(!ok && err.contains("in-interface-list is refused"), "{err}");
+        d.ctl(&["/ip firewall filter add chain=forward src-address-type=local action=drop"]);
+    assert!(!ok && err.contains("src-address-type is refused"), "{err}");
     d.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -203,3 +203,62 @@ set [ find default-name=ether2 ] auto-negotiation=no speed=1G-baseT-full l2mtu=1
         .unwrap()
         .contains("disable-running-check=no"));
 }
+
+#[test]
+fn interface_lists_as_routeros_exports_write_them() {
+    let (mut s, p) = store(3);
+    let src = "/interface list
+add name=WAN
+add name=LAN
+/interface list member
+add interface=ether1 list=WAN
+add interface=ether2 list=LAN
+/ip firewall filter
+add action=drop chain=input in-interface-list=!LAN
+/ip firewall nat
+add action=masquerade chain=srcnat out-interface-list=WAN
+";
+    one(&mut s, &p, src).unwrap();
+    let e1 = one(&mut s, &p, "/export").unwrap();
+    assert!(
+        e1.contains("/interface list member\nadd interface=ether1 list=WAN\n"),
+        "{e1}"
+    );
+    assert!(e1.contains("in-interface-list=!LAN"), "{e1}");
+    assert!(e1.find("/interface list").unwrap() < e1.find("/ip firewall").unwrap());
+    let (mut s2, p2) = store(3);
+    one(&mut s2, &p2, &e1).unwrap();
+    assert_eq!(one(&mut s2, &p2, "/export").unwrap(), e1);
+    // A rename follows everywhere; a list in use stays; builtin lists are refused.
+    one(&mut s, &p, "/interface list set LAN name=inside").unwrap();
+    let e2 = one(&mut s, &p, "/export").unwrap();
+    assert!(
+        e2.contains("in-interface-list=!inside") && e2.contains("list=inside"),
+        "{e2}"
+    );
+    assert!(one(&mut s, &p, "/interface list remove inside").is_err());
+    for (cmd, want) in [
+        ("/interface list add name=all", "built in"),
+        (
+            "/interface list member add list=all interface=ether3",
+            "built in",
+        ),
+        (
+            "/ip firewall filter add chain=input in-interface-list=nosuch",
+            "no such interface list",
+        ),
+        (
+            "/interface list member add list=WAN interface=nosuch",
+            "no such interface",
+        ),
+    ] {
+        let e = one(&mut s, &p, cmd).unwrap_err();
+        assert!(e.contains(want), "{cmd}: {e}");
+    }
+    one(
+        &mut s,
+        &p,
+        "/ip firewall filter add chain=input in-interface-list=all action=accept",
+    )
+    .unwrap();
+}

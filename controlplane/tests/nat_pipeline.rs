@@ -483,3 +483,39 @@ fn icmp_errors_about_masqueraded_packets_go_back_to_their_host() {
         Verdict::Drop(_) | Verdict::Punt
     ));
 }
+
+#[test]
+fn interface_lists_match_their_members() {
+    let config = "\
+/interface list add name=LAN
+/interface list member add list=LAN interface=ether1
+/ip address add address=10.1.0.1/24 interface=ether1
+/ip address add address=10.2.0.1/24 interface=ether2
+/ip address add address=10.3.0.1/24 interface=ether3
+/ip firewall filter add chain=forward in-interface-list=!LAN out-interface-list=all action=drop
+";
+    let (a, b, c) = (0x0a01_0005, 0x0a02_0005, 0x0a03_0005);
+    let snap = snapshot_from_config(config, 3, &[(0, a), (1, b), (2, c)]).unwrap();
+    let mut p = Pipeline::default().with_conntrack(Arc::new(Conntrack::new(64)));
+    let mut from_lan = udp_frame(a, 1000, c, 53, b"x");
+    assert_eq!(
+        process(&mut p, &snap, 0, &mut from_lan, 1),
+        Verdict::Forward(PortId(2))
+    );
+    let mut from_other = udp_frame(b, 1000, c, 53, b"x");
+    assert_eq!(
+        process(&mut p, &snap, 1, &mut from_other, 2),
+        Verdict::Drop(DropReason::Filtered)
+    );
+    // `none` matches nothing: a rule on it drops nothing.
+    let none = config.replace(
+        "in-interface-list=!LAN out-interface-list=all",
+        "in-interface-list=none",
+    );
+    let snap = snapshot_from_config(&none, 3, &[(0, a), (1, b), (2, c)]).unwrap();
+    let mut from_other = udp_frame(b, 1001, c, 53, b"x");
+    assert_eq!(
+        process(&mut p, &snap, 1, &mut from_other, 3),
+        Verdict::Forward(PortId(2))
+    );
+}

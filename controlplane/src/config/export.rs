@@ -20,6 +20,8 @@ pub const EXPORT_ORDER: &[&[&str]] = &[
     &["interface", "ipip"],
     &["interface", "vxlan"],
     &["interface", "vxlan", "vteps"],
+    &["interface", "list"],
+    &["interface", "list", "member"],
     &["routing", "table"],
     &["ip", "vrf"],
     &["routing", "id"],

@@ -29,8 +29,6 @@ const ROUTING_FILTERS: &str =
     "routing filters are not built yet: refused rather than letting every route through";
 const NO_IPSEC: &str =
     "IPsec is not built: refused rather than sending the tunnel's traffic in the clear";
-const INTERFACE_LISTS: &str =
-    "interface lists are not built yet: refused rather than a rule that never matches";
 
 const LINK: &str = "DPDK brings the link up as the NIC negotiates it; rspe sets no link \
     parameters (and its neighbour timers are its own)";
@@ -92,36 +90,6 @@ pub static REFUSED: &[Note] = &[
         &["routing", "bgp", "connection"],
         Some("output.filter-select"),
         ROUTING_FILTERS,
-    ),
-    note(
-        &["ip", "firewall", "filter"],
-        Some("in-interface-list"),
-        INTERFACE_LISTS,
-    ),
-    note(
-        &["ip", "firewall", "filter"],
-        Some("out-interface-list"),
-        INTERFACE_LISTS,
-    ),
-    note(
-        &["ip", "firewall", "nat"],
-        Some("in-interface-list"),
-        INTERFACE_LISTS,
-    ),
-    note(
-        &["ip", "firewall", "nat"],
-        Some("out-interface-list"),
-        INTERFACE_LISTS,
-    ),
-    note(
-        &["ip", "firewall", "mangle"],
-        Some("in-interface-list"),
-        INTERFACE_LISTS,
-    ),
-    note(
-        &["ip", "firewall", "mangle"],
-        Some("out-interface-list"),
-        INTERFACE_LISTS,
     ),
     note(&["interface", "ipip"], Some("ipsec-secret"), NO_IPSEC),
     note(&["interface", "gre"], Some("ipsec-secret"), NO_IPSEC),

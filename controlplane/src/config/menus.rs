@@ -232,6 +232,25 @@ pub static MENUS: &[Menu] = &[
     tunnel::VXLAN_VTEPS,
     tunnel::VXLAN_FDB,
     Menu::list(
+        &["interface", "list"],
+        &[Param::req("name", Kind::Name), COMMENT],
+        Some("name"),
+        PrintStyle::Table(&["name"]),
+        &[],
+    ),
+    Menu::list(
+        &["interface", "list", "member"],
+        &[
+            Param::req("list", Kind::Ref(RefTo::InterfaceList)),
+            Param::req("interface", Kind::Ref(IFACE)),
+            COMMENT,
+            DISABLED,
+        ],
+        None,
+        PrintStyle::Table(&["list", "interface"]),
+        &[&[('X', "DISABLED")]],
+    ),
+    Menu::list(
         &["interface", "ethernet"],
         &[
             Param::req("name", Kind::Name),
@@ -987,6 +1006,10 @@ pub const SERVICES: &[(&str, &str, &str, &str, bool)] = &[
     ("winbox", "8291", "", "main", false),
     ("api-ssl", "8729", "none", "main", false),
 ];
+
+/// The interface lists every router has: `all` (every interface), `none`, `dynamic` (none
+/// here: rspe makes no interfaces of its own), `static` (every interface).
+pub const BUILTIN_LISTS: &[&str] = &["all", "none", "dynamic", "static"];
 
 /// The menus whose items are interfaces, with the `type` the `/interface` view shows.
 pub const INTERFACE_MENUS: &[(&[&str], &str)] = &[

@@ -20,6 +20,9 @@ pub enum RefTo {
     OspfInstance,
     /// An OSPF area by name.
     OspfArea,
+    /// An interface list by name (`/interface list`, or a builtin: `all`, `none`,
+    /// `dynamic`, `static`).
+    InterfaceList,
 }
 
 /// The type of a parameter's value, which decides how it is checked and canonicalised.
@@ -80,6 +83,9 @@ pub enum Kind {
     FwAddress,
     /// A firewall interface matcher: `[!]interface`.
     FwInterface,
+    /// A firewall interface list matcher: `[!]list` (a list of `/interface list` or a
+    /// builtin one).
+    FwInterfaceList,
     /// A firewall port matcher: `[!]80,443,1000-2000`.
     FwPorts,
     /// A firewall protocol: name or number, optionally negated.
@@ -135,6 +141,7 @@ impl Kind {
                     RefTo::BgpTemplate => "BGP template",
                     RefTo::OspfInstance => "OSPF instance",
                     RefTo::OspfArea => "OSPF area",
+                    RefTo::InterfaceList => "interface list",
                 };
                 if matches!(self, Kind::RefList(_)) {
                     format!("a comma list of {what} names")
@@ -151,6 +158,7 @@ impl Kind {
             Kind::RouterId => "an IPv4 address or a routing id name".into(),
             Kind::FwAddress => "[!]a.b.c.d[/len] or [!]a.b.c.d-e.f.g.h".into(),
             Kind::FwInterface => "[!]interface name".into(),
+            Kind::FwInterfaceList => "[!]interface list name".into(),
             Kind::FwPorts => "[!]ports: 80,443,1000-2000".into(),
             Kind::FwProtocol => "a protocol name (tcp, udp, icmp, ...) or number".into(),
             Kind::FwEnumList(v) => format!("[!]a comma list of {}", v.join(", ")),

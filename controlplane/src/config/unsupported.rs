@@ -25,7 +25,6 @@ const NOT_BUILT: &[&str] = &[
     "interface ipipv6",
     "interface l2tp-client",
     "interface l2tp-server",
-    "interface list",
     "interface lte",
     "interface macvlan",
     "interface ovpn-client",

@@ -195,6 +195,14 @@ pub fn canonical(kind: Kind, raw: &str, r: &dyn Resolver) -> Result<String, Stri
                 Err(missing(RefTo::Interface { lists: false }, name))
             }
         }
+        Kind::FwInterfaceList => {
+            let (neg, name) = split_neg(raw);
+            if r.exists(RefTo::InterfaceList, name) {
+                Ok(format!("{}{name}", if neg { "!" } else { "" }))
+            } else {
+                Err(missing(RefTo::InterfaceList, name))
+            }
+        }
         Kind::FwPorts => negatable(raw, |v| {
             list(v, |p| match p.split_once('-') {
                 Some((a, b)) => {
@@ -260,6 +268,7 @@ fn missing(to: RefTo, name: &str) -> String {
         RefTo::BgpTemplate => "BGP template",
         RefTo::OspfInstance => "OSPF instance",
         RefTo::OspfArea => "OSPF area",
+        RefTo::InterfaceList => "interface list",
     };
     format!("no such {what} {name:?}")
 }

@@ -84,6 +84,8 @@ pub struct Names<'a> {
     pub port: &'a dyn Fn(&str) -> Option<u16>,
     /// Table id of a table name.
     pub table: &'a dyn Fn(&str) -> Option<TableId>,
+    /// Port ids of an interface list's members.
+    pub list: &'a dyn Fn(&str) -> Vec<u16>,
 }
 
 fn compile_rule(
@@ -95,11 +97,7 @@ fn compile_rule(
 ) -> Option<Rule> {
     let mut mm = Match::default();
     // Matchers this dataplane does not evaluate: the rule is left out.
-    for unsupported in [
-        "in-interface-list",
-        "out-interface-list",
-        "src-address-type",
-    ] {
+    for unsupported in ["src-address-type"] {
         if get(unsupported).is_some() {
             return None;
         }
@@ -152,6 +150,15 @@ fn compile_rule(
             // An interface that is not a port (a bridge) matches nothing.
             let list = (names.port)(name).into_iter().collect();
             *slot = Some((list, n));
+        }
+    }
+    for (k, slot) in [
+        ("in-interface-list", &mut mm.in_ports),
+        ("out-interface-list", &mut mm.out_ports),
+    ] {
+        if let Some(v) = get(k) {
+            let (n, name) = neg(&v);
+            *slot = Some(((names.list)(name), n));
         }
     }
     if let Some(v) = get("connection-state") {

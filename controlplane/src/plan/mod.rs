@@ -332,6 +332,7 @@ impl Plan {
             &firewall::Names {
                 port: &|n| port_named(n),
                 table: &|n| table_id(n),
+                list: &|n| interface_list(store, &plan_ports, n),
             },
             &tracking,
         );
@@ -503,6 +504,26 @@ pub fn store_from_config(config: &str, ports: u16) -> Result<(Store, Vec<PortBas
     };
     exec::run(&mut ctx, config).map_err(|f| f.error.to_string())?;
     Ok((store, bases))
+}
+
+/// The port ids of interface list `name`: its enabled members' (`/interface list
+/// member`), every interface's for the builtin `all` and `static`, none for `none` and
+/// `dynamic` (rspe makes no interfaces of its own).
+fn interface_list(store: &Store, ports: &[PortPlan], name: &str) -> Vec<u16> {
+    if matches!(name, "all" | "static") {
+        return ports.iter().map(|p| p.id).collect();
+    }
+    let menu = m(&["interface", "list", "member"]);
+    let mut ids: Vec<u16> = store
+        .items(menu)
+        .iter()
+        .filter(|it| !it.disabled() && it.get(menu, "list") == Some(name))
+        .filter_map(|it| it.get(menu, "interface"))
+        .filter_map(|i| ports.iter().find(|p| p.name == i).map(|p| p.id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// For tests, benchmarks and fuzzing: the plan of a router with `ports` ports (`ether1`..,

@@ -97,8 +97,8 @@ macro_rules! fw_params {
             Param::opt("dst-port", Kind::FwPorts),
             Param::opt("in-interface", Kind::FwInterface),
             Param::opt("out-interface", Kind::FwInterface),
-            Param::opt("in-interface-list", Kind::Word),
-            Param::opt("out-interface-list", Kind::Word),
+            Param::opt("in-interface-list", Kind::FwInterfaceList),
+            Param::opt("out-interface-list", Kind::FwInterfaceList),
             Param::opt("connection-state", Kind::FwEnumList(CONN_STATES)),
             Param::opt("connection-mark", Kind::Word),
             Param::opt(

@@ -78,6 +78,20 @@ impl Store {
                     return Err(format!("interface name {name:?} is already taken"));
                 }
             }
+            ["interface", "list"] if menus::BUILTIN_LISTS.contains(&v("name").unwrap_or("")) => {
+                return Err(format!(
+                    "interface list {:?} is built in",
+                    v("name").unwrap_or("")
+                ));
+            }
+            ["interface", "list", "member"]
+                if menus::BUILTIN_LISTS.contains(&v("list").unwrap_or("")) =>
+            {
+                return Err(format!(
+                    "list {:?} is built in: its members are not chosen",
+                    v("list").unwrap_or("")
+                ));
+            }
             ["interface", "vxlan", "vteps"] => {
                 let iface = v("interface").unwrap_or("");
                 if !self.has_name(m(&["interface", "vxlan"]), iface) {

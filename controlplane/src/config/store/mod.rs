@@ -798,6 +798,7 @@ fn ref_kind(menu: usize) -> Option<RefTo> {
         ["routing", "bgp", "template"] => Some(RefTo::BgpTemplate),
         ["routing", "ospf", "instance"] => Some(RefTo::OspfInstance),
         ["routing", "ospf", "area"] => Some(RefTo::OspfArea),
+        ["interface", "list"] => Some(RefTo::InterfaceList),
         _ => None,
     }
 }
@@ -831,6 +832,7 @@ fn refers(kind: Kind, to: RefTo, v: &str, name: &str) -> bool {
         Kind::FwInterface => {
             matches!(to, RefTo::Interface { .. }) && v.trim_start_matches('!') == name
         }
+        Kind::FwInterfaceList => to == RefTo::InterfaceList && v.trim_start_matches('!') == name,
         Kind::FwTable => to == RefTo::Table && v.trim_start_matches('!') == name,
         Kind::IpAtVrf => to == RefTo::Vrf && v.split_once('@').is_some_and(|(_, x)| x == name),
         Kind::VrfLater => to == RefTo::Vrf && v == name,
@@ -854,7 +856,7 @@ fn rewrite(kind: Kind, v: &str, old: &str, new: &str) -> String {
             .map(|x| if x == old { new } else { x })
             .collect::<Vec<_>>()
             .join(","),
-        Kind::FwInterface | Kind::FwTable => {
+        Kind::FwInterface | Kind::FwTable | Kind::FwInterfaceList => {
             if v.starts_with('!') {
                 format!("!{new}")
             } else {
@@ -899,6 +901,10 @@ impl Resolver for Store {
             RefTo::BgpTemplate => self.has_name(m(&["routing", "bgp", "template"]), name),
             RefTo::OspfInstance => self.has_name(m(&["routing", "ospf", "instance"]), name),
             RefTo::OspfArea => self.has_name(m(&["routing", "ospf", "area"]), name),
+            RefTo::InterfaceList => {
+                menus::BUILTIN_LISTS.contains(&name)
+                    || self.has_name(m(&["interface", "list"]), name)
+            }
         }
     }
 }
