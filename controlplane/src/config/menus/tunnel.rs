@@ -65,23 +65,10 @@ pub const GRE: Menu = Menu::list(
 /// `/interface eoip`: MikroTik's Ethernet over IP (GRE protocol type 0x6400).
 pub const EOIP: Menu = Menu::list(
     &["interface", "eoip"],
-    &[
-        Param::req("name", Kind::Name),
-        Param::def("mtu", Kind::IntOr("auto", 68, 65535), "auto"),
-        Param::ro("actual-mtu", Kind::Int(0, 65535)),
-        Param::opt("mac-address", Kind::Mac).shown(),
-        Param::opt("local-address", Kind::Ip),
-        Param::req("remote-address", Kind::IpAtVrf),
+    tunnel_params!(
         Param::req("tunnel-id", Kind::Int(0, 65535)),
-        Param::def("keepalive", Kind::Keepalive, "10s,10"),
-        Param::def("dscp", Kind::IntOr("inherit", 0, 63), "inherit"),
-        Param::def("dont-fragment", Kind::Enum(&["no", "inherit"]), "no"),
-        Param::def("clamp-tcp-mss", Kind::Bool, "yes"),
-        Param::def("allow-fast-path", Kind::Bool, "yes"),
-        Param::opt("ipsec-secret", Kind::Text),
-        COMMENT,
-        DISABLED,
-    ],
+        Param::opt("mac-address", Kind::Mac).shown()
+    ),
     Some("name"),
     PrintStyle::Table(&[
         "name",

@@ -13,7 +13,7 @@
 use super::wire::{Found, Outer};
 use super::{clamp_mss, MAX_DEPTH};
 use crate::counters::DropReason;
-use crate::pipeline::{flow_hash_of, Event, PacketBuf, Parsed, Pipeline, Stage, Verdict};
+use crate::pipeline::{flow_hash_of, Event, PacketBuf, Pipeline, Stage, Verdict};
 use crate::wire::ethernet::{ethertype, HEADER_LEN as ETH};
 use shared::snapshot::Snapshot;
 use shared::tunnel::{Tunnel, TunnelKind, Vtep};
@@ -42,21 +42,7 @@ impl Pipeline {
         if !routed {
             return Some(self.arrived_l2(snap, t, f.from, pkt, now_ns, 1));
         }
-        match crate::pipeline::parse(pkt) {
-            Ok(q)
-                if snap.rp_filter != shared::snapshot::RpFilter::No
-                    && !crate::pipeline::rp_ok(snap, t.id, q.src) =>
-            {
-                Some(Verdict::Drop(DropReason::RpFilter))
-            }
-            Ok(q) => {
-                st.ports[i] = t.id;
-                st.look_up(i, Parsed { depth: 1, ..q }, snap.ingress_table(t.id));
-                None
-            }
-            Err(Verdict::Punt) => Some(Verdict::PuntTo(t.id)),
-            Err(v) => Some(v),
-        }
+        super::join_lookup(snap, t, pkt, st, i)
     }
 
     /// Off the burst (a local tunnel's outer packet, or one the lookup found local): the

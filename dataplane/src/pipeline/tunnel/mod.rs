@@ -98,21 +98,7 @@ impl Pipeline {
         }
         inner_frame(t, pkt.bytes_mut());
         self.count_out_of(t, pkt);
-        match super::parse(pkt) {
-            Ok(q)
-                if snap.rp_filter != shared::snapshot::RpFilter::No
-                    && !super::rp_ok(snap, t.id, q.src) =>
-            {
-                Some(Verdict::Drop(DropReason::RpFilter))
-            }
-            Ok(q) => {
-                st.ports[i] = t.id;
-                st.look_up(i, Parsed { depth: 1, ..q }, snap.ingress_table(t.id));
-                None
-            }
-            Err(Verdict::Punt) => Some(Verdict::PuntTo(t.id)),
-            Err(v) => Some(v),
-        }
+        join_lookup(snap, t, pkt, st, i)
     }
 
     /// A verdict whose port is a tunnel becomes the verdict of the outer packet; others
@@ -429,6 +415,34 @@ impl Pipeline {
             c.tunnels
                 .count(t.id.0, true, pkt.bytes().len().saturating_sub(ETH) as u64);
         }
+    }
+}
+
+/// The inner frame of tunnel `t` (now the whole buffer) as packet `i` of the burst:
+/// parsed, checked against rp-filter, and added to the bulk lookup in the tunnel's VRF as
+/// arriving on the tunnel; `Some`: its verdict when it goes no further.
+#[inline(always)]
+fn join_lookup<B: PacketBuf>(
+    snap: &Snapshot,
+    t: &Tunnel,
+    pkt: &mut B,
+    st: &mut super::Stage,
+    i: usize,
+) -> Option<Verdict> {
+    match super::parse(pkt) {
+        Ok(q)
+            if snap.rp_filter != shared::snapshot::RpFilter::No
+                && !super::rp_ok(snap, t.id, q.src) =>
+        {
+            Some(Verdict::Drop(DropReason::RpFilter))
+        }
+        Ok(q) => {
+            st.ports[i] = t.id;
+            st.look_up(i, Parsed { depth: 1, ..q }, snap.ingress_table(t.id));
+            None
+        }
+        Err(Verdict::Punt) => Some(Verdict::PuntTo(t.id)),
+        Err(v) => Some(v),
     }
 }
 
