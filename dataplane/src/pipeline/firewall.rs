@@ -630,36 +630,16 @@ impl Pipeline {
             return Verdict::Drop(why);
         }
         let b = pkt.bytes_mut();
-        let peer: [u8; 6] = b[6..12].try_into().unwrap_or([0; 6]);
-        b[0..6].copy_from_slice(&peer);
-        b[6..12].copy_from_slice(&port.mac);
-        let h = &mut b[eh..eh + 20];
-        h.copy_from_slice(&[
-            0x45,
-            0,
-            0,
-            40,
-            0,
-            0,
-            0x40,
-            0,
-            64,
-            protocol::TCP,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-        ]);
-        h[12..16].copy_from_slice(&dst.to_be_bytes());
-        h[16..20].copy_from_slice(&src.to_be_bytes());
-        let c = checksum::finish(checksum::sum(h, 0));
-        h[10..12].copy_from_slice(&c.to_be_bytes());
+        let head = ReplyHead {
+            mac: port.mac,
+            src: dst,
+            dst: src,
+            protocol: protocol::TCP,
+            total: 40,
+            tos: 0,
+            df: true,
+        };
+        head.write(b, eh);
         b[eh + 20..eh + 40].copy_from_slice(&tcp);
         Verdict::Reply(in_port, why)
     }

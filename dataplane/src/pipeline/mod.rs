@@ -666,37 +666,16 @@ impl Pipeline {
         }
         let b = pkt.bytes_mut();
         // Back to whoever sent it, from this port.
-        let peer: [u8; 6] = b[6..12].try_into().unwrap_or([0; 6]);
-        b[0..6].copy_from_slice(&peer);
-        b[6..12].copy_from_slice(&port.mac);
-        let ip = &mut b[eh..eh + 20];
-        ip.copy_from_slice(&[
-            0x45,
-            0xc0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            64,
-            protocol::ICMP,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-        ]);
-        ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
-        ip[12..16].copy_from_slice(&our_ip.to_be_bytes());
-        ip[16..20].copy_from_slice(&orig_src.to_be_bytes());
-        let c = checksum::finish(checksum::sum(ip, 0));
-        ip[10..12].copy_from_slice(&c.to_be_bytes());
+        let head = ReplyHead {
+            mac: port.mac,
+            src: our_ip,
+            dst: orig_src,
+            protocol: protocol::ICMP,
+            total: total as u16,
+            tos: 0xc0,
+            df: false,
+        };
+        head.write(b, eh);
         if icmp::Packet::emit_error(
             &mut b[eh + 20..eh + total],
             e.msg_type,
@@ -709,6 +688,40 @@ impl Pipeline {
             return Verdict::Drop(e.reason);
         }
         Verdict::Reply(in_port, e.reason)
+    }
+}
+
+/// The headers of a packet the router answers with in place of the one it got (an ICMP
+/// error, a TCP reset): the frame turned back to its sender from the port's `mac`, and a
+/// plain IPv4 header (TTL 64, no options) from `src` to `dst`.
+pub(super) struct ReplyHead {
+    pub mac: [u8; 6],
+    pub src: u32,
+    pub dst: u32,
+    pub protocol: u8,
+    pub total: u16,
+    pub tos: u8,
+    pub df: bool,
+}
+
+impl ReplyHead {
+    /// Writes the Ethernet header and the IPv4 header at `eh` (checksum filled).
+    pub(super) fn write(&self, b: &mut [u8], eh: usize) {
+        let peer: [u8; 6] = b[6..12].try_into().unwrap_or([0; 6]);
+        b[0..6].copy_from_slice(&peer);
+        b[6..12].copy_from_slice(&self.mac);
+        let ip = &mut b[eh..eh + 20];
+        ip.fill(0);
+        ip[0] = 0x45;
+        ip[1] = self.tos;
+        ip[2..4].copy_from_slice(&self.total.to_be_bytes());
+        ip[6] = if self.df { 0x40 } else { 0 };
+        ip[8] = 64;
+        ip[9] = self.protocol;
+        ip[12..16].copy_from_slice(&self.src.to_be_bytes());
+        ip[16..20].copy_from_slice(&self.dst.to_be_bytes());
+        let c = checksum::finish(checksum::sum(ip, 0));
+        ip[10..12].copy_from_slice(&c.to_be_bytes());
     }
 }
 
