@@ -76,6 +76,8 @@ const CHR_EXPORT: &str = r#"# 2026-11-30 10:00:00 by RouterOS 7.16
 #
 /interface bridge
 add name=lo0
+/interface bonding
+add mode=802.3ad name=bond1 slaves=ether3,ether4
 /interface vlan
 add interface=ether1 name=vlan10 vlan-id=10
 /ip pool
@@ -116,19 +118,19 @@ fn keep_going_applies_what_it_can_and_lists_the_rest() {
     let line_of = |e: &rspe_controlplane::config::lex::Error| e.pos.line;
     // The menu lines rspe lacks, the lines under them, and a bad reference.
     let want = [
-        (6, "not supported by rspe: /interface vlan"),
-        (7, "skipped: its menu /interface vlan was refused"),
-        (8, "not supported by rspe: /ip pool"),
-        (9, "skipped"),
-        (10, "not supported by rspe: /ip dhcp-server"),
+        (6, "not supported by rspe: /interface bonding"),
+        (7, "skipped: its menu /interface bonding was refused"),
+        (10, "not supported by rspe: /ip pool"),
         (11, "skipped"),
-        (17, "nonexistent"),
-        (18, "not supported by rspe: /ip dhcp-server"),
-        (19, "skipped"),
-        (20, "not supported by rspe: /ip dns"),
+        (12, "not supported by rspe: /ip dhcp-server"),
+        (13, "skipped"),
+        (19, "nonexistent"),
+        (20, "not supported by rspe: /ip dhcp-server"),
         (21, "skipped"),
-        (26, "not supported by rspe: /system note"),
-        (27, "skipped"),
+        (22, "not supported by rspe: /ip dns"),
+        (23, "skipped"),
+        (28, "not supported by rspe: /system note"),
+        (29, "skipped"),
     ];
     assert_eq!(refused.len(), want.len(), "{lines:#?}");
     for (e, (line, text)) in refused.iter().zip(want) {
@@ -140,6 +142,7 @@ fn keep_going_applies_what_it_can_and_lists_the_rest() {
     let export = one(&mut s, &p, "/export").unwrap();
     for line in [
         "add name=lo0",
+        "add interface=ether1 name=vlan10 vlan-id=10",
         "add interfaces=ether2 name=cust",
         "add address=10.0.0.1/24 interface=ether2 network=10.0.0.0",
         "gateway=192.0.2.254",
@@ -154,7 +157,10 @@ fn keep_going_applies_what_it_can_and_lists_the_rest() {
 fn without_keep_going_a_script_stops_at_the_first_refused_line() {
     let (mut s, p) = store(2);
     let e = one(&mut s, &p, CHR_EXPORT).unwrap_err();
-    assert!(e.contains("line 6") && e.contains("/interface vlan"), "{e}");
+    assert!(
+        e.contains("line 6") && e.contains("/interface bonding"),
+        "{e}"
+    );
     let export = one(&mut s, &p, "/export").unwrap();
     assert!(export.contains("add name=lo0"), "what came before stays");
     assert!(!export.contains("name=cust"));

@@ -35,9 +35,10 @@ pub struct Exception {
     pub inject: ArrayQueue<Outbound>,
     /// The kernel twin of each port, by port id (`None`: the daemon runs without twins).
     pub twins: Vec<Option<Arc<Iface>>>,
-    /// The tunnels' kernel twins, by `id - TUNNEL_BASE` (made and removed as tunnels come
-    /// and go; punts to them are rare, so a lock is fine).
-    pub tunnel_twins: std::sync::RwLock<Vec<Option<Arc<Iface>>>>,
+    /// The kernel twins of the interfaces that are not DPDK ports (VLANs, tunnels), by
+    /// `id - VLAN_BASE` (made and removed as the interfaces come and go; punts to them
+    /// are rare next to forwarding, so a lock is fine).
+    pub logical_twins: std::sync::RwLock<Vec<Option<Arc<Iface>>>>,
 }
 
 impl Exception {
@@ -47,7 +48,7 @@ impl Exception {
             events: ArrayQueue::new(EVENT_QUEUE),
             inject: ArrayQueue::new(INJECT_QUEUE),
             twins,
-            tunnel_twins: Default::default(),
+            logical_twins: Default::default(),
         }
     }
 
@@ -57,27 +58,27 @@ impl Exception {
         match self.twins.get(usize::from(port)) {
             Some(Some(t)) => t.send(frame).is_ok(),
             _ => self
-                .tunnel_twin(port)
+                .logical_twin(port)
                 .is_some_and(|t| t.send(frame).is_ok()),
         }
     }
 
-    /// The kernel twin of tunnel interface `port`, if it has one.
-    pub fn tunnel_twin(&self, port: u16) -> Option<Arc<Iface>> {
-        let i = usize::from(port.checked_sub(shared::tunnel::TUNNEL_BASE)?);
-        let twins = self.tunnel_twins.read().unwrap_or_else(|e| e.into_inner());
+    /// The kernel twin of VLAN or tunnel interface `port`, if it has one.
+    pub fn logical_twin(&self, port: u16) -> Option<Arc<Iface>> {
+        let i = usize::from(port.checked_sub(shared::vlan::VLAN_BASE)?);
+        let twins = self.logical_twins.read().unwrap_or_else(|e| e.into_inner());
         twins.get(i).cloned().flatten()
     }
 
-    /// Sets (or, with `None`, forgets) the kernel twin of tunnel interface `port`.
-    pub fn set_tunnel_twin(&self, port: u16, twin: Option<Arc<Iface>>) {
-        let Some(i) = port
-            .checked_sub(shared::tunnel::TUNNEL_BASE)
-            .map(usize::from)
-        else {
+    /// Sets (or, with `None`, forgets) the kernel twin of VLAN or tunnel interface `port`.
+    pub fn set_logical_twin(&self, port: u16, twin: Option<Arc<Iface>>) {
+        let Some(i) = port.checked_sub(shared::vlan::VLAN_BASE).map(usize::from) else {
             return;
         };
-        let mut twins = self.tunnel_twins.write().unwrap_or_else(|e| e.into_inner());
+        let mut twins = self
+            .logical_twins
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
         if twins.len() <= i {
             twins.resize(i + 1, None);
         }

@@ -233,10 +233,10 @@ impl RouterWorker {
                 );
                 for (m, v) in burst.drain().zip(verdicts) {
                     match v {
-                        Verdict::Forward(p) => queue_out(&mut out, &counters, p.0, m),
+                        Verdict::Forward(p) => queue_out(&mut out, &counters, snap, p.0, m),
                         Verdict::Reply(p, why) => {
                             c.drop(why, 1);
-                            queue_out(&mut out, &counters, p.0, m)
+                            queue_out(&mut out, &counters, snap, p.0, m)
                         }
                         Verdict::Punt => {
                             if !exception.punt(port, m.bytes()) {
@@ -250,7 +250,7 @@ impl RouterWorker {
                         }
                         Verdict::Drop(r) => c.drop(r, 1),
                         Verdict::Fragment(p, mtu) => {
-                            fragment_out(&m, p.0, mtu, &pool, &mut out, &mut tx, &counters)
+                            fragment_out(&m, p.0, mtu, &pool, &mut out, &mut tx, &counters, snap)
                         }
                     }
                 }
@@ -341,7 +341,7 @@ impl Injected<'_> {
                     return drop(DropReason::Truncated);
                 }
                 m.bytes_mut().copy_from_slice(frame);
-                queue_out(self.out, self.counters, p, m);
+                queue_out(self.out, self.counters, self.snap, p, m);
             }
             Own::Punt(p) => {
                 if !self.exception.punt(p, frame) {
@@ -361,6 +361,7 @@ impl Injected<'_> {
 /// Sends `m` out of `port` as fragments of at most `mtu` bytes of IP, each in a buffer of
 /// its own from `pool`; the original is freed by the caller. A fragment that cannot get a
 /// buffer ends the packet (the rest would be useless) and is counted as `no-buffer`.
+#[allow(clippy::too_many_arguments)]
 fn fragment_out(
     m: &Mbuf,
     port: u16,
@@ -369,10 +370,13 @@ fn fragment_out(
     out: &mut [MbufBurst],
     tx: &mut [Option<TxQueue>],
     counters: &WorkerCounters,
+    snap: &Snapshot,
 ) {
     let eh = crate::wire::ethernet::Frame::new_checked(m.bytes()).map_or(14, |f| f.header_len());
+    // A VLAN's fragments leave by the port under it.
+    let dpdk = snap.vlans.get(PortId(port)).map_or(port, |v| v.port.0);
     let r = crate::fragment::fragment(m.bytes(), eh, mtu, &mut |frame| {
-        if out.get(usize::from(port)).is_some_and(|b| b.room() == 0) {
+        if out.get(usize::from(dpdk)).is_some_and(|b| b.room() == 0) {
             flush(out, tx, counters);
         }
         let Some(mut f) = Mbuf::alloc(pool) else {
@@ -382,7 +386,7 @@ fn fragment_out(
             return false;
         }
         f.bytes_mut().copy_from_slice(frame);
-        queue_out(out, counters, port, f);
+        queue_out(out, counters, snap, port, f);
         true
     });
     if let Err(e) = r {
@@ -398,9 +402,34 @@ fn fragment_out(
     }
 }
 
-/// Adds `m` to the burst for `port`; counted as dropped when the port is unknown.
+/// Adds `m` to the burst of the DPDK port it leaves by: `port`, or the port under VLAN
+/// interface `port` with the VLAN's tags put on; counted as dropped when the port is
+/// unknown.
 #[inline]
-fn queue_out(out: &mut [MbufBurst], counters: &WorkerCounters, port: u16, m: Mbuf) {
+fn queue_out(
+    out: &mut [MbufBurst],
+    counters: &WorkerCounters,
+    snap: &Snapshot,
+    port: u16,
+    mut m: Mbuf,
+) {
+    let port = if shared::vlan::is_vlan(PortId(port)) {
+        match crate::pipeline::vlan::tag(snap, PortId(port), &mut m) {
+            Some(p) => p.0,
+            None => {
+                if let Some(c) = snap
+                    .vlans
+                    .get(PortId(port))
+                    .and_then(|v| counters.port(v.port.0))
+                {
+                    c.drop(DropReason::UnknownPort, 1);
+                }
+                return;
+            }
+        }
+    } else {
+        port
+    };
     match out.get_mut(usize::from(port)) {
         Some(b) => {
             if b.push(m).is_err() {

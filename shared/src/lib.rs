@@ -12,3 +12,4 @@ pub mod rcu;
 pub mod snapshot;
 pub mod tunnel;
 pub mod types;
+pub mod vlan;

@@ -31,8 +31,10 @@ pub struct Snapshot {
     pub firewall: Option<Arc<crate::firewall::Firewall>>,
     /// Reverse-path filtering of every packet's source (`/ip settings rp-filter`).
     pub rp_filter: RpFilter,
-    /// Tunnel interfaces (IPIP, GRE).
+    /// Tunnel interfaces (IPIP, GRE, EoIP, VXLAN).
     pub tunnels: Arc<crate::tunnel::Tunnels>,
+    /// VLAN interfaces (`/interface vlan`).
+    pub vlans: Arc<crate::vlan::Vlans>,
     /// `/mpls settings propagate-ttl`: copy the IP TTL into pushed labels and back when
     /// popping (RFC 3443's uniform model); off, labels start at 255 and the IP TTL is left
     /// alone (pipe model: the LSP is one hop).
@@ -87,6 +89,7 @@ impl Default for Snapshot {
             rp_filter: RpFilter::No,
             propagate_ttl: true,
             tunnels: Arc::default(),
+            vlans: Arc::default(),
         }
     }
 }
@@ -97,6 +100,9 @@ impl Snapshot {
     pub fn ingress_vrf(&self, port: PortId) -> VrfId {
         match self.port_vrf.get(usize::from(port.0)) {
             Some(&v) => v,
+            None if crate::vlan::is_vlan(port) => {
+                self.vlans.get(port).map_or(VrfId::MAIN, |v| v.vrf)
+            }
             None => self.tunnels.get(port).map_or(VrfId::MAIN, |t| t.vrf),
         }
     }
@@ -116,6 +122,7 @@ impl Snapshot {
     pub fn port(&self, port: PortId) -> Option<&PortIface> {
         match self.ports.get(usize::from(port.0)) {
             Some(p) => Some(p),
+            None if crate::vlan::is_vlan(port) => self.vlans.get(port).map(|v| &v.iface),
             None => self.tunnels.get(port).map(|t| &t.iface),
         }
     }

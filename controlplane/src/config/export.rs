@@ -18,6 +18,7 @@ pub const EXPORT_ORDER: &[&[&str]] = &[
     &["interface", "eoip"],
     &["interface", "gre"],
     &["interface", "ipip"],
+    &["interface", "vlan"],
     &["interface", "vxlan"],
     &["interface", "vxlan", "vteps"],
     &["interface", "list"],

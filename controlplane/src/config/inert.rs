@@ -138,6 +138,17 @@ pub static INERT: &[Note] = &[
     note(&["interface", "ethernet"], Some("rx-flow-control"), LINK),
     note(&["interface", "ethernet"], Some("tx-flow-control"), LINK),
     note(&["interface", "ethernet"], Some("mdix-enable"), LINK),
+    note(&["interface", "vlan"], Some("loop-protect"), LINK),
+    note(
+        &["interface", "vlan"],
+        Some("loop-protect-disable-time"),
+        LINK,
+    ),
+    note(
+        &["interface", "vlan"],
+        Some("loop-protect-send-interval"),
+        LINK,
+    ),
     note(&["interface", "ethernet"], Some("loop-protect"), LINK),
     note(
         &["interface", "ethernet"],

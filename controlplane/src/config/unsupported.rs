@@ -36,7 +36,6 @@ const NOT_BUILT: &[&str] = &[
     "interface sstp-client",
     "interface sstp-server",
     "interface veth",
-    "interface vlan",
     "interface vpls",
     "interface vrrp",
     "interface wifi",

@@ -193,8 +193,8 @@ fn request(r: &Route, a: &PingArgs, ident: u16, seq: u16) -> Result<(u16, u16, V
         .ports
         .iter()
         .position(|p| p.ipv4 == Some(src))
-        .unwrap_or(usize::from(adj.port.0));
-    let reply_vrf = r.snap.port_vrf.get(owner).map_or(0, |v| v.0);
+        .map_or(adj.port, |i| shared::types::PortId(i as u16));
+    let reply_vrf = r.snap.ingress_vrf(owner).0;
     let icmp_len = icmp::HEADER_LEN + usize::from(a.size);
     let total = 20 + icmp_len;
     let mut f = vec![0u8; 14 + total];

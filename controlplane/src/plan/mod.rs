@@ -6,6 +6,7 @@
 pub mod firewall;
 pub mod mpls;
 pub mod tunnel;
+pub mod vlan;
 
 use crate::config::store::{m, Item, Store};
 use crate::route::{Gateway, RouteSpec, Source};
@@ -45,6 +46,15 @@ pub struct PortPlan {
     pub mpls: Option<u16>,
     /// Set for a tunnel interface (its id from `shared::tunnel::TUNNEL_BASE`).
     pub tunnel: Option<tunnel::TunnelPlan>,
+    /// Set for a VLAN interface (its id from `shared::vlan::VLAN_BASE`).
+    pub vlan: Option<vlan::VlanPlan>,
+}
+
+impl PortPlan {
+    /// Whether it is a DPDK port (not a tunnel or a VLAN).
+    pub fn is_dpdk(&self) -> bool {
+        self.tunnel.is_none() && self.vlan.is_none()
+    }
 }
 
 /// Interfaces that are not DPDK ports (loopback bridges) have ids from here up, clear of
@@ -229,10 +239,13 @@ impl Plan {
                 addrs,
                 mpls,
                 tunnel: None,
+                vlan: None,
             });
         }
         let vrf_id = |n: &str| vrfs.iter().position(|v| v == n).map(|i| VrfId(i as u16));
         let addrs_named = |n: &str| addrs_of.get(n).cloned().unwrap_or_default();
+        let vlans = vlan::vlans(store, &plan_ports, &vrf_named, &addrs_named);
+        plan_ports.extend(vlans);
         plan_ports.extend(tunnel::tunnels(store, &vrf_named, &vrf_id, &addrs_named));
 
         let mut loopbacks = Vec::new();

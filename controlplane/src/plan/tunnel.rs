@@ -131,6 +131,7 @@ fn tunnel(
         vrf: vrf_named(&name),
         addrs: addrs_of(&name),
         mpls: None,
+        vlan: None,
         tunnel: Some(TunnelPlan {
             kind,
             local: get("local-address").and_then(ip_of),

@@ -708,7 +708,7 @@ impl Builder {
             });
             self.hops.grew = false;
         }
-        let (port_vrf, vrf_table, ports, tunnels) = self
+        let (port_vrf, vrf_table, ports, tunnels, vlans) = self
             .port_meta
             .get_or_insert_with(|| port_meta(&self.plan, &self.fdb))
             .clone();
@@ -724,20 +724,22 @@ impl Builder {
             rp_filter: self.plan.rp_filter,
             propagate_ttl: self.plan.mpls.propagate_ttl,
             tunnels,
+            vlans,
         }
     }
 }
 
-/// The per-port and per-VRF arrays of a snapshot, and its tunnels.
+/// The per-port and per-VRF arrays of a snapshot, its tunnels and its VLANs.
 type PortMeta = (
     Arc<[VrfId]>,
     Arc<[TableId]>,
     Arc<[PortIface]>,
     Arc<shared::tunnel::Tunnels>,
+    Arc<shared::vlan::Vlans>,
 );
 
 fn port_meta(plan: &Plan, fdb: &shared::tunnel::Fdb) -> PortMeta {
-    let dpdk = || plan.ports.iter().filter(|p| p.tunnel.is_none());
+    let dpdk = || plan.ports.iter().filter(|p| p.is_dpdk());
     let max_port = dpdk().map(|p| usize::from(p.id) + 1).max();
     let mut port_vrf = vec![VrfId::MAIN; max_port.unwrap_or(0)];
     let mut ports = vec![
@@ -752,13 +754,7 @@ fn port_meta(plan: &Plan, fdb: &shared::tunnel::Fdb) -> PortMeta {
     ];
     for p in dpdk() {
         port_vrf[usize::from(p.id)] = p.vrf;
-        ports[usize::from(p.id)] = PortIface {
-            mac: p.mac,
-            ipv4: p.addrs.first().map(|a| a.0).filter(|_| p.enabled),
-            mtu: p.mtu,
-            mpls_input: p.mpls.is_some() && p.enabled,
-            mpls_mtu: p.mpls.unwrap_or(shared::snapshot::DEFAULT_MPLS_MTU),
-        };
+        ports[usize::from(p.id)] = iface_of(p);
     }
     let vrf_table = if plan.vrf_table.is_empty() {
         vec![TableId::MAIN]
@@ -773,7 +769,47 @@ fn port_meta(plan: &Plan, fdb: &shared::tunnel::Fdb) -> PortMeta {
         .map(|(k, v)| (*k, *v))
         .collect();
     let tunnels = Arc::new(tunnels);
-    (port_vrf.into(), vrf_table.into(), ports.into(), tunnels)
+    let vlans = Arc::new(vlans_of(plan));
+    (
+        port_vrf.into(),
+        vrf_table.into(),
+        ports.into(),
+        tunnels,
+        vlans,
+    )
+}
+
+/// What the pipeline reads of port or VLAN `p`.
+fn iface_of(p: &crate::plan::PortPlan) -> PortIface {
+    PortIface {
+        mac: p.mac,
+        ipv4: p.addrs.first().map(|a| a.0).filter(|_| p.enabled),
+        mtu: p.mtu,
+        mpls_input: p.mpls.is_some() && p.enabled,
+        mpls_mtu: p.mpls.unwrap_or(shared::snapshot::DEFAULT_MPLS_MTU),
+    }
+}
+
+/// The snapshot's VLAN interfaces: one per VLAN port, at its id's place.
+fn vlans_of(plan: &Plan) -> shared::vlan::Vlans {
+    let mut list = Vec::new();
+    for p in &plan.ports {
+        let Some(v) = &p.vlan else { continue };
+        let mut tags = [shared::vlan::Tag::default(); shared::vlan::MAX_TAGS];
+        for (slot, t) in tags.iter_mut().zip(&v.tags) {
+            *slot = *t;
+        }
+        list.push(shared::vlan::Vlan {
+            id: PortId(p.id),
+            port: PortId(v.port),
+            tags,
+            depth: v.tags.len() as u8,
+            up: p.enabled,
+            vrf: p.vrf,
+            iface: iface_of(p),
+        });
+    }
+    shared::vlan::Vlans::new(list)
 }
 
 /// The snapshot's tunnels: one per tunnel port, at its id's place.

@@ -39,9 +39,9 @@ pub struct TwinSpec {
     pub netns: Option<String>,
     /// IPv4 addresses with prefix lengths.
     pub addrs: Vec<(u32, u8)>,
-    /// A tunnel's twin: made when the tunnel appears (what the kernel sends on it goes
-    /// into the tunnel).
-    pub tunnel: bool,
+    /// The twin of an interface that is not a DPDK port (a VLAN, a tunnel): made when the
+    /// interface appears (what the kernel sends on it goes out tagged or into the tunnel).
+    pub logical: bool,
     /// Whether the kernel does ARP on it: on ports and layer-2 tunnels (EoIP, VXLAN), not
     /// on IPIP and GRE.
     pub arp: bool,
@@ -84,7 +84,7 @@ pub fn specs(plan: &Plan, prefix: &str) -> Wanted {
             // nothing for the kernel to answer for.
             netns: Some(ns(p.vrf)),
             addrs: p.addrs.clone(),
-            tunnel: p.tunnel.is_some(),
+            logical: !p.is_dpdk(),
             arp: p.tunnel.as_ref().is_none_or(|t| t.kind.is_l2()),
         })
         .collect();
@@ -282,7 +282,7 @@ impl Keeper {
                 wanted = newer;
             }
             let specs = &wanted.twins;
-            self.tunnel_twins(specs).await;
+            self.logical_twins(specs).await;
             for s in specs {
                 let r = self.apply_one(s).await;
                 let mut errs = self.errors.lock().unwrap_or_else(|e| e.into_inner());
@@ -326,19 +326,19 @@ impl Keeper {
         self.teardown().await;
     }
 
-    /// Makes a twin for each tunnel that has none (in the daemon's namespace, under a
-    /// temporary name: [`Self::apply_one`] moves and renames it), and deletes those of
-    /// tunnels that are gone.
-    async fn tunnel_twins(&mut self, specs: &[TwinSpec]) {
+    /// Makes a twin for each VLAN and tunnel that has none (in the daemon's namespace,
+    /// under a temporary name: [`Self::apply_one`] moves and renames it), and deletes those
+    /// of interfaces that are gone.
+    async fn logical_twins(&mut self, specs: &[TwinSpec]) {
         let gone: Vec<u16> = self
             .current
             .keys()
-            .filter(|id| shared::tunnel::is_tunnel(shared::types::PortId(**id)))
+            .filter(|id| (shared::vlan::VLAN_BASE..crate::plan::LOOPBACK_BASE).contains(*id))
             .filter(|id| !specs.iter().any(|s| s.port == **id))
             .copied()
             .collect();
         for id in gone {
-            self.exception.set_tunnel_twin(id, None);
+            self.exception.set_logical_twin(id, None);
             if let Some(c) = self.current.remove(&id) {
                 if let Some(h) = self.handle(&c.netns) {
                     if let Ok(idx) = index_of(h, &c.name).await {
@@ -347,7 +347,7 @@ impl Keeper {
                 }
             }
         }
-        for s in specs.iter().filter(|s| s.tunnel) {
+        for s in specs.iter().filter(|s| s.logical) {
             if self.current.contains_key(&s.port) {
                 continue;
             }
@@ -355,7 +355,7 @@ impl Keeper {
             let tap = match Iface::without_packet_info(&name, Mode::Tap) {
                 Ok(t) => Arc::new(t),
                 Err(e) => {
-                    eprintln!("rspe: kernel twin of tunnel {}: {e}", s.name);
+                    eprintln!("rspe: kernel twin of {}: {e}", s.name);
                     continue;
                 }
             };
@@ -364,10 +364,10 @@ impl Keeper {
                 .name(format!("rspe-twin{port}"))
                 .spawn(move || read_twin(&reader, port, mac, &ex));
             if let Err(e) = spawned {
-                eprintln!("rspe: kernel twin of tunnel {}: {e}", s.name);
+                eprintln!("rspe: kernel twin of {}: {e}", s.name);
                 continue;
             }
-            self.exception.set_tunnel_twin(port, Some(tap));
+            self.exception.set_logical_twin(port, Some(tap));
             self.current.insert(port, Current { netns: None, name });
         }
     }

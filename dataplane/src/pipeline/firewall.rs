@@ -23,7 +23,7 @@ impl Pipeline {
         let Some(f) = flow_of(pkt.bytes(), p.eh) else {
             return Verdict::Drop(DropReason::BadIpHeader);
         };
-        let vrf = snap.port_vrf.get(usize::from(in_port.0)).map_or(0, |v| v.0);
+        let vrf = snap.ingress_vrf(in_port).0;
         let key = FlowKey {
             vrf,
             proto: f.proto,
@@ -212,9 +212,7 @@ impl Pipeline {
                 }
             }
             // The reply comes back in the VRF of the port the packet leaves by.
-            let out_vrf = out_port
-                .and_then(|o| snap.port_vrf.get(usize::from(o)))
-                .map_or(vrf, |v| v.0);
+            let out_vrf = out_port.map_or(vrf, |o| snap.ingress_vrf(PortId(o)).0);
             let mut conn = Conn {
                 orig: key,
                 reply: FlowKey {

@@ -401,7 +401,19 @@ impl Pipeline {
         now_ns: u64,
     ) -> Verdict {
         self.outer_hop = None;
-        self.process_at(snap, in_port, pkt, now_ns, 0)
+        let port = if snap.vlans.any && vlan::is_tagged(pkt.bytes()) {
+            match vlan::untag(snap, in_port, pkt) {
+                Ok(v) => v,
+                Err(why) => return Verdict::Drop(why),
+            }
+        } else {
+            in_port
+        };
+        match self.process_at(snap, port, pkt, now_ns, 0) {
+            // Arrived on a VLAN, for the router: the VLAN's twin's.
+            Verdict::Punt if port != in_port => Verdict::PuntTo(port),
+            v => v,
+        }
     }
 
     /// [`Self::process`] for a packet that came out of `depth` tunnels.
@@ -494,35 +506,48 @@ impl Pipeline {
                 snap.lfib.prefetch(label);
             }
         }
-        let mac = port_mac(snap, in_port);
+        let in_mac = port_mac(snap, in_port);
         let rp = snap.rp_filter != RpFilter::No;
+        let vlans = snap.vlans.any;
         for i in 0..n {
+            let (mut port, mut table, mut mac) = (in_port, ingress, in_mac);
+            if vlans && vlan::is_tagged(pkts[i].bytes()) {
+                match vlan::untag(snap, in_port, &mut pkts[i]) {
+                    Ok(v) => (port, table, mac) = (v, snap.ingress_table(v), port_mac(snap, v)),
+                    Err(why) => {
+                        verdicts[i] = Verdict::Drop(why);
+                        continue;
+                    }
+                }
+                st.ports[i] = port;
+            }
             if !for_this_port(mac, pkts[i].bytes()) {
                 verdicts[i] = Verdict::Drop(DropReason::OtherHost);
                 continue;
             }
             if mpls::is_mpls(pkts[i].bytes()) {
-                match self.labelled(snap, in_port, &mut pkts[i], now_ns) {
-                    mpls::Labelled::Done(v) => verdicts[i] = v,
+                match self.labelled(snap, port, &mut pkts[i], now_ns) {
+                    mpls::Labelled::Done(v) => verdicts[i] = punt_to(v, port, in_port),
                     mpls::Labelled::Lookup(p, table) => st.look_up(i, p, table),
                 }
                 continue;
             }
             match parse(&mut pkts[i]) {
-                Ok(p) if rp && !rp_ok(snap, in_port, p.src) => {
+                Ok(p) if rp && !rp_ok(snap, port, p.src) => {
                     verdicts[i] = Verdict::Drop(DropReason::RpFilter)
                 }
                 Ok(p) if tun && tunnel::may_carry(snap, &p, pkts[i].bytes()) => {
-                    if let Some(v) = self.decap_in_burst(snap, &mut pkts[i], &mut st, i, p, now_ns)
-                    {
-                        verdicts[i] = v;
+                    st.arrived = table;
+                    let v = self.decap_in_burst(snap, &mut pkts[i], &mut st, i, p, now_ns);
+                    if let Some(v) = v {
+                        verdicts[i] = punt_to(v, port, in_port);
                     }
                 }
-                Ok(p) => st.look_up(i, p, ingress),
+                Ok(p) => st.look_up(i, p, table),
                 Err(Verdict::Punt) if is_arp(&pkts[i]) => {
-                    verdicts[i] = self.arp(snap, in_port, &pkts[i], now_ns)
+                    verdicts[i] = punt_to(self.arp(snap, port, &pkts[i], now_ns), port, in_port)
                 }
-                Err(v) => verdicts[i] = v,
+                Err(v) => verdicts[i] = punt_to(v, port, in_port),
             }
         }
         let k = st.k;
@@ -532,11 +557,9 @@ impl Pipeline {
         for i in 0..n {
             if let Some(p) = st.parsed[i] {
                 let port = st.ports[i];
-                verdicts[i] = match self.finish(snap, port, &mut pkts[i], &p, st.nhs[j], now_ns) {
-                    // Out of a tunnel, for the router: its twin's.
-                    Verdict::Punt if port != in_port => Verdict::PuntTo(port),
-                    v => v,
-                };
+                // Out of a tunnel or a VLAN, for the router: its twin's.
+                let v = self.finish(snap, port, &mut pkts[i], &p, st.nhs[j], now_ns);
+                verdicts[i] = punt_to(v, port, in_port);
                 j += 1;
             }
         }
@@ -752,8 +775,8 @@ struct Stage {
     nhs: [u32; MAX_BURST],
     tables: [TableId; MAX_BURST],
     ports: [PortId; MAX_BURST],
-    /// The ingress port's table.
-    ingress: TableId,
+    /// The table the packet being staged arrived in (its port's, or its VLAN's).
+    arrived: TableId,
     /// Packets to look up so far.
     k: usize,
 }
@@ -767,7 +790,7 @@ impl Stage {
             nhs: [NO_ROUTE; MAX_BURST],
             tables: [table; MAX_BURST],
             ports: [in_port; MAX_BURST],
-            ingress: table,
+            arrived: table,
             k: 0,
         }
     }
@@ -842,6 +865,16 @@ fn parse<B: PacketBuf>(pkt: &mut B) -> Result<Parsed, Verdict> {
         pkt.set_len(parsed.eh + parsed.ip_len);
     }
     Ok(parsed)
+}
+
+/// A punt of a packet that counts as arriving on `port` (a VLAN, a tunnel) rather than on
+/// the DPDK port `in_port` goes to `port`'s twin.
+#[inline(always)]
+fn punt_to(v: Verdict, port: PortId, in_port: PortId) -> Verdict {
+    match v {
+        Verdict::Punt if port != in_port => Verdict::PuntTo(port),
+        v => v,
+    }
 }
 
 /// Looks every `dsts[i]` up in `tables[i]`: one bulk call when the burst has one table
@@ -944,6 +977,7 @@ mod firewall;
 mod mpls;
 pub mod own;
 mod tunnel;
+pub mod vlan;
 pub use tunnel::keepalive_frame;
 
 #[cfg(test)]

@@ -79,6 +79,7 @@ fn plan() -> Plan {
             addrs: vec![(0x0a00_0001, 24)],
             mpls: None,
             tunnel: None,
+            vlan: None,
         },
         PortPlan {
             id: 1,
@@ -90,6 +91,7 @@ fn plan() -> Plan {
             addrs: vec![(0x0a01_0001, 24)],
             mpls: None,
             tunnel: None,
+            vlan: None,
         },
     ];
     let mut vrfs = vec!["main".to_string()];
@@ -107,6 +109,7 @@ fn plan() -> Plan {
             addrs: vec![(0xac10_0001, 24)],
             mpls: None,
             tunnel: None,
+            vlan: None,
         });
         vrfs.push(format!("v{v}"));
         tables.push(format!("v{v}"));

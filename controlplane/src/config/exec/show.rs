@@ -130,12 +130,30 @@ impl ItemView<'_> {
                 self.live
                     .tunnel_running(self.it.values.get("name").map_or("", String::as_str))
             }
+            Some("vlan") => self.vlan_running(),
+            _ if MENUS[self.mi].path == ["interface", "vlan"] => self.vlan_running(),
             _ => self
                 .it
                 .values
                 .get("default-name")
                 .is_some_and(|d| self.live.running(d)),
         }
+    }
+
+    /// A VLAN runs when it, every VLAN under it and its port are enabled and the port has
+    /// link.
+    fn vlan_running(&self) -> bool {
+        let name = self.it.values.get("name").map_or("", String::as_str);
+        self.ctx_store
+            .port_under(name)
+            .is_some_and(|(port, enabled)| {
+                enabled
+                    && !port.disabled()
+                    && port
+                        .values
+                        .get("default-name")
+                        .is_some_and(|d| self.live.running(d))
+            })
     }
 }
 

@@ -77,6 +77,9 @@ impl Store {
                 if taken || matches!(name, "all" | "none" | "dynamic" | "static") {
                     return Err(format!("interface name {name:?} is already taken"));
                 }
+                if path == ["interface", "vlan"] {
+                    self.check_vlan(menu, it, pos)?;
+                }
             }
             ["interface", "list"] if menus::BUILTIN_LISTS.contains(&v("name").unwrap_or("")) => {
                 return Err(format!(
@@ -148,5 +151,54 @@ impl Store {
             _ => {}
         }
         Ok(())
+    }
+
+    /// A VLAN is on a port or on a VLAN that is on a port (QinQ: two tags at most), and
+    /// no other VLAN of its interface has its tag.
+    fn check_vlan(&self, menu: usize, it: &Item, pos: Option<usize>) -> Result<(), String> {
+        let v = |it: &Item, k: &str| it.get(menu, k).unwrap_or("").to_owned();
+        let (name, parent) = (v(it, "name"), v(it, "interface"));
+        let vlans = &self.lists[menu];
+        let on_vlan = |n: &str| vlans.iter().find(|o| o.get(menu, "name") == Some(n));
+        if parent == name {
+            return Err(format!("VLAN {name:?} cannot be on itself"));
+        }
+        match on_vlan(&parent) {
+            Some(p) if on_vlan(&v(p, "interface")).is_some() || self.stacked_on(menu, &name) => {
+                return Err(format!(
+                    "VLAN {name:?} on {parent:?} would carry more than two tags"
+                ));
+            }
+            Some(_) => {}
+            None if self.has_name(m(&["interface", "ethernet"]), &parent) => {}
+            None => {
+                return Err(format!(
+                    "{parent:?} is neither an ethernet port nor a VLAN: VLANs go on those"
+                ))
+            }
+        }
+        let same = |o: &Item| {
+            v(o, "interface") == parent
+                && v(o, "vlan-id") == v(it, "vlan-id")
+                && v(o, "use-service-tag") == v(it, "use-service-tag")
+        };
+        let taken = vlans
+            .iter()
+            .enumerate()
+            .any(|(i, o)| Some(i) != pos && v(o, "name") != name && same(o));
+        if taken {
+            return Err(format!(
+                "{parent:?} already has a VLAN with vlan-id {}",
+                v(it, "vlan-id")
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether some VLAN is on the VLAN named `name`.
+    fn stacked_on(&self, menu: usize, name: &str) -> bool {
+        self.lists[menu]
+            .iter()
+            .any(|o| o.get(menu, "interface") == Some(name))
     }
 }

@@ -218,9 +218,17 @@ impl Store {
                     it.values.insert("type".into(), ty.into());
                     let mtu = it.get(src, "mtu").unwrap_or("1500").to_string();
                     it.values.insert("mtu".into(), mtu);
+                    if path == ["interface", "vlan"] {
+                        self.vlan_mac(&mut it);
+                    }
                     out.push(it);
                 }
             }
+            return std::borrow::Cow::Owned(out);
+        }
+        if MENUS[menu].path == ["interface", "vlan"] {
+            let mut out = self.lists[menu].clone();
+            out.iter_mut().for_each(|it| self.vlan_mac(it));
             return std::borrow::Cow::Owned(out);
         }
         if let Some(overhead) = tunnel_overhead(MENUS[menu].path) {
@@ -910,5 +918,6 @@ impl Resolver for Store {
 }
 
 mod check;
+mod iface;
 #[cfg(test)]
 mod tests;

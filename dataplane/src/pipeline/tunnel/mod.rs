@@ -58,8 +58,8 @@ pub(super) fn may_carry(snap: &Snapshot, p: &Parsed, b: &[u8]) -> bool {
 }
 
 impl Pipeline {
-    /// In the burst, before the lookup: packet `i` (parsed as `p`) of a tunnel that
-    /// arrived for the tunnel's local address (which the plan checks is the router's) is
+    /// In the burst, before the lookup: packet `i` (parsed as `p`, arrived in
+    /// `st.arrived`) of a tunnel that arrived for the tunnel's local address (which the plan checks is the router's) is
     /// taken out of it, and its inner packet joins the burst's lookup in the tunnel's VRF,
     /// as arriving on the tunnel. Keepalives, malformed packets and packets of no tunnel
     /// go on as they are (the lookup finds them local, [`Self::local`] sees to them).
@@ -73,7 +73,7 @@ impl Pipeline {
         p: Parsed,
         now_ns: u64,
     ) -> Option<Verdict> {
-        let table = st.ingress;
+        let table = st.arrived;
         let Some(Ok(f)) = (p.eh == ETH)
             .then(|| match_tunnel(snap, table, pkt.bytes()))
             .flatten()

@@ -1,0 +1,140 @@
+//! `/interface vlan` in the configuration: what it accepts and refuses (tags 0 and 4095,
+//! a VLAN on something that is not a port or a VLAN, three tags, one tag twice on a port),
+//! what it shows (the port's MAC, in `/interface` as type vlan), and an export that loads
+//! back to the same configuration.
+
+use rspe_controlplane::config::exec::{run, Ctx, Format, NoLive, Session};
+use rspe_controlplane::config::store::{PortDesc, Store};
+
+fn store(ports: usize) -> (Store, Store) {
+    let p: Vec<PortDesc> = (1..=ports)
+        .map(|i| PortDesc {
+            default_name: format!("ether{i}"),
+            mac: format!("02:00:00:00:00:{i:02X}"),
+            driver: "net_null".into(),
+        })
+        .collect();
+    let s = Store::new(&p);
+    (s.clone(), s)
+}
+
+fn one(store: &mut Store, pristine: &Store, src: &str) -> Result<String, String> {
+    let mut session = Session::default();
+    let mut ctx = Ctx {
+        store,
+        pristine,
+        session: &mut session,
+        live: &NoLive,
+        format: Format::Text,
+    };
+    run(&mut ctx, src)
+        .map(|o| o.output)
+        .map_err(|f| f.error.to_string())
+}
+
+const VLANS: &str = "\
+/interface vlan add name=v10 interface=ether1 vlan-id=10
+/interface vlan add name=s100 interface=ether1 vlan-id=100 use-service-tag=yes mtu=1504
+/interface vlan add name=q7 interface=s100 vlan-id=7 comment=\"QinQ customer\"
+/interface vlan add name=v20 interface=ether2 vlan-id=20 disabled=yes
+/ip vrf add name=cust interfaces=v10,q7
+/ip address add address=192.168.1.1/24 interface=v10
+";
+
+#[test]
+fn bad_vlans_are_refused_with_the_reason() {
+    let (mut s, p) = store(2);
+    one(&mut s, &p, VLANS).unwrap();
+    let before = s.total_items();
+    for (cmd, want) in [
+        (
+            "/interface vlan add name=x interface=ether1 vlan-id=0",
+            "vlan-id",
+        ),
+        (
+            "/interface vlan add name=x interface=ether1 vlan-id=4095",
+            "vlan-id",
+        ),
+        (
+            "/interface vlan add name=x interface=ether1 vlan-id=10",
+            "already has a VLAN with vlan-id 10",
+        ),
+        (
+            "/interface vlan add name=x interface=q7 vlan-id=3",
+            "more than two tags",
+        ),
+        (
+            "/interface vlan set s100 interface=v10",
+            "more than two tags",
+        ),
+        (
+            "/interface vlan add name=x interface=nothing vlan-id=3",
+            "nothing",
+        ),
+        ("/interface vlan add name=x vlan-id=3", "interface"),
+        ("/interface vlan add name=x interface=ether1", "vlan-id"),
+        (
+            "/interface vlan add name=ether2 interface=ether1 vlan-id=3",
+            "already taken",
+        ),
+        (
+            "/interface vlan add name=x interface=ether1 vlan-id=3 arp=proxy-arp",
+            "arp",
+        ),
+        (
+            "/interface vlan set v10 interface=v10",
+            "cannot be on itself",
+        ),
+    ] {
+        let e = one(&mut s, &p, cmd).expect_err(cmd);
+        assert!(e.contains(want), "{cmd}: {e}");
+    }
+    assert_eq!(s.total_items(), before, "nothing changed");
+    // The same VLAN id as a service tag, or on another port, is another VLAN.
+    one(
+        &mut s,
+        &p,
+        "/interface vlan add name=v10ad interface=ether1 vlan-id=10 use-service-tag=yes\n\
+         /interface vlan add name=v10b interface=ether2 vlan-id=10",
+    )
+    .unwrap();
+    // A port a VLAN is on is still a port; a VLAN with VLANs on it cannot go.
+    let e = one(&mut s, &p, "/interface vlan remove s100").unwrap_err();
+    assert!(e.contains("in use by /interface vlan"), "{e}");
+}
+
+#[test]
+fn vlans_show_their_port_mac_and_type() {
+    let (mut s, p) = store(2);
+    one(&mut s, &p, VLANS).unwrap();
+    let out = one(&mut s, &p, "/interface vlan print detail").unwrap();
+    assert!(out.contains("name=\"v10\""), "{out}");
+    assert!(out.contains("mac-address=02:00:00:00:00:01 "), "{out}");
+    assert!(out.contains("use-service-tag=yes"), "{out}");
+    let out = one(&mut s, &p, "/interface print where type=vlan").unwrap();
+    for name in ["v10", "s100", "q7", "v20"] {
+        assert!(out.contains(name), "{out}");
+    }
+    let n = one(&mut s, &p, "/interface vlan get q7 mac-address").unwrap();
+    assert_eq!(n.trim(), "02:00:00:00:00:01");
+}
+
+#[test]
+fn an_export_with_vlans_loads_back_the_same() {
+    let (mut s, p) = store(2);
+    one(&mut s, &p, VLANS).unwrap();
+    let export = one(&mut s, &p, "/export").unwrap();
+    assert!(export.contains("/interface vlan"), "{export}");
+    assert!(
+        export.contains("add interface=ether1 name=s100 use-service-tag=yes vlan-id=100")
+            || export.contains("use-service-tag=yes"),
+        "{export}"
+    );
+    assert!(
+        !export.contains("mac-address=02:00:00:00:00:01"),
+        "read-only: {export}"
+    );
+    let (mut t, p2) = store(2);
+    one(&mut t, &p2, &export).unwrap();
+    assert_eq!(one(&mut t, &p2, "/export").unwrap(), export);
+}
