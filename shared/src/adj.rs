@@ -1,7 +1,7 @@
 //! Adjacencies (where and how a packet leaves: port, MACs, labels to push, MTU), next hops
 //! (what a FIB entry resolves to) and ECMP groups selected by a flow hash.
 
-use crate::types::{AdjId, Label, NextHopId, PortId};
+use crate::types::{AdjId, Label, NextHopId, PortId, TableId};
 
 /// Up to two labels to push, outermost first. Implicit null pushes nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -94,6 +94,9 @@ pub enum NextHop {
     Unreachable,
     /// Drop with ICMP administratively prohibited.
     Prohibit,
+    /// Look the destination up again in this table (a route whose gateway is a VRF:
+    /// `gateway=vrf1@vrf1`). What that lookup finds cannot be another such hop.
+    Lookup(TableId),
 }
 
 /// The outcome of resolving a next hop for one packet.
@@ -118,6 +121,8 @@ pub enum Resolved<'a> {
     Unreachable,
     /// Drop with ICMP administratively prohibited.
     Prohibit,
+    /// Look the destination up again in this table: see [`NextHop::Lookup`].
+    Lookup(TableId),
 }
 
 /// Next hops, ECMP members and adjacencies of one snapshot.
@@ -176,6 +181,7 @@ impl NextHops {
             }
             Some(NextHop::Blackhole) => return Resolved::Blackhole,
             Some(NextHop::Prohibit) => return Resolved::Prohibit,
+            Some(&NextHop::Lookup(t)) => return Resolved::Lookup(t),
             Some(NextHop::Unreachable) | None => return Resolved::Unreachable,
         };
         match self.adjacencies.get(adj.0 as usize) {
@@ -200,7 +206,11 @@ impl NextHops {
                 Some(m.iter().any(|a| adj_port(a) == Some(port)))
             }
             NextHop::Glean { port: p, .. } => Some(*p == port),
-            NextHop::Local | NextHop::Blackhole | NextHop::Unreachable | NextHop::Prohibit => None,
+            NextHop::Local
+            | NextHop::Blackhole
+            | NextHop::Unreachable
+            | NextHop::Prohibit
+            | NextHop::Lookup(_) => None,
         }
     }
 }

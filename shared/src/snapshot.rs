@@ -138,6 +138,27 @@ impl Snapshot {
     pub fn lookup(&self, table: TableId, addr: u32) -> Option<NextHopId> {
         self.fib(table)?.lookup(addr)
     }
+
+    /// [`Self::lookup`], following a [`crate::adj::NextHop::Lookup`] into its table (once).
+    #[inline]
+    pub fn lookup_through(&self, table: TableId, addr: u32) -> Option<NextHopId> {
+        let nh = self.lookup(table, addr)?;
+        match self.next_hops.hops.get(nh.0 as usize) {
+            Some(&crate::adj::NextHop::Lookup(t)) => self.lookup_again(t, addr),
+            _ => Some(nh),
+        }
+    }
+
+    /// The lookup a [`crate::adj::NextHop::Lookup`] asks for: `addr` in `table`, `None` when
+    /// nothing matches or what matches would look up yet again (a loop between VRFs).
+    #[cold]
+    pub fn lookup_again(&self, table: TableId, addr: u32) -> Option<NextHopId> {
+        let nh = self.lookup(table, addr)?;
+        match self.next_hops.hops.get(nh.0 as usize) {
+            Some(crate::adj::NextHop::Lookup(_)) | None => None,
+            Some(_) => Some(nh),
+        }
+    }
 }
 
 #[cfg(test)]

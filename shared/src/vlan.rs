@@ -48,6 +48,9 @@ pub struct Vlan {
     pub vrf: VrfId,
     /// What the pipeline reads of an interface (MAC, first address, MTU, labels).
     pub iface: PortIface,
+    /// Its tags as they are on the wire (TPID and TCI of each, PCP 0), for writing at once;
+    /// [`Vlans::new`] fills it in.
+    pub wire: [u8; 4 * MAX_TAGS],
 }
 
 impl Vlan {
@@ -78,7 +81,13 @@ pub struct Vlans {
 impl Vlans {
     /// The VLAN interfaces `list` (each at its index), indexed for classification; those
     /// that are down classify nothing.
-    pub fn new(list: Vec<Vlan>) -> Vlans {
+    pub fn new(mut list: Vec<Vlan>) -> Vlans {
+        for v in &mut list {
+            for (i, t) in v.tags.iter().enumerate() {
+                v.wire[4 * i..4 * i + 2].copy_from_slice(&t.tpid.to_be_bytes());
+                v.wire[4 * i + 2..4 * i + 4].copy_from_slice(&t.vid.to_be_bytes());
+            }
+        }
         let mut by_vid: Vec<Option<Box<[u16; 4096]>>> = Vec::new();
         let mut by_tags = FxHashMap::default();
         for (i, v) in list.iter().enumerate().filter(|(_, v)| v.up) {
@@ -116,9 +125,17 @@ impl Vlans {
         self.list.get(usize::from(id.0.checked_sub(VLAN_BASE)?))
     }
 
+    /// The 802.1Q VLAN interface of VLAN `vid` on `port` (one customer tag: the common
+    /// case, one array read).
+    #[inline(always)]
+    pub fn classify_q(&self, port: PortId, vid: u16) -> Option<&Vlan> {
+        let table = self.by_vid.get(usize::from(port.0))?.as_ref()?;
+        self.list.get(usize::from(table[usize::from(vid & 0xfff)]))
+    }
+
     /// The VLAN interface a frame arriving on `port` with `tags` (outermost first; one or
     /// two) belongs to.
-    #[inline]
+    #[inline(always)]
     pub fn classify(&self, port: PortId, tags: &[Tag]) -> Option<&Vlan> {
         let i = match tags {
             [t] if t.tpid == TPID_8021Q => {
@@ -166,6 +183,7 @@ mod tests {
                 mpls_input: false,
                 mpls_mtu: 1508,
             },
+            wire: [0; 8],
         }
     }
 
@@ -217,5 +235,11 @@ mod tests {
         assert_eq!(v.get(PortId(VLAN_BASE + 2)).map(|x| x.depth), Some(2));
         assert!(is_vlan(PortId(VLAN_BASE)) && !is_vlan(PortId(0x4000)) && !is_vlan(PortId(3)));
         assert!(!Vlans::new(vec![]).any);
+        let wire = v.get(PortId(VLAN_BASE + 2)).unwrap().wire;
+        assert_eq!(wire, [0x81, 0, 0, 30, 0x81, 0, 0, 7]);
+        assert_eq!(
+            v.classify_q(PortId(1), 10).map(|x| x.id),
+            Some(PortId(VLAN_BASE + 1))
+        );
     }
 }

@@ -356,7 +356,9 @@ fn gateway(g: &str, r: &dyn Resolver) -> Result<String, String> {
         None => None,
     };
     if let Some(i) = iface {
-        if !r.exists(RefTo::Interface { lists: false }, i) {
+        // Alone, a VRF's name is the VRF's interface (`gateway=vrf1@vrf1`).
+        let vrf = addr.is_none() && r.exists(RefTo::Vrf, i);
+        if !vrf && !r.exists(RefTo::Interface { lists: false }, i) {
             return Err(format!("no such interface {i:?}"));
         }
     }

@@ -167,7 +167,7 @@ fn request(r: &Route, a: &PingArgs, ident: u16, seq: u16) -> Result<(u16, u16, V
     let dst = u32::from(a.address);
     let nh = r
         .snap
-        .lookup(r.table, dst)
+        .lookup_through(r.table, dst)
         .ok_or(Why::Other("no route to host"))?;
     let adj = match r.snap.next_hops.resolve(nh, 0) {
         Resolved::Forward(adj) => *adj,
@@ -180,7 +180,9 @@ fn request(r: &Route, a: &PingArgs, ident: u16, seq: u16) -> Result<(u16, u16, V
         }
         Resolved::Local => return Err(Why::Other("local address")),
         Resolved::Blackhole => return Err(Why::Other("blackhole")),
-        Resolved::Unreachable | Resolved::Prohibit => return Err(Why::Other("no route to host")),
+        Resolved::Unreachable | Resolved::Prohibit | Resolved::Lookup(_) => {
+            return Err(Why::Other("no route to host"))
+        }
     };
     let src = a
         .src

@@ -61,6 +61,15 @@ impl PortPlan {
 /// every port id.
 pub const LOOPBACK_BASE: u16 = 0x8000;
 
+/// A VRF is also an interface of its own name (`gateway=vrf1@vrf1`: on in that VRF's
+/// table); its id is this plus the VRF's id.
+pub const VRF_IFACE_BASE: u16 = 0xc000;
+
+/// The VRF whose interface has id `id`.
+pub fn vrf_of_iface(id: u16) -> Option<VrfId> {
+    id.checked_sub(VRF_IFACE_BASE).map(VrfId)
+}
+
 /// A bridge without ports: a loopback, as RouterOS users make them (`/interface bridge add
 /// name=lo0` and a /32 on it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,6 +275,8 @@ impl Plan {
 
         tunnel::check_locals(&mut plan_ports, &loopbacks);
         let port_named = |n: &str| plan_ports.iter().find(|p| p.name == n).map(|p| p.id);
+        // As a gateway, a VRF's name is the VRF's interface (interfaces first).
+        let gateway_named = |n: &str| port_named(n).or_else(|| Some(VRF_IFACE_BASE + vrf_id(n)?.0));
         let route_menu = m(&["ip", "route"]);
         let mut routes = Vec::new();
         // Connected networks, in the table of the interface's VRF (one per network and
@@ -315,7 +326,7 @@ impl Plan {
                 .get("gateway")
                 .map(|g| {
                     g.split(',')
-                        .filter_map(|g| parse_gateway(g, &table_id, &port_named))
+                        .filter_map(|g| parse_gateway(g, &table_id, &gateway_named))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -418,10 +429,14 @@ impl Plan {
 
     /// The name of interface `id` (a port or a loopback), with `@vrf` outside main.
     pub fn interface_name(&self, id: u16) -> String {
-        let (name, vrf) = match (self.port(id), self.loopback(id)) {
-            (Some(p), _) => (p.name.as_str(), p.vrf),
-            (None, Some(l)) => (l.name.as_str(), l.vrf),
-            (None, None) => return format!("port{id}"),
+        let (name, vrf) = match (self.port(id), self.loopback(id), vrf_of_iface(id)) {
+            (Some(p), _, _) => (p.name.as_str(), p.vrf),
+            (None, Some(l), _) => (l.name.as_str(), l.vrf),
+            (None, None, Some(v)) if usize::from(v.0) < self.vrfs.len() => {
+                let name = &self.vrfs[usize::from(v.0)];
+                return format!("{name}@{name}");
+            }
+            (None, None, _) => return format!("port{id}"),
         };
         match vrf.0 {
             0 => name.to_owned(),

@@ -587,6 +587,16 @@ impl Builder {
                 }
                 continue;
             }
+            if let Some(v) = crate::plan::vrf_of_iface(i.port) {
+                // The VRF's interface: on in its table.
+                match self.plan.vrf_table.get(usize::from(v.0)) {
+                    Some(&table) => glean = Some(NextHop::Lookup(table)),
+                    None => {
+                        glean.get_or_insert(NextHop::Unreachable);
+                    }
+                }
+                continue;
+            }
             if i.port >= LOOPBACK_BASE {
                 // A loopback's network beyond its own address: nobody is there.
                 glean.get_or_insert(NextHop::Unreachable);
@@ -807,6 +817,7 @@ fn vlans_of(plan: &Plan) -> shared::vlan::Vlans {
             up: p.enabled,
             vrf: p.vrf,
             iface: iface_of(p),
+            wire: Default::default(),
         });
     }
     shared::vlan::Vlans::new(list)

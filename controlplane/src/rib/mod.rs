@@ -146,10 +146,13 @@ impl Rib {
     }
 
     fn port_up(&self, port: u16) -> bool {
-        self.ports_up
-            .get(usize::from(port))
-            .copied()
-            .unwrap_or(false)
+        // A VRF's interface is up while the VRF exists (the plan names no other).
+        port >= crate::plan::VRF_IFACE_BASE
+            || self
+                .ports_up
+                .get(usize::from(port))
+                .copied()
+                .unwrap_or(false)
     }
 
     /// Marks a port up or down (its connected networks and interface gateways follow).

@@ -403,7 +403,7 @@ impl Pipeline {
         self.outer_hop = None;
         let port = if snap.vlans.any && vlan::is_tagged(pkt.bytes()) {
             match vlan::untag(snap, in_port, pkt) {
-                Ok(v) => v,
+                Ok(v) => v.id,
                 Err(why) => return Verdict::Drop(why),
             }
         } else {
@@ -513,7 +513,10 @@ impl Pipeline {
             let (mut port, mut table, mut mac) = (in_port, ingress, in_mac);
             if vlans && vlan::is_tagged(pkts[i].bytes()) {
                 match vlan::untag(snap, in_port, &mut pkts[i]) {
-                    Ok(v) => (port, table, mac) = (v, snap.ingress_table(v), port_mac(snap, v)),
+                    Ok(v) => {
+                        let t = snap.vrf_table.get(usize::from(v.vrf.0));
+                        (port, table, mac) = (v.id, *t.unwrap_or(&TableId::MAIN), Some(v.iface.mac))
+                    }
                     Err(why) => {
                         verdicts[i] = Verdict::Drop(why);
                         continue;
@@ -598,6 +601,11 @@ impl Pipeline {
         {
             Resolved::Forward(a) => *a,
             Resolved::Local => return self.local(snap, in_port, pkt, p, now_ns),
+            // The route's gateway is a VRF: on in that VRF's table.
+            Resolved::Lookup(t) => {
+                let nh = snap.lookup_again(t, p.dst).map_or(NO_ROUTE, |n| n.0);
+                return self.finish(snap, in_port, pkt, p, nh, now_ns);
+            }
             Resolved::Glean { port, src, target } => {
                 // Expired before the neighbour matters (RFC 1812: TTL first).
                 if p.ttl <= 1 {

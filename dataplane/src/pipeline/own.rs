@@ -41,7 +41,7 @@ pub fn route(snap: &Snapshot, port: u16, frame: &mut Vec<u8>) -> Own {
     }
     let dst = u32::from_be_bytes([frame[30], frame[31], frame[32], frame[33]]);
     let table = snap.ingress_table(PortId(port));
-    let Some(nh) = snap.lookup(table, dst) else {
+    let Some(nh) = snap.lookup_through(table, dst) else {
         return Own::Drop(DropReason::NoRoute, None);
     };
     let len = u16::from_be_bytes([frame[16], frame[17]]);
@@ -64,7 +64,9 @@ pub fn route(snap: &Snapshot, port: u16, frame: &mut Vec<u8>) -> Own {
             let ip = if target == 0 { dst } else { target };
             Own::Drop(DropReason::Unresolved, Some(Event::Want { port, ip, src }))
         }
-        Resolved::Local | Resolved::Unreachable => Own::Drop(DropReason::NoRoute, None),
+        Resolved::Local | Resolved::Unreachable | Resolved::Lookup(_) => {
+            Own::Drop(DropReason::NoRoute, None)
+        }
         Resolved::Blackhole => Own::Drop(DropReason::Blackhole, None),
         Resolved::Prohibit => Own::Drop(DropReason::Prohibited, None),
     }

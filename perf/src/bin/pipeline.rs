@@ -8,6 +8,11 @@
 //! burst through the pipeline with hdrhistogram. `RSPE_PROFILE_SECS=N` runs only the
 //! pipeline for N seconds, for a profiler.
 //!
+//! The same frames are also run tagged (`vlan: ...`, just before the last line): each
+//! arrives on one of four VLAN interfaces of port 0 (a VLAN per VRF, every VRF's table the
+//! same main table, so the lookups are the same work) and leaves by a VLAN interface of its
+//! egress port, tagged again as the worker does; the ratio is against the untagged run.
+//!
 //! Last line: `pipeline: <Mpps> Mpps/core (<ratio> of l3fwd-style rte_lpm loop, <ratio> of
 //! rx/tx ceiling)`.
 
@@ -130,6 +135,28 @@ fn main() {
         let mut pipeline = Pipeline::default();
         let mut verdicts = [Verdict::Punt; MAX_BURST];
         let end = Instant::now() + std::time::Duration::from_secs(secs);
+        if std::env::var("RSPE_PROFILE_TAGGED").is_ok() {
+            // The tagged frames instead (`vlan:`).
+            let vsnap = vlan_snapshot(&snap);
+            let pristine = tagged_arena(&arena);
+            let plain = arena.clone();
+            while Instant::now() < end {
+                arena.copy_from_slice(&plain);
+                let u = rate(
+                    FRAMES,
+                    timed(|| {
+                        for burst in arena.chunks_exact_mut(SLOT * MAX_BURST) {
+                            let mut slots = burst_slots(burst, SLOT, FRAME_LEN);
+                            pipeline.process_burst(&snap, PortId(0), &mut slots, &mut verdicts, 0);
+                        }
+                    }),
+                );
+                arena.copy_from_slice(&pristine);
+                let (r, _) = tagged_run(&mut pipeline, &vsnap, &mut arena);
+                println!("untagged {u:.2} Mpps, tagged {r:.2} Mpps ({:.2})", r / u);
+            }
+            return;
+        }
         while Instant::now() < end {
             for burst in arena.chunks_exact_mut(SLOT * MAX_BURST) {
                 let mut slots = burst_slots(burst, SLOT, FRAME_LEN);
@@ -160,6 +187,10 @@ fn main() {
     }
 
     let pristine = arena.clone();
+    let vsnap = vlan_snapshot(&snap);
+    let vpristine = tagged_arena(&pristine);
+    let mut varena = vpristine.clone();
+    let mut tagged = Vec::new();
     let (mut ours, mut l3fwd, mut ceiling) = (Vec::new(), Vec::new(), Vec::new());
     let mut pipeline = Pipeline::default();
     let mut verdicts = [Verdict::Punt; MAX_BURST];
@@ -196,6 +227,13 @@ fn main() {
                 }
             }),
         ));
+        varena.copy_from_slice(&vpristine);
+        let (r, vfw) = tagged_run(&mut pipeline, &vsnap, &mut varena);
+        tagged.push(r);
+        assert_eq!(
+            vfw, FRAMES,
+            "run {run}: every tagged frame is forwarded, tagged"
+        );
         let mut fw2 = 0usize;
         l3fwd.push(rate(
             FRAMES,
@@ -261,9 +299,94 @@ fn main() {
         hist.value_at_quantile(0.999) as f64 / 1e3
     );
     drop(lpm);
+    let t = median(&tagged);
+    println!("vlan: {t:.2} Mpps/core ({:.2} of untagged)", t / o);
     println!(
         "pipeline: {o:.2} Mpps/core ({:.2} of l3fwd-style rte_lpm loop, {:.2} of rx/tx ceiling)",
         o / l,
         o / c
     );
+}
+
+/// `snap` with VLAN interfaces: four on port 0 (VLANs 10..13, in VRFs 1..4, every VRF's
+/// table main) and one on each egress port (VLAN 100 + port), which the adjacencies now
+/// point at.
+fn vlan_snapshot(snap: &Snapshot) -> Snapshot {
+    use shared::vlan::{Tag, Vlan, Vlans, TPID_8021Q, VLAN_BASE};
+    let vlan = |i: u16, port: u16, vid: u16, vrf: u16| Vlan {
+        id: PortId(VLAN_BASE + i),
+        port: PortId(port),
+        tags: [
+            Tag {
+                tpid: TPID_8021Q,
+                vid,
+            },
+            Tag::default(),
+        ],
+        depth: 1,
+        up: true,
+        vrf: VrfId(vrf),
+        iface: snap.ports[usize::from(port)],
+        wire: [0; 8],
+    };
+    let mut list: Vec<Vlan> = (0..4).map(|i| vlan(i, 0, 10 + i, 1 + i)).collect();
+    list.extend((1..4).map(|p| vlan(3 + p, p, 100 + p, 0)));
+    let mut hops = (*snap.next_hops).clone();
+    for a in &mut hops.adjacencies {
+        a.port = PortId(VLAN_BASE + 3 + a.port.0);
+    }
+    Snapshot {
+        vlans: Arc::new(Vlans::new(list)),
+        vrf_table: Arc::from(vec![TableId::MAIN; 5]),
+        next_hops: Arc::new(hops),
+        ..snap.clone()
+    }
+}
+
+/// The frames of `untagged` (one per slot) with an 802.1Q tag of VLAN 10..13 (by frame)
+/// after their MACs: 64 bytes each, filling the slot.
+fn tagged_arena(untagged: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; untagged.len()];
+    for (i, (t, u)) in out
+        .chunks_exact_mut(SLOT)
+        .zip(untagged.chunks_exact(SLOT))
+        .enumerate()
+    {
+        t[..12].copy_from_slice(&u[..12]);
+        t[12..16].copy_from_slice(&[0x81, 0x00, 0x00, 10 + (i % 4) as u8]);
+        t[16..FRAME_LEN + 4].copy_from_slice(&u[12..FRAME_LEN]);
+    }
+    out
+}
+
+/// One run over the tagged frames: the pipeline, then what the worker does for a VLAN
+/// (its tags put back on, the DPDK port under it); the rate and how many frames left
+/// tagged for their egress port's VLAN.
+fn tagged_run(pipeline: &mut Pipeline, vsnap: &Snapshot, arena: &mut [u8]) -> (f64, usize) {
+    let mut verdicts = [Verdict::Punt; MAX_BURST];
+    let mut fw = 0usize;
+    let r = rate(
+        FRAMES,
+        timed(|| {
+            for burst in arena.chunks_exact_mut(SLOT * MAX_BURST) {
+                let mut slots = burst_slots(burst, SLOT, FRAME_LEN + 4);
+                pipeline.process_burst(vsnap, PortId(0), &mut slots, &mut verdicts, 0);
+                for (s, v) in slots.iter_mut().zip(&verdicts) {
+                    if let Verdict::Forward(p) = *v {
+                        if shared::vlan::is_vlan(p) {
+                            fw +=
+                                usize::from(dataplane::pipeline::vlan::tag(vsnap, p, s).is_some());
+                        }
+                    }
+                }
+            }
+        }),
+    );
+    // Each frame left with the tag of its egress port's VLAN, in the slot it came in.
+    for slot in arena.chunks_exact(SLOT).take(1000) {
+        let vid = u16::from_be_bytes([slot[14], slot[15]]);
+        assert!(slot[12..14] == [0x81, 0x00] && (101..=103).contains(&vid));
+        assert_eq!(slot[16..18], [0x08, 0x00]);
+    }
+    (r, fw)
 }

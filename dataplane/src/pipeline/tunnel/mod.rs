@@ -266,7 +266,7 @@ impl Pipeline {
         now_ns: u64,
         depth: u8,
     ) -> Result<shared::adj::Adjacency, Verdict> {
-        let Some(nh) = snap.lookup(t.underlay, remote) else {
+        let Some(nh) = snap.lookup_through(t.underlay, remote) else {
             return Err(Verdict::Drop(DropReason::NoRoute));
         };
         let mut hashed = false;
@@ -297,7 +297,7 @@ impl Pipeline {
             }
             Resolved::Blackhole => Verdict::Drop(DropReason::Blackhole),
             Resolved::Prohibit => Verdict::Drop(DropReason::Prohibited),
-            Resolved::Unreachable => Verdict::Drop(DropReason::NoRoute),
+            Resolved::Unreachable | Resolved::Lookup(_) => Verdict::Drop(DropReason::NoRoute),
         })
     }
 
