@@ -315,7 +315,7 @@ pub struct WorkerCounters {
     /// Per incoming label.
     pub labels: LabelCounters,
     /// Per tunnel interface.
-    pub tunnels: TunnelCounters,
+    pub logical: LogicalCounters,
 }
 
 impl WorkerCounters {
@@ -324,7 +324,7 @@ impl WorkerCounters {
         WorkerCounters {
             ports: (0..ports).map(|_| PortCounters::default()).collect(),
             labels: LabelCounters::default(),
-            tunnels: TunnelCounters::default(),
+            logical: LogicalCounters::default(),
         }
     }
 
@@ -393,38 +393,39 @@ impl LabelCounters {
     }
 }
 
-/// Tunnels per block of [`TunnelCounters`].
+/// Interfaces per block of [`LogicalCounters`].
 const TUNNEL_BLOCK: usize = 256;
 
-/// Packets and bytes into and out of each tunnel interface, kept by one worker: blocks of
-/// 256 tunnels made when a tunnel of the block first carries a packet.
-pub struct TunnelCounters {
+/// Packets and bytes in and out of each interface that is not a DPDK port (VLANs, tunnels;
+/// by `id - VLAN_BASE`), kept by one worker: blocks of 256 interfaces made when one of the
+/// block first carries a packet.
+pub struct LogicalCounters {
     blocks: Box<[std::sync::OnceLock<TunnelBlock>]>,
 }
 
 /// (rx packets, rx bytes, tx packets, tx bytes) for each tunnel of one block.
 type TunnelBlock = Box<[[AtomicU64; 4]]>;
 
-impl std::fmt::Debug for TunnelCounters {
+impl std::fmt::Debug for LogicalCounters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let used = self.blocks.iter().filter(|b| b.get().is_some()).count();
-        write!(f, "TunnelCounters({used} blocks)")
+        write!(f, "LogicalCounters({used} blocks)")
     }
 }
 
-impl Default for TunnelCounters {
+impl Default for LogicalCounters {
     fn default() -> Self {
-        TunnelCounters {
-            blocks: (0..shared::tunnel::MAX_TUNNELS / TUNNEL_BLOCK)
+        LogicalCounters {
+            blocks: (0..(shared::vlan::MAX_VLANS + shared::tunnel::MAX_TUNNELS) / TUNNEL_BLOCK)
                 .map(|_| std::sync::OnceLock::new())
                 .collect(),
         }
     }
 }
 
-impl TunnelCounters {
+impl LogicalCounters {
     fn slot(&self, port: u16) -> Option<&[AtomicU64; 4]> {
-        let i = usize::from(port.checked_sub(shared::tunnel::TUNNEL_BASE)?);
+        let i = usize::from(port.checked_sub(shared::vlan::VLAN_BASE)?);
         let block = self.blocks.get(i / TUNNEL_BLOCK)?.get_or_init(|| {
             (0..TUNNEL_BLOCK)
                 .map(|_| std::array::from_fn(|_| AtomicU64::new(0)))
@@ -433,7 +434,8 @@ impl TunnelCounters {
         block.get(i % TUNNEL_BLOCK)
     }
 
-    /// A packet of `bytes` came out of tunnel `port` (`rx`) or went into it.
+    /// A packet of `bytes` came in on VLAN or tunnel `port` (`rx`: out of a tunnel) or was
+    /// sent on it.
     #[inline]
     pub fn count(&self, port: u16, rx: bool, bytes: u64) {
         if let Some(c) = self.slot(port) {
@@ -443,9 +445,9 @@ impl TunnelCounters {
         }
     }
 
-    /// (rx packets, rx bytes, tx packets, tx bytes) of tunnel `port`.
+    /// (rx packets, rx bytes, tx packets, tx bytes) of VLAN or tunnel `port`.
     pub fn read(&self, port: u16) -> [u64; 4] {
-        let i = usize::from(port.saturating_sub(shared::tunnel::TUNNEL_BASE));
+        let i = usize::from(port.saturating_sub(shared::vlan::VLAN_BASE));
         match self.blocks.get(i / TUNNEL_BLOCK).and_then(|b| b.get()) {
             Some(b) => std::array::from_fn(|k| b[i % TUNNEL_BLOCK][k].load(Ordering::Relaxed)),
             None => [0; 4],

@@ -414,6 +414,7 @@ fn queue_out(
     mut m: Mbuf,
 ) {
     let port = if shared::vlan::is_vlan(PortId(port)) {
+        counters.logical.count(port, false, u64::from(m.pkt_len()));
         match crate::pipeline::vlan::tag(snap, PortId(port), &mut m) {
             Some(p) => p.0,
             None => {

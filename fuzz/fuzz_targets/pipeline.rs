@@ -2,7 +2,9 @@
 //! a static route, resolved and unresolved neighbours, masquerade, dst-nat, marks and a
 //! reject rule (so the connection-tracking path runs too): a verdict, never a panic, and a
 //! forwarded or replied frame is still a well-formed IPv4 packet, or a well-formed label
-//! stack (ports 0 and 2 take MPLS, labels 16-19 are bound).
+//! stack (ports 0 and 2 take MPLS, labels 16-19 are bound). VLANs on ether3 (802.1Q, and
+//! QinQ under an 802.1ad service tag) and a route through a VRF's interface: what leaves
+//! for a VLAN is tagged as the worker tags it.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -27,12 +29,20 @@ const CONFIG: &str = "\
 /ip firewall mangle add chain=prerouting connection-state=new in-interface=ether1 action=mark-connection new-connection-mark=a passthrough=yes
 /ip firewall mangle add chain=prerouting connection-mark=a in-interface=ether3 action=mark-routing new-routing-mark=a
 /ip firewall filter add chain=forward protocol=udp dst-port=9 action=reject
+/interface vlan add name=v10 interface=ether3 vlan-id=10
+/interface vlan add name=s20 interface=ether3 vlan-id=20 use-service-tag=yes
+/interface vlan add name=q5 interface=s20 vlan-id=5
+/ip vrf add name=b interfaces=v10
+/ip address add address=10.10.0.1/24 interface=v10
+/ip address add address=10.20.5.1/24 interface=q5
+/ip route add dst-address=10.50.0.0/16 gateway=10.10.0.9@b routing-table=b
+/ip route add dst-address=10.60.0.0/16 gateway=b@b
 ";
 
 fn snapshot() -> &'static Snapshot {
     static SNAP: OnceLock<Snapshot> = OnceLock::new();
     SNAP.get_or_init(|| {
-        let mut s = rspe_controlplane::rib::builder::snapshot_from_config(CONFIG, 3, &[(2, 0x0a00_0002), (0, 0xc0a8_0102)])
+        let mut s = rspe_controlplane::rib::builder::snapshot_from_config(CONFIG, 3, &[(2, 0x0a00_0002), (0, 0xc0a8_0102), (0x2000, 0x0a0a_0009), (0x2002, 0x0a14_0509)])
             .unwrap_or_else(|e| panic!("{e}"));
         // Labels too: MPLS on ether1 and ether3, a binding of each kind.
         let mut ports = s.ports.to_vec();
@@ -62,7 +72,18 @@ fuzz_target!(|data: &[u8]| {
     ct.expire(u64::from(first) << 33);
     let mut p = Pipeline::default().with_conntrack(ct);
     let mut one = frame.to_vec();
-    let v = p.process(snap, port, &mut one, u64::from(first) << 20);
+    let mut v = p.process(snap, port, &mut one, u64::from(first) << 20);
+    if let Verdict::Forward(out) | Verdict::Reply(out, _) = v {
+        if rspe_shared::vlan::is_vlan(out) {
+            let under = rspe_dataplane::pipeline::vlan::tag(snap, out, &mut one);
+            assert!(under.is_some(), "a VLAN that is up takes what is sent to it");
+            let n = if out.0 == 0x2002 { 8 } else { 4 };
+            assert!(rspe_shared::vlan::is_tag(u16::from_be_bytes([one[12], one[13]])));
+            // Checked as the untagged frame it carries.
+            one.drain(12..12 + n);
+            v = Verdict::Forward(PortId(2));
+        }
+    }
     if let Verdict::Forward(_) | Verdict::Reply(..) = v {
         if one[12..14] == [0x88, 0x47] {
             // A label switch carries what is under the stack as it is: only the stack is

@@ -14,7 +14,7 @@ pub trait Live {
     fn tunnel_running(&self, _name: &str) -> bool {
         true
     }
-    /// Counters of the tunnel interface named `name` (what went into it and came out).
+    /// Counters of the VLAN or tunnel interface named `name` (what went in and out of it).
     fn tunnel_stats(&self, _name: &str) -> Option<IfStats> {
         None
     }

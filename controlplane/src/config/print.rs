@@ -297,7 +297,7 @@ const STATS_COLUMNS: &[&str] = &[
 fn stats_of(v: &ItemView<'_>) -> IfStats {
     match v.it.values.get("default-name") {
         Some(d) => v.live.stats(d),
-        // A tunnel (or a bridge, which counts nothing).
+        // A VLAN or a tunnel (or a bridge, which counts nothing).
         None => v.it.values.get("name").and_then(|n| v.live.tunnel_stats(n)),
     }
     .unwrap_or_default()

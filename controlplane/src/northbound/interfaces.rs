@@ -149,11 +149,11 @@ impl Live for RouterLive {
         let id = plan
             .ports
             .iter()
-            .find(|p| p.name == name && p.tunnel.is_some())?
+            .find(|p| p.name == name && !p.is_dpdk())?
             .id;
         let mut s = IfStats::default();
         for w in &self.interfaces.counters {
-            let [rp, rb, tp, tb] = w.tunnels.read(id);
+            let [rp, rb, tp, tb] = w.logical.read(id);
             s.rx_packets += rp;
             s.rx_bytes += rb;
             s.tx_packets += tp;

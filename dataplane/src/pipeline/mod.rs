@@ -403,7 +403,10 @@ impl Pipeline {
         self.outer_hop = None;
         let port = if snap.vlans.any && vlan::is_tagged(pkt.bytes()) {
             match vlan::untag(snap, in_port, pkt) {
-                Ok(v) => v.id,
+                Ok(v) => {
+                    self.count_vlan_rx(v.id, pkt);
+                    v.id
+                }
                 Err(why) => return Verdict::Drop(why),
             }
         } else {
@@ -514,6 +517,7 @@ impl Pipeline {
             if vlans && vlan::is_tagged(pkts[i].bytes()) {
                 match vlan::untag(snap, in_port, &mut pkts[i]) {
                     Ok(v) => {
+                        self.count_vlan_rx(v.id, &pkts[i]);
                         let t = snap.vrf_table.get(usize::from(v.vrf.0));
                         (port, table, mac) = (v.id, *t.unwrap_or(&TableId::MAIN), Some(v.iface.mac))
                     }
@@ -570,6 +574,14 @@ impl Pipeline {
             for i in 0..n {
                 verdicts[i] = self.through_tunnels(snap, &mut pkts[i], verdicts[i], now_ns, 0);
             }
+        }
+    }
+
+    /// A frame came in on VLAN `port` (counted as the frame it is now, untagged).
+    #[inline(always)]
+    fn count_vlan_rx<B: PacketBuf>(&self, port: PortId, pkt: &B) {
+        if let Some(c) = &self.counters {
+            c.logical.count(port.0, true, pkt.bytes().len() as u64);
         }
     }
 

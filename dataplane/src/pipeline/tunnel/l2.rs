@@ -74,7 +74,7 @@ impl Pipeline {
             }
         }
         if let Some(c) = &self.counters {
-            c.tunnels
+            c.logical
                 .count(f.t.id.0, true, pkt.bytes().len().saturating_sub(ETH) as u64);
         }
         if f.t.clamp_mss && pkt.bytes()[12..14] == ethertype::IPV4.to_be_bytes() {
@@ -177,7 +177,7 @@ impl Pipeline {
             return Verdict::Drop(DropReason::Truncated);
         }
         if let Some(c) = &self.counters {
-            c.tunnels
+            c.logical
                 .count(t.id.0, false, frame_len.saturating_sub(ETH) as u64);
         }
         self.ip_id = self.ip_id.wrapping_add(1);

@@ -176,7 +176,7 @@ impl Pipeline {
             return Verdict::Drop(DropReason::Truncated);
         }
         if let Some(c) = &self.counters {
-            c.tunnels.count(port.0, false, inner_len as u64);
+            c.logical.count(port.0, false, inner_len as u64);
         }
         self.ip_id = self.ip_id.wrapping_add(1);
         let to = Vtep {
@@ -412,7 +412,7 @@ impl Pipeline {
     #[inline]
     fn count_out_of<B: PacketBuf>(&self, t: &Tunnel, pkt: &B) {
         if let Some(c) = &self.counters {
-            c.tunnels
+            c.logical
                 .count(t.id.0, true, pkt.bytes().len().saturating_sub(ETH) as u64);
         }
     }
