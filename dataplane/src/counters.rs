@@ -99,11 +99,17 @@ pub enum DropReason {
     /// A frame for a MAC that no VTEP of a VXLAN interface is known to have (the fast path
     /// does not flood; the router's own frames are flooded to every VTEP).
     NoVtep,
+    /// A later fragment through NAT whose first fragment was not seen (or came after it):
+    /// it cannot be translated.
+    FragmentNoFirst,
+    /// A first fragment through connection tracking when the worker already holds as many
+    /// datagrams' translations as it may.
+    FragmentTableFull,
 }
 
 impl DropReason {
     /// Number of reasons.
-    pub const COUNT: usize = 38;
+    pub const COUNT: usize = 40;
     /// Every reason, in counter order.
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::NoPeer,
@@ -144,6 +150,8 @@ impl DropReason {
         DropReason::TunnelLoop,
         DropReason::TunnelKeepalive,
         DropReason::NoVtep,
+        DropReason::FragmentNoFirst,
+        DropReason::FragmentTableFull,
     ];
 
     /// A name for counters output (`no-route`).
@@ -187,6 +195,8 @@ impl DropReason {
             DropReason::TunnelLoop => "tunnel-loop",
             DropReason::TunnelKeepalive => "tunnel-keepalive",
             DropReason::NoVtep => "no-vtep",
+            DropReason::FragmentNoFirst => "fragment-no-first",
+            DropReason::FragmentTableFull => "fragment-table-full",
         }
     }
 }

@@ -24,6 +24,18 @@ impl Pipeline {
             return Verdict::Drop(DropReason::BadIpHeader);
         };
         let vrf = snap.ingress_vrf(in_port).0;
+        let datagram = datagram_of(pkt.bytes(), p.eh, &f, vrf);
+        // A later fragment takes what its first fragment became.
+        let prior = match datagram.filter(|_| f.later) {
+            Some(k) => match self.datagrams.find(&k, now) {
+                Some(t) => Some(t),
+                None if fwl.nat.chains.iter().any(|c| !c.rules.is_empty()) => {
+                    return Verdict::Drop(DropReason::FragmentNoFirst);
+                }
+                None => None,
+            },
+            None => None,
+        };
         let key = FlowKey {
             vrf,
             proto: f.proto,
@@ -38,6 +50,7 @@ impl Pipeline {
             None
         };
         let st = match (&seen, f.trackable) {
+            _ if prior.is_some() => fw::state::ESTABLISHED,
             (_, false) => fw::state::UNTRACKED,
             (Some(s), _) if s.dir == Dir::Reply || s.conn.seen_reply => fw::state::ESTABLISHED,
             (Some(_), _) => fw::state::NEW,
@@ -68,11 +81,15 @@ impl Pipeline {
         if let Some((c, _)) = &related {
             ndst = c.orig.src;
         }
+        if let Some(t) = prior {
+            (nsrc, ndst) = (t.src, t.dst);
+        }
         let mut marks = Marks {
             conn: seen
                 .as_ref()
                 .map(|s| s.conn.mark)
                 .or(related.as_ref().map(|(c, _)| c.mark))
+                .or(prior.map(|t| t.mark))
                 .unwrap_or(0),
             ..Marks::default()
         };
@@ -281,6 +298,18 @@ impl Pipeline {
                 ct.set_mark(s.id, marks.conn);
             }
         }
+        // A first fragment: its later ones will take the same way.
+        if let Some(k) = datagram.filter(|_| !f.later && (seen.is_some() || is_new)) {
+            let t = nat_frag::Translation {
+                src: nsrc,
+                dst: ndst,
+                mark: marks.conn,
+                expires: now + nat_frag::HOLD_NS,
+            };
+            if !self.datagrams.record(k, t, now) {
+                return Verdict::Drop(DropReason::FragmentTableFull);
+            }
+        }
         if let Some((c, _)) = &related {
             if !translate_error(pkt.bytes_mut(), p.eh, f.l4, c.orig.src, c.orig.sport) {
                 return Verdict::Drop(DropReason::BadIpHeader);
@@ -418,6 +447,7 @@ fn quoted_flow(q: &[u8]) -> Option<Flow> {
         dport,
         flags: 0,
         trackable: u16::from_be_bytes([h[6], h[7]]) & 0x1fff == 0,
+        later: u16::from_be_bytes([h[6], h[7]]) & 0x1fff != 0,
         related: false,
         l4: ihl,
     })
@@ -436,10 +466,25 @@ pub(super) struct Flow {
     flags: u8,
     /// Whether it belongs to a trackable flow (not a later fragment).
     trackable: bool,
+    /// A later fragment (no L4 header of its own).
+    later: bool,
     /// An ICMP error (about some other packet).
     related: bool,
     /// Where the L4 header starts (offset in the frame).
     l4: usize,
+}
+
+/// The identity of the datagram the packet at `eh` is a fragment of (`None`: not a
+/// fragment).
+fn datagram_of(bytes: &[u8], eh: usize, f: &Flow, vrf: u16) -> Option<nat_frag::DatagramKey> {
+    let ip = ipv4::Packet::new_checked(bytes.get(eh..)?).ok()?;
+    ip.is_fragment().then(|| nat_frag::DatagramKey {
+        vrf,
+        proto: f.proto,
+        src: f.src,
+        dst: f.dst,
+        id: ip.ident(),
+    })
 }
 
 pub(super) fn flow_of(bytes: &[u8], eh: usize) -> Option<Flow> {
@@ -455,6 +500,7 @@ pub(super) fn flow_of(bytes: &[u8], eh: usize) -> Option<Flow> {
         dport: 0,
         flags: 0,
         trackable: first,
+        later: !first,
         related: false,
         l4,
     };
@@ -519,6 +565,10 @@ fn rewrite(b: &mut [u8], eh: usize, f: &Flow, to: (u32, u16, u32, u16)) {
     put(b, eh + 14, src as u16);
     put(b, eh + 16, (dst >> 16) as u16);
     put(b, eh + 18, dst as u16);
+    if f.later {
+        // A later fragment: what follows the header is the middle of the datagram.
+        return;
+    }
     let l4 = f.l4;
     match f.proto {
         protocol::TCP | protocol::UDP => {

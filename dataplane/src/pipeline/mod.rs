@@ -208,6 +208,8 @@ pub struct Pipeline {
     ip_id: u16,
     /// The adjacency the last outer packet of this burst left by.
     outer_hop: Option<tunnel::OuterHop>,
+    /// What the first fragments of datagrams through connection tracking became.
+    datagrams: nat_frag::Datagrams,
 }
 
 impl Default for Pipeline {
@@ -282,6 +284,7 @@ impl Pipeline {
             wanted: [(0, 0, 0); WANT_SLOTS],
             ip_id: 0,
             outer_hop: None,
+            datagrams: Default::default(),
         }
     }
 
@@ -995,6 +998,7 @@ pub const ETH_HEADER_LEN: usize = ethernet::HEADER_LEN;
 
 mod firewall;
 mod mpls;
+mod nat_frag;
 pub mod own;
 mod tunnel;
 pub mod vlan;
