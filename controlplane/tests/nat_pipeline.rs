@@ -485,6 +485,45 @@ fn icmp_errors_about_masqueraded_packets_go_back_to_their_host() {
 }
 
 #[test]
+fn errors_from_inside_about_replies_leave_under_the_public_address() {
+    let snap = snapshot();
+    let mut p = Pipeline::default().with_conntrack(Arc::new(Conntrack::new(1024)));
+    // A asks the server; the answer comes back, translated to A.
+    let mut out = udp_frame(HOST, 5000, SERVER, 53, b"query");
+    assert_eq!(
+        process(&mut p, &snap, 0, &mut out, 1),
+        Verdict::Forward(PortId(2))
+    );
+    let (_, public_port, _, _) = tuple(&out);
+    let mut back = udp_frame(SERVER, 53, PUBLIC, public_port, b"answer");
+    assert_eq!(
+        process(&mut p, &snap, 2, &mut back, 2),
+        Verdict::Forward(PortId(0))
+    );
+    assert_eq!(tuple(&back), (SERVER, 53, HOST, 5000));
+    // A's port is closed by now: its port unreachable quotes the answer as A got it, and
+    // must leave as the public address's, quoting the answer as the server sent it.
+    let mut err = icmp_error(HOST, SERVER, icmp::DEST_UNREACHABLE, 3, 0, &back);
+    assert_eq!(
+        process(&mut p, &snap, 0, &mut err, 3),
+        Verdict::Forward(PortId(2))
+    );
+    let (src, dst, quoted) = error_quote(&err);
+    assert_eq!((src, dst), (PUBLIC, SERVER), "the host's address hidden");
+    assert_eq!(quoted, (SERVER, 53, PUBLIC, public_port));
+    // The quoted UDP checksum is the one the server sent.
+    let q = &err[14 + 20 + 8..];
+    let sent = udp_frame(SERVER, 53, PUBLIC, public_port, b"answer");
+    assert_eq!(q[26..28], sent[40..42]);
+    // Customer B's host, with the same address, about A's answer: no connection of B's.
+    let mut err_b = icmp_error(HOST, SERVER, icmp::DEST_UNREACHABLE, 3, 0, &back);
+    assert!(matches!(
+        process(&mut p, &snap, 1, &mut err_b, 4),
+        Verdict::Drop(_)
+    ));
+}
+
+#[test]
 fn interface_lists_match_their_members() {
     let config = "\
 /interface list add name=LAN

@@ -78,7 +78,7 @@ impl Pipeline {
             };
             (nsrc, nsport, ndst, ndport) = (out.src, out.sport, out.dst, out.dport);
         }
-        if let Some((c, _)) = &related {
+        if let Some((c, Dir::Reply)) = &related {
             ndst = c.orig.src;
         }
         if let Some(t) = prior {
@@ -310,8 +310,8 @@ impl Pipeline {
                 return Verdict::Drop(DropReason::FragmentTableFull);
             }
         }
-        if let Some((c, _)) = &related {
-            if !translate_error(pkt.bytes_mut(), p.eh, f.l4, c.orig.src, c.orig.sport) {
+        if let Some((c, dir)) = &related {
+            if !translate_error(pkt.bytes_mut(), p.eh, f.l4, &ErrorFix::of(c, *dir)) {
                 return Verdict::Drop(DropReason::BadIpHeader);
             }
         } else if (nsrc, nsport, ndst, ndport) != (f.src, f.sport, f.dst, f.dport) {
@@ -362,16 +362,60 @@ fn related_conn(ct: &Conntrack, bytes: &[u8], f: &Flow, vrf: u16) -> Option<(Con
         sport: q.dport,
         dport: q.sport,
     })?;
-    let hidden = (conn.orig.src, conn.orig.sport) != (q.src, q.sport);
-    (dir == Dir::Reply && hidden).then_some((conn, dir))
+    // Errors about what the router translated: a packet it sent out under the public
+    // address (the error comes from outside), or a reply it translated to the host (the
+    // error comes from inside, about the host's address).
+    let hidden = match dir {
+        Dir::Reply => (conn.orig.src, conn.orig.sport) != (q.src, q.sport),
+        Dir::Original => (conn.reply.dst, conn.reply.dport) != (q.dst, q.dport),
+    };
+    hidden.then_some((conn, dir))
 }
 
-/// Translates an ICMP error about a packet the router source-translated back to the host
-/// it came from: the error's destination becomes `host`, the quoted packet's source
-/// `host`:`port` (its IPv4 checksum updated, and its TCP/UDP checksum or ICMP echo
-/// identifier and checksum when quoted), and the ICMP checksum is computed again (RFC
-/// 5508 §4.2, RFC 3022 §4.3). `false`: the error is too short to hold what it quotes.
-fn translate_error(b: &mut [u8], eh: usize, l4: usize, host: u32, port: u16) -> bool {
+/// How an ICMP error about a translated packet is translated back: the error's address at
+/// `outer` (16: its destination, 12: its source) becomes `outer_addr`, and the quoted
+/// packet's address at `quoted` (12: source, 16: destination) and the port after it
+/// becomes `addr`:`port`.
+struct ErrorFix {
+    outer: usize,
+    outer_addr: u32,
+    quoted: usize,
+    addr: u32,
+    port: u16,
+}
+
+impl ErrorFix {
+    /// For an error about connection `c`'s packet in direction `dir`: from outside about
+    /// what left under the public address (`Reply`: back to the host, the quoted source
+    /// the host's), or from inside about a reply translated to the host (`Original`: from
+    /// the public address, the quoted destination the public address and port).
+    fn of(c: &Conn, dir: Dir) -> ErrorFix {
+        match dir {
+            Dir::Reply => ErrorFix {
+                outer: 16,
+                outer_addr: c.orig.src,
+                quoted: 12,
+                addr: c.orig.src,
+                port: c.orig.sport,
+            },
+            Dir::Original => ErrorFix {
+                outer: 12,
+                outer_addr: c.reply.dst,
+                quoted: 16,
+                addr: c.reply.dst,
+                port: c.reply.dport,
+            },
+        }
+    }
+}
+
+/// Translates an ICMP error about a packet the router translated as `fix` says: the
+/// error's own address, the quoted packet's address and port (its IPv4 checksum updated,
+/// and its TCP/UDP checksum or ICMP echo identifier and checksum when quoted), and the
+/// ICMP checksum computed again (RFC 5508 §4.2, RFC 3022 §4.3). `false`: the error is too
+/// short to hold what it quotes.
+fn translate_error(b: &mut [u8], eh: usize, l4: usize, fix: &ErrorFix) -> bool {
+    let (host, port) = (fix.addr, fix.port);
     let be16 = |b: &[u8], at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
     let be32 = |b: &[u8], at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
     let total = usize::from(be16(b, eh + 2));
@@ -389,17 +433,24 @@ fn translate_error(b: &mut [u8], eh: usize, l4: usize, host: u32, port: u16) -> 
         b[sum..sum + 2].copy_from_slice(&c.to_be_bytes());
         b[at..at + 4].copy_from_slice(&v.to_be_bytes());
     };
-    swap32(b, eh + 16, eh + 10, host);
-    let old_src = be32(b, q + 12);
-    swap32(b, q + 12, q + 10, host);
+    swap32(b, eh + fix.outer, eh + 10, fix.outer_addr);
+    let old_src = be32(b, q + fix.quoted);
+    swap32(b, q + fix.quoted, q + 10, host);
     let ql4 = q + usize::from(b[q] & 0x0f) * 4;
     let proto = b[q + 9];
+    // The port beside the address: the quoted source port, or destination port.
+    let pt = ql4 + if fix.quoted == 12 { 0 } else { 2 };
     if ql4 + 8 <= end {
         let (port_at, sum_at) = match proto {
-            protocol::UDP if be16(b, ql4 + 6) != 0 => (Some(ql4), Some(ql4 + 6)),
-            protocol::UDP => (Some(ql4), None),
-            protocol::TCP => (Some(ql4), (ql4 + 18 <= end).then_some(ql4 + 16)),
-            protocol::ICMP if b[ql4] == icmp::ECHO_REQUEST => (Some(ql4 + 4), Some(ql4 + 2)),
+            protocol::UDP if be16(b, ql4 + 6) != 0 => (Some(pt), Some(ql4 + 6)),
+            protocol::UDP => (Some(pt), None),
+            protocol::TCP => (Some(pt), (ql4 + 18 <= end).then_some(ql4 + 16)),
+            protocol::ICMP if b[ql4] == icmp::ECHO_REQUEST && fix.quoted == 12 => {
+                (Some(ql4 + 4), Some(ql4 + 2))
+            }
+            protocol::ICMP if b[ql4] == icmp::ECHO_REPLY && fix.quoted == 16 => {
+                (Some(ql4 + 4), Some(ql4 + 2))
+            }
             _ => (None, None),
         };
         if let Some(at) = port_at {
