@@ -138,3 +138,65 @@ fn an_export_with_vlans_loads_back_the_same() {
     one(&mut t, &p2, &export).unwrap();
     assert_eq!(one(&mut t, &p2, "/export").unwrap(), export);
 }
+
+#[test]
+fn a_port_mac_is_settable_and_shows_on_its_vlans() {
+    let (mut s, p) = store(2);
+    one(&mut s, &p, VLANS).unwrap();
+    let export = one(&mut s, &p, "/export").unwrap();
+    assert!(
+        !export.contains("mac-address"),
+        "unchanged: not exported\n{export}"
+    );
+    one(
+        &mut s,
+        &p,
+        "/interface ethernet set ether1 mac-address=02:aa:bb:cc:dd:01",
+    )
+    .unwrap();
+    let get = |s: &mut Store, cmd: &str| one(s, &p, cmd).unwrap().trim().to_owned();
+    assert_eq!(
+        get(&mut s, "/interface ethernet get ether1 mac-address"),
+        "02:AA:BB:CC:DD:01"
+    );
+    assert_eq!(
+        get(&mut s, "/interface ethernet get ether1 orig-mac-address"),
+        "02:00:00:00:00:01"
+    );
+    assert_eq!(
+        get(&mut s, "/interface vlan get q7 mac-address"),
+        "02:AA:BB:CC:DD:01",
+        "a VLAN sends from its port's MAC"
+    );
+    let export = one(&mut s, &p, "/export").unwrap();
+    assert!(
+        export.contains("set [ find default-name=ether1 ] mac-address=02:AA:BB:CC:DD:01"),
+        "{export}"
+    );
+    for bad in [
+        "/interface ethernet set ether1 orig-mac-address=02:00:00:00:00:09",
+        "/interface ethernet set ether1 mac-address=01:00:5e:00:00:01",
+        "/interface ethernet set ether1 mac-address=nonsense",
+    ] {
+        assert!(one(&mut s, &p, bad).is_err(), "{bad}");
+    }
+    // The forwarding state takes it: the port's and its VLANs' MAC.
+    let snap = rspe_controlplane::rib::builder::snapshot_from_config(
+        &format!("{VLANS}/interface ethernet set ether1 mac-address=02:aa:bb:cc:dd:01\n"),
+        2,
+        &[],
+    )
+    .unwrap();
+    let mac = [2, 0xaa, 0xbb, 0xcc, 0xdd, 1];
+    assert_eq!(snap.port(shared::types::PortId(0)).unwrap().mac, mac);
+    let v10 = shared::types::PortId(shared::vlan::VLAN_BASE);
+    assert_eq!(snap.port(v10).unwrap().mac, mac);
+    // Back to the original: nothing to export.
+    one(
+        &mut s,
+        &p,
+        "/interface ethernet set ether1 mac-address=02:00:00:00:00:01",
+    )
+    .unwrap();
+    assert!(!one(&mut s, &p, "/export").unwrap().contains("mac-address"));
+}

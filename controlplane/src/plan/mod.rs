@@ -238,10 +238,15 @@ impl Plan {
             let vrf = vrf_named(&name);
             let addrs = addrs_of.get(name.as_str()).cloned().unwrap_or_default();
             let mpls = mpls::input_of(store, &name);
+            // `mac-address` as set (the port is promiscuous: frames to it are taken).
+            let mac = it
+                .and_then(|i| i.get(eth, "mac-address"))
+                .and_then(crate::config::value::mac)
+                .unwrap_or(p.mac);
             plan_ports.push(PortPlan {
                 id: p.id,
                 name,
-                mac: p.mac,
+                mac,
                 mtu,
                 enabled,
                 vrf,

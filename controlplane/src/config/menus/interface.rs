@@ -12,7 +12,8 @@ pub const ETHERNET: Menu = Menu::list(
         Param::req("name", Kind::Name),
         Param::ro("default-name", Kind::Name),
         Param::def("mtu", Kind::Int(68, 9216), "1500"),
-        Param::ro("mac-address", Kind::Text),
+        Param::opt("mac-address", Kind::Mac).shown(),
+        Param::ro("orig-mac-address", Kind::Mac),
         Param::ro("driver", Kind::Text),
         // RouterOS's link settings, kept so its exports load (inert: DPDK brings the
         // link up as the NIC negotiates it).

@@ -37,9 +37,9 @@ impl Store {
                 Err("the ftp service does not support a VRF".into())
             }
             ["interface", "ethernet"]
-                if changed("default-name") || changed("mac-address") || changed("driver") =>
+                if changed("default-name") || changed("orig-mac-address") || changed("driver") =>
             {
-                Err("default-name, mac-address and driver are read-only".into())
+                Err("default-name, orig-mac-address and driver are read-only".into())
             }
             _ => Ok(()),
         }

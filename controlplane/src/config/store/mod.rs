@@ -114,12 +114,16 @@ impl Store {
             }
         }
         for p in ports {
+            // The canonical form, as a MAC typed in would be stored.
+            let mac =
+                super::value::mac(&p.mac).map_or(p.mac.clone(), |m| super::value::mac_text(&m));
             s.push(
                 m(&["interface", "ethernet"]),
                 vals(&[
                     ("name", &p.default_name),
                     ("default-name", &p.default_name),
-                    ("mac-address", &p.mac),
+                    ("mac-address", &mac),
+                    ("orig-mac-address", &mac),
                     ("driver", &p.driver),
                 ]),
                 true,
