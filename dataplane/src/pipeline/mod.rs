@@ -524,12 +524,8 @@ impl Pipeline {
         for i in 0..n {
             let (mut port, mut table, mut mac) = (in_port, ingress, in_mac);
             if vlans && vlan::is_tagged(pkts[i].bytes()) {
-                match vlan::untag(snap, in_port, &mut pkts[i]) {
-                    Ok(v) => {
-                        self.count_vlan_rx(v.id, &pkts[i]);
-                        let t = snap.vrf_table.get(usize::from(v.vrf.0));
-                        (port, table, mac) = (v.id, *t.unwrap_or(&TableId::MAIN), Some(v.iface.mac))
-                    }
+                match self.vlan_arrival(snap, in_port, &mut pkts[i]) {
+                    Ok(a) => (port, table, mac) = a,
                     Err(why) => {
                         verdicts[i] = Verdict::Drop(why);
                         continue;
@@ -584,6 +580,21 @@ impl Pipeline {
                 verdicts[i] = self.through_tunnels(snap, &mut pkts[i], verdicts[i], now_ns, 0);
             }
         }
+    }
+
+    /// The VLAN a tagged frame of the burst arrived on (its tags taken off, the frame
+    /// counted): its id, table and MAC.
+    #[inline(always)]
+    fn vlan_arrival<B: PacketBuf>(
+        &self,
+        snap: &Snapshot,
+        in_port: PortId,
+        pkt: &mut B,
+    ) -> Result<(PortId, TableId, Option<[u8; 6]>), DropReason> {
+        let v = vlan::untag(snap, in_port, pkt)?;
+        self.count_vlan_rx(v.id, pkt);
+        let t = snap.vrf_table.get(usize::from(v.vrf.0));
+        Ok((v.id, *t.unwrap_or(&TableId::MAIN), Some(v.iface.mac)))
     }
 
     /// A frame came in on VLAN `port` (counted as the frame it is now, untagged).
