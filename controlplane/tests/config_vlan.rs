@@ -3,34 +3,10 @@
 //! what it shows (the port's MAC, in `/interface` as type vlan), and an export that loads
 //! back to the same configuration.
 
-use rspe_controlplane::config::exec::{run, Ctx, Format, NoLive, Session};
-use rspe_controlplane::config::store::{PortDesc, Store};
+mod common;
 
-fn store(ports: usize) -> (Store, Store) {
-    let p: Vec<PortDesc> = (1..=ports)
-        .map(|i| PortDesc {
-            default_name: format!("ether{i}"),
-            mac: format!("02:00:00:00:00:{i:02X}"),
-            driver: "net_null".into(),
-        })
-        .collect();
-    let s = Store::new(&p);
-    (s.clone(), s)
-}
-
-fn one(store: &mut Store, pristine: &Store, src: &str) -> Result<String, String> {
-    let mut session = Session::default();
-    let mut ctx = Ctx {
-        store,
-        pristine,
-        session: &mut session,
-        live: &NoLive,
-        format: Format::Text,
-    };
-    run(&mut ctx, src)
-        .map(|o| o.output)
-        .map_err(|f| f.error.to_string())
-}
+use common::{one, store};
+use rspe_controlplane::config::store::Store;
 
 const VLANS: &str = "\
 /interface vlan add name=v10 interface=ether1 vlan-id=10

@@ -2,34 +2,10 @@
 //! supported by rspe", a mistyped menu as unknown, and `--keep-going` applies every whole
 //! command it can and lists each refused line (the lines under a refused menu line too).
 
+mod common;
+
+use common::{one, store};
 use rspe_controlplane::config::exec::{run, run_keep_going, Ctx, Format, NoLive, Session};
-use rspe_controlplane::config::store::{PortDesc, Store};
-
-fn store(ports: usize) -> (Store, Store) {
-    let p: Vec<PortDesc> = (1..=ports)
-        .map(|i| PortDesc {
-            default_name: format!("ether{i}"),
-            mac: format!("02:00:00:00:00:{i:02X}"),
-            driver: "net_null".into(),
-        })
-        .collect();
-    let s = Store::new(&p);
-    (s.clone(), s)
-}
-
-fn one(store: &mut Store, pristine: &Store, src: &str) -> Result<String, String> {
-    let mut session = Session::default();
-    let mut ctx = Ctx {
-        store,
-        pristine,
-        session: &mut session,
-        live: &NoLive,
-        format: Format::Text,
-    };
-    run(&mut ctx, src)
-        .map(|o| o.output)
-        .map_err(|f| f.error.to_string())
-}
 
 #[test]
 fn menus_rspe_lacks_are_named_as_such() {
